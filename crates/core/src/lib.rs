@@ -1,0 +1,15 @@
+//! Gatehouse's domain and protocols, pure: the identity model, capabilities, the one policy
+//! decision, password hashing, throttling arithmetic and the storage traits.
+//! Owns no I/O: storage is reached only through the traits in `store`, time only through `clock`.
+//! SPEC §1 (identity model), §2 (throttling, Argon2id), §0 (transport and proxy rules, in `net`).
+//! Invariants: every allow/deny decision is `policy::allow`; passwords exist only as Argon2id PHC strings.
+
+pub mod caps;
+pub mod clock;
+pub mod model;
+pub mod net;
+pub mod password;
+pub mod policy;
+pub mod store;
+pub mod throttle;
+pub mod validate;

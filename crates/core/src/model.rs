@@ -1,0 +1,307 @@
+//! The identity model (SPEC §1) and the resources it protects: users, sites, roles per site,
+//! posts and comments, and the `Principal` every authenticator yields.
+//! Owns: plain data and the small parsing rules that belong to it. No I/O, no time.
+
+use crate::caps::{Caps, Role};
+use crate::clock::Timestamp;
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($($name:ident),*) => {$(
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+    )*};
+}
+id_type!(UserId, SiteId, PostId, CommentId);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: UserId,
+    pub login: String,
+    pub email: String,
+    pub display_name: String,
+    pub network_admin: bool,
+    pub disabled: bool,
+    pub created_at: Timestamp,
+}
+
+/// A user to create. `password_hash` is an Argon2id PHC string, never a password.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub login: String,
+    pub email: String,
+    pub display_name: String,
+    pub password_hash: String,
+    pub network_admin: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Site {
+    pub id: SiteId,
+    pub name: String,
+    /// The site's canonical URL without a trailing slash (`https://blog.example`).
+    pub url: String,
+    /// Lower-case `host[:port]` of `url`; unique across sites.
+    pub host: String,
+    pub require_auth: bool,
+    pub owner_id: UserId,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSite {
+    pub name: String,
+    pub url: String,
+    pub host: String,
+}
+
+/// A change to a site; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct SitePatch {
+    pub name: Option<String>,
+    pub url_and_host: Option<(String, String)>,
+    pub require_auth: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PostStatus {
+    Publish,
+    Future,
+    Draft,
+    Pending,
+    Private,
+    Trash,
+}
+
+impl PostStatus {
+    pub const ALL: [PostStatus; 6] = [
+        PostStatus::Publish,
+        PostStatus::Future,
+        PostStatus::Draft,
+        PostStatus::Pending,
+        PostStatus::Private,
+        PostStatus::Trash,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PostStatus::Publish => "publish",
+            PostStatus::Future => "future",
+            PostStatus::Draft => "draft",
+            PostStatus::Pending => "pending",
+            PostStatus::Private => "private",
+            PostStatus::Trash => "trash",
+        }
+    }
+    pub fn parse(s: &str) -> Option<PostStatus> {
+        PostStatus::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+    /// Statuses that WordPress counts as "published" for capability checks.
+    pub fn is_published(self) -> bool {
+        matches!(self, PostStatus::Publish | PostStatus::Private)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub id: PostId,
+    pub site_id: SiteId,
+    pub author_id: UserId,
+    pub title: String,
+    pub content: String,
+    pub excerpt: String,
+    pub slug: String,
+    pub status: PostStatus,
+    pub comments_open: bool,
+    pub created_at: Timestamp,
+    pub modified_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewPost {
+    pub site_id: SiteId,
+    pub author_id: UserId,
+    pub title: String,
+    pub content: String,
+    pub excerpt: String,
+    pub slug: String,
+    pub status: PostStatus,
+    pub comments_open: bool,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PostPatch {
+    pub title: Option<String>,
+    pub content: Option<String>,
+    pub excerpt: Option<String>,
+    pub slug: Option<String>,
+    pub status: Option<PostStatus>,
+    pub author_id: Option<UserId>,
+    pub comments_open: Option<bool>,
+}
+
+/// Which posts a listing returns.
+#[derive(Debug, Clone)]
+pub struct PostFilter {
+    pub statuses: Vec<PostStatus>,
+    /// Case-insensitive substring of title or content.
+    pub search: Option<String>,
+    pub author: Option<UserId>,
+    /// When set, posts that are not `publish` are listed only if this user wrote them
+    /// (a contributor or author sees their own drafts, not others').
+    pub nonpublic_only_by: Option<UserId>,
+    pub offset: i64,
+    pub limit: i64,
+    pub order_asc: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CommentStatus {
+    Approved,
+    Hold,
+    Spam,
+    Trash,
+}
+
+impl CommentStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CommentStatus::Approved => "approved",
+            CommentStatus::Hold => "hold",
+            CommentStatus::Spam => "spam",
+            CommentStatus::Trash => "trash",
+        }
+    }
+    pub fn parse(s: &str) -> Option<CommentStatus> {
+        match s {
+            "approved" | "approve" | "1" => Some(CommentStatus::Approved),
+            "hold" | "0" => Some(CommentStatus::Hold),
+            "spam" => Some(CommentStatus::Spam),
+            "trash" => Some(CommentStatus::Trash),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comment {
+    pub id: CommentId,
+    pub site_id: SiteId,
+    pub post_id: PostId,
+    pub parent: i64,
+    pub author_id: Option<UserId>,
+    pub author_name: String,
+    pub content: String,
+    pub status: CommentStatus,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewComment {
+    pub site_id: SiteId,
+    pub post_id: PostId,
+    pub parent: i64,
+    pub author_id: Option<UserId>,
+    pub author_name: String,
+    pub content: String,
+    pub status: CommentStatus,
+}
+
+#[derive(Debug, Clone)]
+pub struct CommentFilter {
+    pub post: Option<PostId>,
+    pub status: CommentStatus,
+    pub offset: i64,
+    pub limit: i64,
+}
+
+/// How a request authenticated. One per request (SPEC §0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMethod {
+    Anonymous,
+    /// HTTP Basic with the account password (`basic_auth_with_account_password`).
+    AccountPassword,
+}
+
+impl AuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Anonymous => "anonymous",
+            AuthMethod::AccountPassword => "account_password",
+        }
+    }
+}
+
+/// OAuth-style scopes (SPEC §3). `None` in `Constraints::scopes` means "not scope-limited".
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    Auth,
+    Global,
+    SitesRead,
+    SitesWrite,
+    Posts,
+    PostsRead,
+    Comments,
+}
+
+/// What narrows a credential below its user (SPEC §1 Principal, §12).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Constraints {
+    pub scopes: Option<Vec<Scope>>,
+    /// The one site the credential reaches; `None` = every site its user reaches.
+    pub site: Option<SiteId>,
+    pub read_only: bool,
+    /// Upper-case HTTP methods the credential may use; `None` = all.
+    pub methods: Option<Vec<String>>,
+}
+
+/// Who is asking, and through what.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: Option<User>,
+    pub method: AuthMethod,
+    pub constraints: Constraints,
+}
+
+impl Principal {
+    pub fn anonymous() -> Self {
+        Principal {
+            user: None,
+            method: AuthMethod::Anonymous,
+            constraints: Constraints::default(),
+        }
+    }
+    pub fn user_id(&self) -> Option<UserId> {
+        self.user.as_ref().map(|u| u.id)
+    }
+    pub fn is_anonymous(&self) -> bool {
+        self.user.is_none()
+    }
+}
+
+/// A user's standing on one site: their role there (if any) and what it grants.
+#[derive(Debug, Clone, Copy)]
+pub struct SiteAccess {
+    pub site_id: SiteId,
+    pub require_auth: bool,
+    pub role: Option<Role>,
+    pub caps: Caps,
+}
+
+impl SiteAccess {
+    pub fn new(site: &Site, user: Option<&User>, role: Option<Role>) -> SiteAccess {
+        let caps = match user {
+            Some(u) if u.disabled => Caps::NONE,
+            Some(u) if u.network_admin => Caps::all(),
+            Some(_) => role.map(Role::caps).unwrap_or(Caps::NONE),
+            None => Caps::NONE,
+        };
+        SiteAccess {
+            site_id: site.id,
+            require_auth: site.require_auth,
+            role,
+            caps,
+        }
+    }
+}

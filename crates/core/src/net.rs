@@ -1,0 +1,214 @@
+//! Where a request really comes from (SPEC §0 "Transport"): the client address, scheme and host,
+//! taken from `Forwarded` / `X-Forwarded-*` only when the socket peer is a trusted proxy.
+//! Owns: that decision and the address grouping the throttle uses (IPv6 by /64).
+//! Pure: the server passes the socket address and header values in.
+
+use ipnet::IpNet;
+use std::net::{IpAddr, Ipv6Addr};
+
+/// The effective origin of a request after the proxy rule.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientOrigin {
+    pub addr: IpAddr,
+    pub https: bool,
+    /// The host the client asked for (`host[:port]`, lower case), if any.
+    pub host: Option<String>,
+}
+
+/// Header values relevant to the proxy rule, as received.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ProxyHeaders<'a> {
+    pub forwarded: Option<&'a str>,
+    pub x_forwarded_for: Option<&'a str>,
+    pub x_forwarded_proto: Option<&'a str>,
+    pub x_forwarded_host: Option<&'a str>,
+    pub host: Option<&'a str>,
+}
+
+fn trusted(addr: IpAddr, proxies: &[IpNet]) -> bool {
+    let addr = canonical(addr);
+    proxies.iter().any(|n| n.contains(&addr))
+}
+
+/// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) are treated as the IPv4 address.
+pub fn canonical(addr: IpAddr) -> IpAddr {
+    match addr {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => IpAddr::V6(v6),
+        },
+        v4 => v4,
+    }
+}
+
+fn parse_node(s: &str) -> Option<IpAddr> {
+    let s = s.trim().trim_matches('"');
+    if let Ok(ip) = s.parse::<IpAddr>() {
+        return Some(ip);
+    }
+    // `[2001:db8::1]:443` or `1.2.3.4:80`
+    if let Some(rest) = s.strip_prefix('[') {
+        return rest.split(']').next()?.parse().ok();
+    }
+    s.rsplit_once(':')?.0.parse().ok()
+}
+
+/// Applies the proxy rule. `peer` is the socket's address; `proxies` the operator's CIDRs.
+pub fn resolve_origin(peer: IpAddr, proxies: &[IpNet], h: ProxyHeaders<'_>) -> ClientOrigin {
+    let socket_host = h.host.map(|v| v.trim().to_ascii_lowercase());
+    if !trusted(peer, proxies) {
+        return ClientOrigin {
+            addr: canonical(peer),
+            https: false,
+            host: socket_host,
+        };
+    }
+    // Hops, nearest last: (for, proto, host).
+    let mut hops: Vec<(Option<IpAddr>, Option<String>, Option<String>)> = Vec::new();
+    if let Some(fwd) = h.forwarded {
+        for element in fwd.split(',') {
+            let (mut f, mut p, mut ho) = (None, None, None);
+            for pair in element.split(';') {
+                if let Some((k, v)) = pair.split_once('=') {
+                    let v = v.trim().trim_matches('"');
+                    match k.trim().to_ascii_lowercase().as_str() {
+                        "for" => f = parse_node(v),
+                        "proto" => p = Some(v.to_ascii_lowercase()),
+                        "host" => ho = Some(v.to_ascii_lowercase()),
+                        _ => {}
+                    }
+                }
+            }
+            hops.push((f, p, ho));
+        }
+    } else if let Some(xff) = h.x_forwarded_for {
+        let list: Vec<&str> = xff.split(',').collect();
+        let n = list.len();
+        for (i, node) in list.into_iter().enumerate() {
+            let last = i + 1 == n;
+            hops.push((
+                parse_node(node),
+                if last {
+                    h.x_forwarded_proto
+                        .map(|p| p.trim().to_ascii_lowercase())
+                } else {
+                    None
+                },
+                if last {
+                    h.x_forwarded_host.map(|p| p.trim().to_ascii_lowercase())
+                } else {
+                    None
+                },
+            ));
+        }
+    } else if h.x_forwarded_proto.is_some() || h.x_forwarded_host.is_some() {
+        hops.push((
+            None,
+            h.x_forwarded_proto.map(|p| p.trim().to_ascii_lowercase()),
+            h.x_forwarded_host.map(|p| p.trim().to_ascii_lowercase()),
+        ));
+    }
+    // Walk from the nearest hop outwards while the hop itself is a trusted proxy.
+    let mut origin = ClientOrigin {
+        addr: canonical(peer),
+        https: false,
+        host: socket_host,
+    };
+    for (f, proto, host) in hops.into_iter().rev() {
+        if let Some(p) = proto {
+            origin.https = p == "https";
+        }
+        if let Some(ho) = host {
+            origin.host = Some(ho);
+        }
+        match f {
+            Some(addr) => {
+                origin.addr = canonical(addr);
+                if !trusted(addr, proxies) {
+                    break;
+                }
+            }
+            None => break,
+        }
+    }
+    origin
+}
+
+/// Loopback peers may send credentials over plain http (SPEC §0).
+pub fn is_loopback(addr: IpAddr) -> bool {
+    canonical(addr).is_loopback()
+}
+
+/// The address group the throttle counts by: an IPv4 address, or an IPv6 /64.
+pub fn throttle_group(addr: IpAddr) -> String {
+    match canonical(addr) {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let s = v6.segments();
+            let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+            format!("{net}/64")
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn nets(s: &[&str]) -> Vec<IpNet> {
+        s.iter().map(|n| n.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn untrusted_peers_cannot_forge_their_origin() {
+        let h = ProxyHeaders {
+            x_forwarded_for: Some("203.0.113.9"),
+            x_forwarded_proto: Some("https"),
+            host: Some("Blog.Example"),
+            ..Default::default()
+        };
+        let o = resolve_origin("198.51.100.1".parse().unwrap(), &[], h);
+        assert_eq!(o.addr, "198.51.100.1".parse::<IpAddr>().unwrap());
+        assert!(!o.https);
+        assert_eq!(o.host.as_deref(), Some("blog.example"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_skipped_right_to_left() {
+        let proxies = nets(&["10.0.0.0/8"]);
+        let h = ProxyHeaders {
+            x_forwarded_for: Some("1.1.1.1, 203.0.113.9, 10.0.0.2"),
+            x_forwarded_proto: Some("https"),
+            x_forwarded_host: Some("api.example"),
+            ..Default::default()
+        };
+        let o = resolve_origin("10.0.0.1".parse().unwrap(), &proxies, h);
+        assert_eq!(o.addr, "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert!(o.https);
+        assert_eq!(o.host.as_deref(), Some("api.example"));
+    }
+
+    #[test]
+    fn forwarded_header_is_understood() {
+        let proxies = nets(&["127.0.0.0/8"]);
+        let h = ProxyHeaders {
+            forwarded: Some(r#"for="[2001:db8::7]:4711";proto=https;host=a.example"#),
+            ..Default::default()
+        };
+        let o = resolve_origin("127.0.0.1".parse().unwrap(), &proxies, h);
+        assert_eq!(o.addr, "2001:db8::7".parse::<IpAddr>().unwrap());
+        assert!(o.https);
+    }
+
+    #[test]
+    fn ipv6_groups_by_64_and_mapped_v4_is_v4() {
+        assert_eq!(
+            throttle_group("2001:db8:1:2:aaaa::1".parse().unwrap()),
+            "2001:db8:1:2::/64"
+        );
+        assert_eq!(throttle_group("::ffff:192.0.2.1".parse().unwrap()), "192.0.2.1");
+        assert!(is_loopback("::1".parse().unwrap()));
+        assert!(is_loopback("::ffff:127.0.0.1".parse().unwrap()));
+        assert!(!is_loopback("192.0.2.1".parse().unwrap()));
+    }
+}

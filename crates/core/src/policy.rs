@@ -1,0 +1,241 @@
+//! The one authorization decision (SPEC §1): *allowed = the credential's scope and constraints
+//! permit ∧ the user's capability on that site permits*. Every handler in every dialect asks here.
+//! Owns: the mapping from actions to scopes and capabilities. Handlers own which action a request is.
+//! Pure: no I/O, no time (expiry is checked when the credential is authenticated).
+
+use crate::caps::Cap;
+use crate::model::{Principal, Scope, SiteAccess};
+
+/// Which family of resources an action touches; decides which scopes cover it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Posts,
+    Comments,
+    Users,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Read what an anonymous visitor could read on a site (published posts, approved comments).
+    ReadPublic(Area),
+    /// Exercise a WordPress capability on a site; `write` marks state-changing use.
+    Use { cap: Cap, area: Area, write: bool },
+    /// Read one's own account (`users/me`, `/rest/v1/me`, `/v1/user`): any valid credential may.
+    ReadSelf,
+    /// Account-level site management (hosting API `sites:read` / `sites:write`).
+    Sites { write: bool },
+}
+
+/// Why a request is refused. Handlers pick the dialect's code; the status follows from this.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Denial {
+    /// No credential was presented and the action needs one (401).
+    NotLoggedIn,
+    /// Authenticated, but the user's role on the site does not grant it (403).
+    Forbidden,
+    /// The credential's scopes do not cover the action (403, RFC 6750 §3.1 `insufficient_scope`).
+    InsufficientScope,
+    /// The credential is limited to another site, to reading, or to other methods (403).
+    OutsideConstraints,
+}
+
+fn is_write_method(method: &str) -> bool {
+    !matches!(method, "GET" | "HEAD" | "OPTIONS")
+}
+
+fn scope_covers(scopes: &[Scope], action: Action) -> bool {
+    use Scope::*;
+    let any = |wanted: &[Scope]| scopes.iter().any(|s| wanted.contains(s));
+    match action {
+        Action::ReadSelf => true,
+        Action::ReadPublic(Area::Posts) | Action::Use { area: Area::Posts, write: false, .. } => {
+            any(&[Global, Posts, PostsRead])
+        }
+        Action::Use { area: Area::Posts, write: true, .. } => any(&[Global, Posts]),
+        Action::ReadPublic(Area::Comments) => any(&[Global, Comments, Posts, PostsRead]),
+        Action::Use { area: Area::Comments, .. } => any(&[Global, Comments]),
+        Action::ReadPublic(Area::Users) | Action::Use { area: Area::Users, .. } => any(&[Global]),
+        Action::Sites { write: false } => any(&[Global, SitesRead, SitesWrite]),
+        Action::Sites { write: true } => any(&[Global, SitesWrite]),
+    }
+}
+
+/// Decides one request. `method` is the HTTP method (upper case); `site` is the user's standing on
+/// the site the request is for, when the action is per-site.
+pub fn allow(
+    p: &Principal,
+    method: &str,
+    site: Option<&SiteAccess>,
+    action: Action,
+) -> Result<(), Denial> {
+    let c = &p.constraints;
+    if c.read_only && is_write_method(method) {
+        return Err(Denial::OutsideConstraints);
+    }
+    if let Some(methods) = &c.methods {
+        if !methods.iter().any(|m| m == method) {
+            return Err(Denial::OutsideConstraints);
+        }
+    }
+    if let (Some(only), Some(s)) = (c.site, site) {
+        if only != s.site_id {
+            return Err(Denial::OutsideConstraints);
+        }
+    }
+    if let Some(scopes) = &c.scopes {
+        if !scope_covers(scopes, action) {
+            return Err(Denial::InsufficientScope);
+        }
+    }
+    if p.is_anonymous() {
+        return match action {
+            Action::ReadPublic(_) if !site.is_some_and(|s| s.require_auth) => Ok(()),
+            _ => Err(Denial::NotLoggedIn),
+        };
+    }
+    match action {
+        Action::ReadPublic(_) | Action::ReadSelf | Action::Sites { .. } => Ok(()),
+        Action::Use { cap, .. } => match site {
+            Some(s) if s.caps.has(cap) => Ok(()),
+            _ => Err(Denial::Forbidden),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::caps::Role;
+    use crate::model::{AuthMethod, Constraints, Site, SiteId, User, UserId};
+
+    fn user(network_admin: bool) -> User {
+        User {
+            id: UserId(7),
+            login: "u".into(),
+            email: "u@example.com".into(),
+            display_name: "U".into(),
+            network_admin,
+            disabled: false,
+            created_at: 0,
+        }
+    }
+    fn site(require_auth: bool) -> Site {
+        Site {
+            id: SiteId(1),
+            name: "s".into(),
+            url: "https://s.example".into(),
+            host: "s.example".into(),
+            require_auth,
+            owner_id: UserId(1),
+            created_at: 0,
+        }
+    }
+    fn principal(u: Option<User>, c: Constraints) -> Principal {
+        Principal {
+            method: if u.is_some() {
+                AuthMethod::AccountPassword
+            } else {
+                AuthMethod::Anonymous
+            },
+            user: u,
+            constraints: c,
+        }
+    }
+    const CREATE: Action = Action::Use {
+        cap: Cap::EditPosts,
+        area: Area::Posts,
+        write: true,
+    };
+
+    #[test]
+    fn anonymous_reads_public_unless_site_requires_auth() {
+        let anon = Principal::anonymous();
+        let open = SiteAccess::new(&site(false), None, None);
+        let closed = SiteAccess::new(&site(true), None, None);
+        let read = Action::ReadPublic(Area::Posts);
+        assert_eq!(allow(&anon, "GET", Some(&open), read), Ok(()));
+        assert_eq!(allow(&anon, "GET", Some(&closed), read), Err(Denial::NotLoggedIn));
+        assert_eq!(allow(&anon, "POST", Some(&open), CREATE), Err(Denial::NotLoggedIn));
+        assert_eq!(allow(&anon, "GET", None, Action::ReadSelf), Err(Denial::NotLoggedIn));
+    }
+
+    #[test]
+    fn capability_comes_from_the_role_on_that_site() {
+        let u = user(false);
+        let p = principal(Some(u.clone()), Constraints::default());
+        let s = site(false);
+        let sub = SiteAccess::new(&s, Some(&u), Some(Role::Subscriber));
+        let contrib = SiteAccess::new(&s, Some(&u), Some(Role::Contributor));
+        let none = SiteAccess::new(&s, Some(&u), None);
+        assert_eq!(allow(&p, "POST", Some(&sub), CREATE), Err(Denial::Forbidden));
+        assert_eq!(allow(&p, "POST", Some(&contrib), CREATE), Ok(()));
+        assert_eq!(allow(&p, "POST", Some(&none), CREATE), Err(Denial::Forbidden));
+        let admin = user(true);
+        let na = SiteAccess::new(&s, Some(&admin), None);
+        assert_eq!(allow(&p, "POST", Some(&na), CREATE), Ok(()));
+    }
+
+    #[test]
+    fn disabled_users_hold_nothing() {
+        let mut u = user(true);
+        u.disabled = true;
+        let acc = SiteAccess::new(&site(false), Some(&u), Some(Role::Administrator));
+        assert!(!acc.caps.has(Cap::Read));
+    }
+
+    #[test]
+    fn constraints_and_scopes_narrow_the_user() {
+        let u = user(true);
+        let s = site(false);
+        let acc = SiteAccess::new(&s, Some(&u), None);
+        let ro = principal(
+            Some(u.clone()),
+            Constraints {
+                read_only: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(allow(&ro, "POST", Some(&acc), CREATE), Err(Denial::OutsideConstraints));
+        let other_site = principal(
+            Some(u.clone()),
+            Constraints {
+                site: Some(SiteId(99)),
+                ..Default::default()
+            },
+        );
+        assert_eq!(
+            allow(&other_site, "GET", Some(&acc), Action::ReadPublic(Area::Posts)),
+            Err(Denial::OutsideConstraints)
+        );
+        let get_only = principal(
+            Some(u.clone()),
+            Constraints {
+                methods: Some(vec!["GET".into()]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(allow(&get_only, "DELETE", Some(&acc), CREATE), Err(Denial::OutsideConstraints));
+        let read_scope = principal(
+            Some(u.clone()),
+            Constraints {
+                scopes: Some(vec![Scope::PostsRead]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(allow(&read_scope, "POST", Some(&acc), CREATE), Err(Denial::InsufficientScope));
+        assert_eq!(allow(&read_scope, "GET", None, Action::ReadSelf), Ok(()));
+        assert_eq!(
+            allow(&read_scope, "GET", None, Action::Sites { write: false }),
+            Err(Denial::InsufficientScope)
+        );
+        let sites_write = principal(
+            Some(u),
+            Constraints {
+                scopes: Some(vec![Scope::SitesWrite]),
+                ..Default::default()
+            },
+        );
+        assert_eq!(allow(&sites_write, "GET", None, Action::Sites { write: false }), Ok(()));
+        assert_eq!(allow(&sites_write, "POST", None, Action::Sites { write: true }), Ok(()));
+    }
+}

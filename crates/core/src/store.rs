@@ -1,0 +1,140 @@
+//! The storage boundary: one trait per aggregate, combined by `Store`. Two implementations live
+//! in `gatehouse-store` (SQLite and PostgreSQL) and pass the same conformance suite.
+//! Methods take and return domain types, receive `now`, and never see a plaintext secret.
+//! Invariants: counted state (throttle counters) changes in one atomic statement; a site and its
+//! owner's membership are created in one transaction.
+
+use crate::caps::Role;
+use crate::clock::Timestamp;
+use crate::model::*;
+use async_trait::async_trait;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the string names what collided (`login`, `email`, `host`).
+    #[error("{0} is already taken")]
+    Conflict(String),
+    #[error("database error: {0}")]
+    Backend(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A user row together with what authenticates it.
+#[derive(Debug, Clone)]
+pub struct UserAuth {
+    pub user: User,
+    pub password_hash: String,
+}
+
+#[async_trait]
+pub trait UserStore {
+    /// Creates a user. Login and email share one namespace, case-insensitively (SPEC §1).
+    async fn insert_user(&self, new: &NewUser, now: Timestamp) -> StoreResult<User>;
+    async fn get_user(&self, id: UserId) -> StoreResult<User>;
+    /// Finds a user by login or email (case-insensitive), with the password hash. One indexed look-up.
+    async fn find_user_auth(&self, login_or_email: &str) -> StoreResult<Option<UserAuth>>;
+    async fn count_users(&self) -> StoreResult<i64>;
+    async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait SiteStore {
+    /// Creates a site and makes `owner` its administrator, atomically.
+    async fn insert_site(&self, new: &NewSite, owner: UserId, now: Timestamp) -> StoreResult<Site>;
+    async fn get_site(&self, id: SiteId) -> StoreResult<Site>;
+    async fn find_site_by_host(&self, host: &str) -> StoreResult<Option<Site>>;
+    /// The oldest site, the primary one when no site has the public URL.
+    async fn find_first_site(&self) -> StoreResult<Option<Site>>;
+    /// Sites `user` has a role on (every site when `user` is `None`), by id, with the total.
+    async fn list_sites(
+        &self,
+        user: Option<UserId>,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<Site>, i64)>;
+    async fn update_site(&self, id: SiteId, patch: &SitePatch) -> StoreResult<Site>;
+    /// Deletes a site with its memberships, posts and comments.
+    async fn delete_site(&self, id: SiteId) -> StoreResult<()>;
+    async fn set_role(&self, site: SiteId, user: UserId, role: Role) -> StoreResult<()>;
+    async fn find_role(&self, site: SiteId, user: UserId) -> StoreResult<Option<Role>>;
+    /// Users with a role on `site`; with `authors_only`, only those with a published post there.
+    async fn list_site_users(
+        &self,
+        site: SiteId,
+        authors_only: bool,
+        offset: i64,
+        limit: i64,
+    ) -> StoreResult<(Vec<(User, Role)>, i64)>;
+}
+
+#[async_trait]
+pub trait PostStore {
+    async fn insert_post(&self, new: &NewPost, now: Timestamp) -> StoreResult<Post>;
+    async fn get_post(&self, site: SiteId, id: PostId) -> StoreResult<Post>;
+    async fn list_posts(&self, site: SiteId, filter: &PostFilter) -> StoreResult<(Vec<Post>, i64)>;
+    async fn update_post(
+        &self,
+        site: SiteId,
+        id: PostId,
+        patch: &PostPatch,
+        now: Timestamp,
+    ) -> StoreResult<Post>;
+    /// Deletes a post and its comments.
+    async fn delete_post(&self, site: SiteId, id: PostId) -> StoreResult<()>;
+    async fn insert_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment>;
+    async fn list_comments(
+        &self,
+        site: SiteId,
+        filter: &CommentFilter,
+    ) -> StoreResult<(Vec<Comment>, i64)>;
+}
+
+/// A counter's state after an atomic update.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counter {
+    pub failures: i64,
+    pub window_start: Timestamp,
+}
+
+#[async_trait]
+pub trait ThrottleStore {
+    /// The latest `blocked_until` among `keys` that is still in the future.
+    async fn throttle_blocked_until(&self, keys: &[String], now: Timestamp)
+        -> StoreResult<Option<Timestamp>>;
+    /// Adds one failure to `key` atomically. A counter whose window began before
+    /// `now - window_secs` restarts at 1. Returns the new count and window start.
+    async fn throttle_fail(&self, key: &str, now: Timestamp, window_secs: i64) -> StoreResult<Counter>;
+    async fn throttle_block(&self, key: &str, until: Timestamp) -> StoreResult<()>;
+    /// Forgets `key` (after a success: "consecutive" failures start again).
+    async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
+}
+
+/// One security-relevant event (SPEC §2 bursts; log-ins and credential changes later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent {
+    pub at: Timestamp,
+    pub event: String,
+    pub user_id: Option<UserId>,
+    pub login: Option<String>,
+    pub address: Option<String>,
+    pub detail: String,
+}
+
+#[async_trait]
+pub trait AuditStore {
+    async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
+    async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+}
+
+#[async_trait]
+pub trait Store:
+    UserStore + SiteStore + PostStore + ThrottleStore + AuditStore + Send + Sync + std::fmt::Debug
+{
+    /// Succeeds when the database answers (`/readyz`).
+    async fn ping(&self) -> StoreResult<()>;
+    /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
+    fn backend(&self) -> &'static str;
+}

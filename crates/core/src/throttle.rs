@@ -1,0 +1,94 @@
+//! Throttling arithmetic for guessable secrets (SPEC §2): per (account, address group) after N
+//! consecutive failures, a block that doubles up to a ceiling; per address group, M failures in a
+//! window. Owns the numbers and keys; the counting itself is one atomic statement in the store.
+//! Invariant: nothing here can lock an account for everyone — every key includes the address.
+
+use crate::clock::Timestamp;
+use serde::Deserialize;
+
+/// Tunables, all configurable (`[throttle]` in the config file).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ThrottlePolicy {
+    /// Consecutive failures for one (account, address) pair before it is blocked.
+    pub pair_failures: i64,
+    /// First block, in seconds; each further failure doubles it.
+    pub pair_base_secs: i64,
+    /// Longest block, in seconds (15 minutes).
+    pub pair_max_secs: i64,
+    /// Failures from one address group within `address_window_secs` before it is blocked.
+    pub address_failures: i64,
+    pub address_window_secs: i64,
+}
+
+impl Default for ThrottlePolicy {
+    fn default() -> Self {
+        ThrottlePolicy {
+            pair_failures: 10,
+            pair_base_secs: 30,
+            pair_max_secs: 900,
+            address_failures: 100,
+            address_window_secs: 300,
+        }
+    }
+}
+
+/// The counter key for one account from one address group.
+pub fn pair_key(account: &str, group: &str) -> String {
+    format!("pair:{}|{}", account.to_lowercase(), group)
+}
+
+/// The counter key for one address group.
+pub fn address_key(group: &str) -> String {
+    format!("addr:{group}")
+}
+
+impl ThrottlePolicy {
+    /// After `failures` consecutive failures of a pair, until when is it blocked (if at all)?
+    pub fn pair_blocked_until(&self, failures: i64, now: Timestamp) -> Option<Timestamp> {
+        if failures < self.pair_failures {
+            return None;
+        }
+        let doublings = (failures - self.pair_failures).min(20) as u32;
+        let secs = self
+            .pair_base_secs
+            .saturating_mul(1i64 << doublings)
+            .min(self.pair_max_secs);
+        Some(now + secs)
+    }
+
+    /// After `failures` in the window that began at `window_start`, until when is the address
+    /// blocked (if at all)?
+    pub fn address_blocked_until(&self, failures: i64, window_start: Timestamp) -> Option<Timestamp> {
+        (failures >= self.address_failures).then_some(window_start + self.address_window_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pair_block_starts_at_threshold_and_doubles_to_ceiling() {
+        let p = ThrottlePolicy::default();
+        assert_eq!(p.pair_blocked_until(9, 100), None);
+        assert_eq!(p.pair_blocked_until(10, 100), Some(130));
+        assert_eq!(p.pair_blocked_until(11, 100), Some(160));
+        assert_eq!(p.pair_blocked_until(12, 100), Some(220));
+        assert_eq!(p.pair_blocked_until(40, 100), Some(1000));
+        assert_eq!(p.pair_blocked_until(i64::MAX, 0), Some(900));
+    }
+
+    #[test]
+    fn address_block_ends_with_the_window() {
+        let p = ThrottlePolicy::default();
+        assert_eq!(p.address_blocked_until(99, 50), None);
+        assert_eq!(p.address_blocked_until(100, 50), Some(350));
+    }
+
+    #[test]
+    fn keys_fold_case_and_include_the_address() {
+        assert_eq!(pair_key("Admin", "1.2.3.4"), "pair:admin|1.2.3.4");
+        assert_eq!(address_key("2001:db8::/64"), "addr:2001:db8::/64");
+    }
+}

@@ -1,0 +1,245 @@
+//! The checks every `Store` must pass, written once over `&dyn Store` and run against SQLite and
+//! PostgreSQL by `tests/conformance.rs`. Each check starts from an empty, migrated database.
+
+use gatehouse_core::caps::Role;
+use gatehouse_core::model::*;
+use gatehouse_core::store::{AuditEvent, Store, StoreError};
+
+fn new_user(login: &str, email: &str) -> NewUser {
+    NewUser {
+        login: login.into(),
+        email: email.into(),
+        display_name: login.into(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaA".into(),
+        network_admin: false,
+    }
+}
+
+fn site(name: &str, host: &str) -> NewSite {
+    NewSite {
+        name: name.into(),
+        url: format!("https://{host}"),
+        host: host.into(),
+    }
+}
+
+/// Logins and emails share one case-insensitive namespace; either finds the user.
+pub async fn users_share_one_identifier_namespace(s: &dyn Store) {
+    let a = s.insert_user(&new_user("Alice", "alice@example.com"), 10).await.unwrap();
+    assert_eq!(a.login, "Alice");
+    assert_eq!(a.created_at, 10);
+    assert!(matches!(
+        s.insert_user(&new_user("ALICE", "other@example.com"), 11).await,
+        Err(StoreError::Conflict(w)) if w == "login"
+    ));
+    assert!(matches!(
+        s.insert_user(&new_user("bob", "Alice@Example.com"), 11).await,
+        Err(StoreError::Conflict(w)) if w == "email"
+    ));
+    // A login may not equal another user's email.
+    assert!(matches!(
+        s.insert_user(&new_user("alice@example.com", "x@example.com"), 11).await,
+        Err(StoreError::Conflict(_))
+    ));
+    // Nothing half-written: the failed inserts left no user behind.
+    assert_eq!(s.count_users().await.unwrap(), 1);
+    let by_login = s.find_user_auth("alice").await.unwrap().unwrap();
+    let by_email = s.find_user_auth("ALICE@example.com").await.unwrap().unwrap();
+    assert_eq!(by_login.user.id, a.id);
+    assert_eq!(by_email.user.id, a.id);
+    assert!(by_login.password_hash.starts_with("$argon2id$"));
+    assert!(s.find_user_auth("nobody").await.unwrap().is_none());
+    s.set_user_disabled(a.id, true).await.unwrap();
+    assert!(s.get_user(a.id).await.unwrap().disabled);
+    assert!(matches!(s.get_user(UserId(999_999)).await, Err(StoreError::NotFound)));
+}
+
+/// A site is created with its owner as administrator; hosts are unique; roles can change.
+pub async fn sites_and_roles(s: &dyn Store) {
+    let owner = s.insert_user(&new_user("owner", "o@example.com"), 1).await.unwrap();
+    let ed = s.insert_user(&new_user("ed", "ed@example.com"), 1).await.unwrap();
+    let a = s.insert_site(&site("A", "a.example"), owner.id, 5).await.unwrap();
+    let b = s.insert_site(&site("B", "b.example"), ed.id, 6).await.unwrap();
+    assert!(matches!(
+        s.insert_site(&site("A2", "a.example"), owner.id, 7).await,
+        Err(StoreError::Conflict(w)) if w == "host"
+    ));
+    assert_eq!(s.find_role(a.id, owner.id).await.unwrap(), Some(Role::Administrator));
+    assert_eq!(s.find_role(a.id, ed.id).await.unwrap(), None);
+    s.set_role(a.id, ed.id, Role::Author).await.unwrap();
+    s.set_role(a.id, ed.id, Role::Editor).await.unwrap();
+    assert_eq!(s.find_role(a.id, ed.id).await.unwrap(), Some(Role::Editor));
+    assert_eq!(s.find_site_by_host("A.EXAMPLE").await.unwrap().unwrap().id, a.id);
+    assert_eq!(s.find_first_site().await.unwrap().unwrap().id, a.id);
+    let (all, total) = s.list_sites(None, 0, 100).await.unwrap();
+    assert_eq!((all.len(), total), (2, 2));
+    let (mine, total) = s.list_sites(Some(ed.id), 0, 1).await.unwrap();
+    assert_eq!((mine.len(), total), (1, 2));
+    let (users, total) = s.list_site_users(a.id, false, 0, 10).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(users[0].1, Role::Administrator);
+    let patched = s
+        .update_site(
+            b.id,
+            &SitePatch {
+                require_auth: Some(true),
+                name: Some("Bee".into()),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert!(patched.require_auth);
+    assert_eq!(patched.name, "Bee");
+    assert_eq!(patched.host, "b.example");
+    assert!(matches!(
+        s.update_site(
+            b.id,
+            &SitePatch {
+                url_and_host: Some(("https://a.example".into(), "a.example".into())),
+                ..Default::default()
+            }
+        )
+        .await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.delete_site(b.id).await.unwrap();
+    assert!(matches!(s.get_site(b.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(s.delete_site(b.id).await, Err(StoreError::NotFound)));
+}
+
+/// Posts filter by status, search and author, count totals, update and delete with comments.
+pub async fn posts_and_comments(s: &dyn Store) {
+    let u = s.insert_user(&new_user("writer", "w@example.com"), 1).await.unwrap();
+    let other = s.insert_user(&new_user("other", "x@example.com"), 1).await.unwrap();
+    let site = s.insert_site(&site("S", "s.example"), u.id, 1).await.unwrap();
+    let mk = |title: &str, status: PostStatus, author: UserId| NewPost {
+        site_id: site.id,
+        author_id: author,
+        title: title.into(),
+        content: format!("body of {title}"),
+        excerpt: String::new(),
+        slug: title.to_lowercase(),
+        status,
+        comments_open: true,
+    };
+    let p1 = s.insert_post(&mk("Hello 100%", PostStatus::Publish, u.id), 100).await.unwrap();
+    s.insert_post(&mk("Second", PostStatus::Publish, u.id), 200).await.unwrap();
+    s.insert_post(&mk("Draft", PostStatus::Draft, u.id), 300).await.unwrap();
+    s.insert_post(&mk("Other draft", PostStatus::Draft, other.id), 400).await.unwrap();
+    let filter = |statuses: Vec<PostStatus>| PostFilter {
+        statuses,
+        search: None,
+        author: None,
+        nonpublic_only_by: None,
+        offset: 0,
+        limit: 10,
+        order_asc: false,
+    };
+    let (posts, total) = s.list_posts(site.id, &filter(vec![PostStatus::Publish])).await.unwrap();
+    assert_eq!(total, 2);
+    assert_eq!(posts[0].title, "Second", "newest first");
+    let mut f = filter(vec![PostStatus::Publish, PostStatus::Draft]);
+    f.nonpublic_only_by = Some(u.id);
+    assert_eq!(s.list_posts(site.id, &f).await.unwrap().1, 3);
+    let mut f = filter(vec![PostStatus::Publish]);
+    f.search = Some("100%".into());
+    assert_eq!(s.list_posts(site.id, &f).await.unwrap().1, 1);
+    f.search = Some("_".into());
+    assert_eq!(s.list_posts(site.id, &f).await.unwrap().1, 0, "_ is literal");
+    let mut f = filter(vec![PostStatus::Publish]);
+    f.limit = 1;
+    f.offset = 1;
+    f.order_asc = true;
+    let (page, total) = s.list_posts(site.id, &f).await.unwrap();
+    assert_eq!((page.len(), total, page[0].title.as_str()), (1, 2, "Second"));
+
+    let updated = s
+        .update_post(
+            site.id,
+            p1.id,
+            &PostPatch {
+                title: Some("Renamed".into()),
+                status: Some(PostStatus::Trash),
+                ..Default::default()
+            },
+            500,
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.title, "Renamed");
+    assert_eq!(updated.status, PostStatus::Trash);
+    assert_eq!(updated.content, p1.content);
+    assert_eq!((updated.created_at, updated.modified_at), (100, 500));
+
+    let c = s
+        .insert_comment(
+            &NewComment {
+                site_id: site.id,
+                post_id: p1.id,
+                parent: 0,
+                author_id: Some(other.id),
+                author_name: "other".into(),
+                content: "Nice".into(),
+                status: CommentStatus::Approved,
+            },
+            600,
+        )
+        .await
+        .unwrap();
+    let cf = CommentFilter {
+        post: Some(p1.id),
+        status: CommentStatus::Approved,
+        offset: 0,
+        limit: 10,
+    };
+    let (comments, total) = s.list_comments(site.id, &cf).await.unwrap();
+    assert_eq!((comments, total), (vec![c], 1));
+    s.delete_post(site.id, p1.id).await.unwrap();
+    assert!(matches!(s.get_post(site.id, p1.id).await, Err(StoreError::NotFound)));
+    assert_eq!(s.list_comments(site.id, &cf).await.unwrap().1, 0, "comments go with the post");
+}
+
+/// Throttle counters count atomically, restart after their window, block and clear.
+pub async fn throttle_counters(s: &dyn Store) {
+    let k = "pair:alice|127.0.0.1".to_string();
+    for i in 1..=3 {
+        assert_eq!(s.throttle_fail(&k, 1000, 300).await.unwrap().failures, i);
+    }
+    assert_eq!(s.throttle_blocked_until(&[k.clone()], 1000).await.unwrap(), None);
+    s.throttle_block(&k, 1030).await.unwrap();
+    assert_eq!(s.throttle_blocked_until(&[k.clone(), "other".into()], 1000).await.unwrap(), Some(1030));
+    assert_eq!(s.throttle_blocked_until(&[k.clone()], 1030).await.unwrap(), None);
+    // window elapsed: counting restarts
+    let c = s.throttle_fail(&k, 2000, 300).await.unwrap();
+    assert_eq!((c.failures, c.window_start), (1, 2000));
+    s.throttle_clear(&k).await.unwrap();
+    assert_eq!(s.throttle_fail(&k, 2001, 300).await.unwrap().failures, 1);
+    // concurrent failures are all counted
+    let key = "addr:10.0.0.1".to_string();
+    let futs = (0..20).map(|_| s.throttle_fail(&key, 3000, 300));
+    for r in futures_util::future::join_all(futs).await {
+        r.unwrap();
+    }
+    assert_eq!(s.throttle_fail(&key, 3000, 300).await.unwrap().failures, 21);
+}
+
+/// Audit events are kept newest first.
+pub async fn audit_log(s: &dyn Store) {
+    for i in 0..3 {
+        s.insert_audit(&AuditEvent {
+            at: i,
+            event: "throttle.burst".into(),
+            user_id: None,
+            login: Some("alice".into()),
+            address: Some("127.0.0.1".into()),
+            detail: format!("n={i}"),
+        })
+        .await
+        .unwrap();
+    }
+    let events = s.list_audit(2).await.unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].at, 2);
+    s.ping().await.unwrap();
+}

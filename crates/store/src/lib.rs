@@ -1,0 +1,57 @@
+//! The two implementations of `gatehouse_core::store::Store`: SQLite (the embedded default, one
+//! file, WAL) and PostgreSQL (any number of instances on one database), with their migrations.
+//! Both are generated from one body (`imp.rs`) so their SQL cannot drift; only connection set-up
+//! and migrations differ. `conformance` holds the checks both must pass.
+//! Invariants: counters change in one atomic statement; multi-row writes are one transaction.
+
+use gatehouse_core::store::{Store, StoreError};
+use std::sync::Arc;
+
+mod imp;
+pub mod conformance;
+pub mod postgres;
+pub mod scratch;
+pub mod sqlite;
+
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
+
+/// True when `url` names a PostgreSQL database.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// Opens the database `url` names (`postgres://…`, `sqlite://…`, or a file path), creating a
+/// missing SQLite file, and applies pending migrations.
+pub async fn connect(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if is_postgres_url(url) {
+        Ok(Arc::new(PgStore::connect(url).await?))
+    } else {
+        Ok(Arc::new(SqliteStore::connect(url).await?))
+    }
+}
+
+/// The migration names of each tree, for the test that keeps them identical.
+pub fn migration_names() -> (Vec<String>, Vec<String>) {
+    let names = |m: &sqlx::migrate::Migrator| {
+        m.iter()
+            .map(|m| format!("{}_{}", m.version, m.description))
+            .collect::<Vec<_>>()
+    };
+    (names(&sqlite::MIGRATOR), names(&postgres::MIGRATOR))
+}
+
+pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
+    match e {
+        sqlx::Error::RowNotFound => StoreError::NotFound,
+        other => StoreError::Backend(other.to_string()),
+    }
+}
+
+/// Maps a unique-constraint violation to `Conflict(what)`.
+pub(crate) fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        _ => backend_err(e),
+    }
+}
