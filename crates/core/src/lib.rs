@@ -4,12 +4,14 @@
 //! SPEC §1 (identity model), §2 (throttling, Argon2id), §0 (transport and proxy rules, in `net`).
 //! Invariants: every allow/deny decision is `policy::allow`; passwords exist only as Argon2id PHC strings.
 
+pub mod admin;
 pub mod caps;
 pub mod clock;
 pub mod model;
 pub mod net;
 pub mod password;
 pub mod policy;
+pub mod posts;
 pub mod store;
 pub mod throttle;
 pub mod validate;

@@ -66,3 +66,9 @@ mod tests {
         assert!(!verify_dummy("correct horse"));
     }
 }
+
+/// A fresh random password of `len` characters from `[A-Za-z0-9]` (OS RNG), for demo accounts.
+pub fn generate(len: usize) -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut OsRng, len)
+}

@@ -99,11 +99,19 @@ pub struct Counter {
     pub window_start: Timestamp,
 }
 
+/// A throttle counter as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThrottleRow {
+    pub key: String,
+    pub failures: i64,
+    pub window_start: Timestamp,
+    pub blocked_until: Timestamp,
+}
+
 #[async_trait]
 pub trait ThrottleStore {
-    /// The latest `blocked_until` among `keys` that is still in the future.
-    async fn throttle_blocked_until(&self, keys: &[String], now: Timestamp)
-        -> StoreResult<Option<Timestamp>>;
+    /// The counters that exist among `keys` (one indexed read).
+    async fn throttle_get(&self, keys: &[String]) -> StoreResult<Vec<ThrottleRow>>;
     /// Adds one failure to `key` atomically. A counter whose window began before
     /// `now - window_secs` restarts at 1. Returns the new count and window start.
     async fn throttle_fail(&self, key: &str, now: Timestamp, window_secs: i64) -> StoreResult<Counter>;

@@ -92,3 +92,71 @@ mod tests {
         assert_eq!(address_key("2001:db8::/64"), "addr:2001:db8::/64");
     }
 }
+
+/// How long a (pair, address) failure counter is remembered without a new failure.
+pub const PAIR_MEMORY_SECS: i64 = 86_400;
+
+/// The outcome of consulting the throttle before a check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    Open {
+        /// The pair has failures on record (a success should clear them).
+        pair_dirty: bool,
+    },
+    Blocked {
+        retry_after: i64,
+    },
+}
+
+/// Consults the counters of `account` from `group` (one indexed read).
+pub async fn gate(
+    store: &dyn crate::store::Store,
+    account: &str,
+    group: &str,
+    now: Timestamp,
+) -> Result<Gate, crate::store::StoreError> {
+    let pair = pair_key(account, group);
+    let rows = store.throttle_get(&[pair.clone(), address_key(group)]).await?;
+    let until = rows.iter().map(|r| r.blocked_until).max().unwrap_or(0);
+    if until > now {
+        return Ok(Gate::Blocked {
+            retry_after: until - now,
+        });
+    }
+    Ok(Gate::Open {
+        pair_dirty: rows.iter().any(|r| r.key == pair && r.failures > 0),
+    })
+}
+
+/// Counts one failed check of a guessable secret. Returns true when this failure completed a
+/// burst against the account (the caller writes it to the audit log).
+pub async fn record_failure(
+    store: &dyn crate::store::Store,
+    policy: &ThrottlePolicy,
+    account: &str,
+    group: &str,
+    now: Timestamp,
+) -> Result<bool, crate::store::StoreError> {
+    let pair = pair_key(account, group);
+    let c = store.throttle_fail(&pair, now, PAIR_MEMORY_SECS).await?;
+    if let Some(until) = policy.pair_blocked_until(c.failures, now) {
+        store.throttle_block(&pair, until).await?;
+    }
+    let addr = address_key(group);
+    let a = store
+        .throttle_fail(&addr, now, policy.address_window_secs)
+        .await?;
+    if let Some(until) = policy.address_blocked_until(a.failures, a.window_start) {
+        store.throttle_block(&addr, until).await?;
+    }
+    Ok(c.failures == policy.pair_failures)
+}
+
+/// Forgets a pair's failures after a success ("consecutive" starts again).
+pub async fn record_success(
+    store: &dyn crate::store::Store,
+    account: &str,
+    group: &str,
+) -> Result<(), crate::store::StoreError> {
+    store.throttle_clear(&pair_key(account, group)).await
+}

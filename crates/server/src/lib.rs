@@ -1,0 +1,15 @@
+//! The Gatehouse HTTP server: the router, the credential chain, the three resource dialects and
+//! the operational endpoints. Handlers are thin: parse → `core` logic and the store → render.
+//! SPEC §0 (rules everywhere), §9 (resources), §11 (operations).
+
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod error;
+pub mod rest;
+pub mod routes;
+pub mod telemetry;
+
+pub use app::{AppState, Application};
+pub use config::Settings;

@@ -570,18 +570,21 @@ macro_rules! impl_store {
 
         #[async_trait]
         impl ThrottleStore for $store {
-            async fn throttle_blocked_until(&self, keys: &[String], now: Timestamp) -> StoreResult<Option<Timestamp>> {
+            async fn throttle_get(&self, keys: &[String]) -> StoreResult<Vec<ThrottleRow>> {
                 if keys.is_empty() {
-                    return Ok(None);
+                    return Ok(Vec::new());
                 }
-                let mut qb = QueryBuilder::<$db>::new("SELECT MAX(blocked_until) FROM throttle WHERE key IN (");
+                let mut qb = QueryBuilder::<$db>::new("SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (");
                 let mut sep = qb.separated(", ");
                 for k in keys {
                     sep.push_bind(k.as_str());
                 }
-                qb.push(") AND blocked_until > ").push_bind(now);
-                let v: Option<i64> = qb.build_query_scalar().fetch_one(&self.pool).await.map_err(crate::backend_err)?;
-                Ok(v)
+                qb.push(")");
+                let rows: Vec<(String, i64, i64, i64)> = qb.build_query_as().fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(key, failures, window_start, blocked_until)| ThrottleRow { key, failures, window_start, blocked_until })
+                    .collect())
             }
 
             async fn throttle_fail(&self, key: &str, now: Timestamp, window_secs: i64) -> StoreResult<Counter> {

@@ -1,0 +1,186 @@
+//! The application: shared state, the router and serving with graceful shutdown.
+//! Routing: `/wp-json/…` and `/?rest_route=…` → WordPress dialect; `/v1/…` → hosting;
+//! `/rest/v1/…`, `/rest/v1.1/…` → WordPress.com; `/healthz`, `/readyz`, `/metrics` → operations.
+//! SPEC §9, §11. Time comes from `clock`; nothing here decides access (see `policy`).
+
+use crate::config::Settings;
+use crate::error::Dialect;
+use crate::routes;
+use crate::telemetry::{access_log, Metrics};
+use axum::body::Body;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get};
+use axum::Router;
+use gatehouse_core::clock::Clock;
+use gatehouse_core::store::Store;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+
+/// Everything a request may use. Cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    /// Bounds concurrent Argon2id checks (SPEC §2).
+    pub argon2: Arc<Semaphore>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> AppState {
+        AppState {
+            argon2: Arc::new(Semaphore::new(settings.argon2_permits())),
+            store,
+            clock,
+            settings: Arc::new(settings),
+            metrics: Arc::new(Metrics::new()),
+        }
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
+    Router::new()
+        .route("/healthz", get(routes::ops::healthz))
+        .route("/readyz", get(routes::ops::readyz))
+        .route("/metrics", get(routes::ops::metrics))
+        .route("/", any(root))
+        .route("/index.php", any(root))
+        .route("/wp-json", any(wp))
+        .route("/wp-json/", any(wp))
+        .route("/wp-json/{*rest}", any(wp))
+        .route("/v1", any(hosting))
+        .route("/v1/", any(hosting))
+        .route("/v1/{*rest}", any(hosting))
+        .route("/rest/v1", any(wpcom))
+        .route("/rest/v1/", any(wpcom))
+        .route("/rest/v1/{*rest}", any(wpcom))
+        .route("/rest/v1.1", any(wpcom))
+        .route("/rest/v1.1/", any(wpcom))
+        .route("/rest/v1.1/{*rest}", any(wpcom))
+        .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(metrics, access_log))
+        .with_state(state)
+}
+
+/// The route inside a dialect: the path after `prefix`, without a trailing slash, starting `/`.
+fn inner_route(path: &str, prefix: &str) -> String {
+    let rest = path.strip_prefix(prefix).unwrap_or("");
+    let trimmed = rest.trim_end_matches('/');
+    if trimmed.is_empty() {
+        "/".to_string()
+    } else if trimmed.starts_with('/') {
+        trimmed.to_string()
+    } else {
+        format!("/{trimmed}")
+    }
+}
+
+async fn wp(State(app): State<AppState>, req: Request) -> Response {
+    let route = inner_route(req.uri().path(), "/wp-json");
+    routes::dialect_entry(app, Dialect::Wp, route, req).await
+}
+
+async fn hosting(State(app): State<AppState>, req: Request) -> Response {
+    let route = inner_route(req.uri().path(), "/v1");
+    routes::dialect_entry(app, Dialect::Hosting, route, req).await
+}
+
+async fn wpcom(State(app): State<AppState>, req: Request) -> Response {
+    let path = req.uri().path().to_string();
+    let prefix = if path.starts_with("/rest/v1.1") { "/rest/v1.1" } else { "/rest/v1" };
+    let route = inner_route(&path, prefix);
+    routes::dialect_entry(app, Dialect::Wpcom, route, req).await
+}
+
+/// `/?rest_route=/wp/v2/posts` is the WordPress dialect; plain `/` is a short landing page.
+async fn root(State(app): State<AppState>, req: Request) -> Response {
+    let rest_route = req.uri().query().and_then(|q| {
+        form_urlencoded::parse(q.as_bytes())
+            .find(|(k, _)| k == "rest_route")
+            .map(|(_, v)| v.into_owned())
+    });
+    match rest_route {
+        Some(r) => {
+            let route = inner_route(&r, "");
+            routes::dialect_entry(app, Dialect::Wp, route, req).await
+        }
+        None => landing(),
+    }
+}
+
+fn landing() -> Response {
+    let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Gatehouse</title></head>\
+                <body><h1>Gatehouse</h1><p>Authentication and authorization for WordPress-style REST APIs.</p>\
+                <ul><li><a href=\"/wp-json/\">WordPress REST API index</a></li>\
+                <li><a href=\"/healthz\">Health</a></li></ul></body></html>";
+    let mut resp = (StatusCode::OK, body).into_response();
+    let h = resp.headers_mut();
+    h.insert("content-type", HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    resp
+}
+
+async fn not_found(req: Request<Body>) -> Response {
+    let body = serde_json::json!({ "error": "not_found", "message": format!("No route for {}", req.uri().path()) });
+    (StatusCode::NOT_FOUND, axum::Json(body)).into_response()
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn bind(addr: SocketAddr, state: AppState) -> std::io::Result<Application> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves; in-flight requests then finish before this returns.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+    }
+}
+
+/// Resolves on SIGTERM or Ctrl-C.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}

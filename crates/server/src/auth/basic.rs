@@ -1,0 +1,142 @@
+//! HTTP Basic (RFC 7617) with the account password, when `basic_auth_with_account_password` is
+//! on (SPEC §4). Application passwords join this path in a later issue.
+//! Invariants: unknown user, wrong password and disabled account are one answer in the same time
+//! (a dummy Argon2id check for unknown users); the throttle of SPEC §2 is consulted before any
+//! hashing and counts every failure; Argon2id runs at most `argon2_permits` at a time (else 503).
+//! Time from the app's clock; nothing here is logged except the outcome.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::rest::Incoming;
+use axum::http::StatusCode;
+use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
+use base64::Engine;
+use gatehouse_core::model::{AuthMethod, Constraints, Principal};
+use gatehouse_core::net::throttle_group;
+use gatehouse_core::password;
+use gatehouse_core::store::AuditEvent;
+use gatehouse_core::throttle::{self, Gate};
+
+fn incorrect() -> ApiError {
+    ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "incorrect_password",
+        "The provided username or password is incorrect.",
+    )
+    .alt("invalid_credentials")
+}
+
+/// Decodes `user:password` from a Basic credential. Undecodable input is malformed (400).
+pub fn decode(b64: &str) -> Result<(String, String), ApiError> {
+    let malformed = || {
+        ApiError::bad_request(
+            "rest_invalid_authorization_header",
+            "The Basic credentials are not valid base64 of UTF-8 text.",
+        )
+        .alt("invalid_request")
+    };
+    let raw = b64.trim();
+    let bytes = STANDARD
+        .decode(raw)
+        .or_else(|_| STANDARD_NO_PAD.decode(raw))
+        .map_err(|_| malformed())?;
+    let text = String::from_utf8(bytes).map_err(|_| malformed())?;
+    match text.split_once(':') {
+        Some((user, pass)) if !user.is_empty() => Ok((user.to_string(), pass.to_string())),
+        _ => Err(incorrect()),
+    }
+}
+
+pub async fn authenticate(app: &AppState, inc: &Incoming, b64: &str) -> Result<Principal, ApiError> {
+    let (login, pass) = decode(b64)?;
+    if !app.settings.basic_auth_with_account_password {
+        // No Basic credential kind is enabled: every attempt fails alike, without a look-up.
+        return Err(incorrect());
+    }
+    let store = app.store.as_ref();
+    let now = app.clock.now();
+    let group = throttle_group(inc.origin.addr);
+    let gate = throttle::gate(store, &login, &group, now).await?;
+    let pair_dirty = match gate {
+        Gate::Blocked { retry_after } => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too many failed attempts; try again later.",
+            );
+            e.retry_after = Some(retry_after);
+            return Err(e);
+        }
+        Gate::Open { pair_dirty } => pair_dirty,
+    };
+    let Ok(permit) = app.argon2.clone().try_acquire_owned() else {
+        app.metrics.argon2_busy();
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_busy",
+            "The server is busy checking passwords; try again shortly.",
+        );
+        e.retry_after = Some(1);
+        return Err(e);
+    };
+    let found = store.find_user_auth(&login).await?;
+    let stored_hash = found.as_ref().map(|f| f.password_hash.clone());
+    let ok = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        match stored_hash {
+            Some(h) => password::verify(&h, &pass),
+            None => password::verify_dummy(&pass),
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match found {
+        Some(f) if ok && !f.user.disabled => {
+            if pair_dirty {
+                throttle::record_success(store, &login, &group).await?;
+            }
+            Ok(Principal {
+                user: Some(f.user),
+                method: AuthMethod::AccountPassword,
+                constraints: Constraints::default(),
+            })
+        }
+        found => {
+            let burst = throttle::record_failure(store, &app.settings.throttle, &login, &group, now).await?;
+            if burst {
+                store
+                    .insert_audit(&AuditEvent {
+                        at: now,
+                        event: "auth.failure_burst".into(),
+                        user_id: found.as_ref().map(|f| f.user.id),
+                        login: Some(login.clone()),
+                        address: Some(inc.origin.addr.to_string()),
+                        detail: format!(
+                            "{} consecutive failed Basic attempts; pair blocked",
+                            app.settings.throttle.pair_failures
+                        ),
+                    })
+                    .await?;
+                tracing::warn!(address = %inc.origin.addr, "burst of failed Basic attempts against one account");
+            }
+            Err(incorrect())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decoding_separates_malformed_from_wrong() {
+        assert_eq!(decode("YWRtaW46cHc=").unwrap(), ("admin".into(), "pw".into()));
+        assert_eq!(decode("YWRtaW46cHc").unwrap(), ("admin".into(), "pw".into()), "padding optional");
+        assert_eq!(decode("YTpiOmM=").unwrap(), ("a".into(), "b:c".into()), "first colon splits");
+        assert_eq!(decode("!!!not-base64!!!").unwrap_err().status, 400);
+        assert_eq!(decode("/w==").unwrap_err().status, 400, "not UTF-8");
+        assert_eq!(decode("YWRtaW4=").unwrap_err().status, 401, "no colon");
+        assert_eq!(decode("Og==").unwrap_err().status, 401, "empty user");
+        assert_eq!(decode("").unwrap_err().status, 401, "empty credentials");
+    }
+}

@@ -1,0 +1,137 @@
+//! The credential chain (SPEC §0): read the ONE credential a request carries and turn it into a
+//! `Principal`, or refuse it in the dialect's envelope. No header → anonymous.
+//! Owns: header parsing (schemes case-insensitive; two headers → 400; garbage → 400/401, never a
+//! 5xx), the plain-http rule, refusing credentials in the query string, and the nonce-without-
+//! session rule of WordPress. Each credential kind verifies in its own module (`basic`).
+//! Invariants: a presented credential that fails is a 401, never silently anonymous.
+
+pub mod basic;
+
+use crate::app::AppState;
+use crate::error::{ApiError, Dialect, Presented};
+use crate::rest::Incoming;
+use axum::http::{header, StatusCode};
+use gatehouse_core::model::Principal;
+use gatehouse_core::net::is_loopback;
+
+/// Longest `Authorization` value accepted; longer ones are malformed, not checked.
+pub const MAX_AUTHORIZATION_LEN: usize = 4096;
+
+/// Query parameters that carry credentials and are refused there (RFC 6750 §2.3 is not offered).
+const QUERY_CREDENTIALS: &[&str] = &["access_token", "api_key", "apikey"];
+
+#[derive(Debug)]
+pub struct Authenticated {
+    pub principal: Principal,
+    pub presented: Presented,
+}
+
+fn malformed(msg: &'static str) -> ApiError {
+    ApiError::bad_request("rest_invalid_authorization_header", msg).alt("invalid_request")
+}
+
+/// Runs the chain for one request.
+pub async fn authenticate(
+    app: &AppState,
+    inc: &Incoming,
+    dialect: Dialect,
+) -> Result<Authenticated, (ApiError, Presented)> {
+    let mut values = inc.headers.get_all(header::AUTHORIZATION).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        return Err((
+            malformed("Send exactly one Authorization header."),
+            Presented::Other,
+        ));
+    }
+    if let Some(name) = QUERY_CREDENTIALS.iter().find(|n| inc.params.has(n)) {
+        let mut e = ApiError::bad_request(
+            "rest_credentials_in_query",
+            "Credentials are not accepted in the query string; send an Authorization header.",
+        )
+        .alt("invalid_request");
+        e.data = Some(serde_json::json!({ "param": name }));
+        return Err((e, Presented::Nothing));
+    }
+    let Some(value) = first else {
+        // WordPress: a nonce without a logged-in session fails the cookie check (transcript 24/25).
+        if dialect == Dialect::Wp && (inc.headers.contains_key("x-wp-nonce") || inc.params.has("_wpnonce")) {
+            return Err((
+                ApiError::new(StatusCode::FORBIDDEN, "rest_cookie_invalid_nonce", "Cookie check failed"),
+                Presented::Nothing,
+            ));
+        }
+        return Ok(Authenticated {
+            principal: Principal::anonymous(),
+            presented: Presented::Nothing,
+        });
+    };
+    if value.len() > MAX_AUTHORIZATION_LEN {
+        return Err((malformed("The Authorization header is too long."), Presented::Other));
+    }
+    let Ok(value) = value.to_str() else {
+        return Err((malformed("The Authorization header is not valid text."), Presented::Other));
+    };
+    let value = value.trim();
+    let (scheme, rest) = match value.split_once(char::is_whitespace) {
+        Some((s, r)) => (s, r.trim()),
+        None => (value, ""),
+    };
+    let presented = match scheme.to_ascii_lowercase().as_str() {
+        "basic" => Presented::Basic,
+        "bearer" => Presented::Bearer,
+        "apikey" => Presented::ApiKey,
+        "oauth" => Presented::OAuth,
+        _ => Presented::Other,
+    };
+    if !inc.origin.https && !is_loopback(inc.origin.addr) && !app.settings.allow_insecure_http {
+        return Err((
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "rest_insecure_transport",
+                "Credentials are accepted only over https.",
+            )
+            .alt("https_required"),
+            presented,
+        ));
+    }
+    let result = match presented {
+        Presented::Basic => basic::authenticate(app, inc, rest).await,
+        Presented::Bearer | Presented::ApiKey => Err(invalid_token()),
+        Presented::OAuth => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "consumer_key_unknown",
+            "The OAuth consumer key is unknown.",
+        )
+        .alt("invalid_token")),
+        Presented::Nothing | Presented::Other => Err(ApiError {
+            plugin: true,
+            alt: Some("invalid_request"),
+            ..ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "INVALID_AUTHORIZATION_HEADER_TOKEN_TYPE",
+                "The Authorization scheme is not supported; use Bearer, ApiKey, Basic or OAuth.",
+            )
+        }),
+    };
+    match result {
+        Ok(principal) => Ok(Authenticated { principal, presented }),
+        Err(e) => {
+            app.metrics.auth_failure(presented);
+            Err((e, presented))
+        }
+    }
+}
+
+/// A bearer token or API key that does not verify (no token kinds are enabled in this build, so
+/// every one is refused; SPEC §0: a failed credential is a 401, not anonymous).
+fn invalid_token() -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::UNAUTHORIZED,
+        "invalid_token",
+        "The access token or API key is invalid, expired or revoked.",
+    )
+    .alt("invalid_token");
+    e.invalid_token = true;
+    e
+}

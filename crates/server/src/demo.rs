@@ -1,0 +1,152 @@
+//! `gatehouse serve --demo`: on an empty database, a demo site, a network admin, one user per
+//! role, sample posts and a comment, through the same `core::admin` code the CLI uses; then a
+//! "try it" block of curl commands that work against this server. Passwords come from the OS RNG
+//! and are printed once; they are stored only as Argon2id hashes.
+
+use gatehouse_core::admin::{self, AdminError, UserSpec};
+use gatehouse_core::caps::Role;
+use gatehouse_core::clock::Timestamp;
+use gatehouse_core::model::*;
+use gatehouse_core::password;
+use gatehouse_core::store::Store;
+
+#[derive(Debug, Clone)]
+pub struct DemoUser {
+    pub login: String,
+    pub password: String,
+    pub role: Role,
+    pub network_admin: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct Demo {
+    pub site: Site,
+    pub users: Vec<DemoUser>,
+}
+
+/// Seeds the demo on an empty database; `None` when there are already users.
+pub async fn seed(store: &dyn Store, site_url: &str, now: Timestamp) -> Result<Option<Demo>, AdminError> {
+    if store.count_users().await.map_err(AdminError::Store)? > 0 {
+        return Ok(None);
+    }
+    let mut users = Vec::new();
+    let mut ids = Vec::new();
+    for role in Role::ALL {
+        let network_admin = role == Role::Administrator;
+        let login = if network_admin { "admin".to_string() } else { role.as_str().to_string() };
+        let pw = password::generate(20);
+        let u = admin::add_user(
+            store,
+            &UserSpec {
+                login: login.clone(),
+                email: format!("{login}@example.com"),
+                display_name: Some(format!("Demo {}", role.as_str())),
+                password: pw.clone(),
+                network_admin,
+            },
+            now,
+        )
+        .await?;
+        ids.push((u.id, role));
+        users.push(DemoUser { login, password: pw, role, network_admin });
+    }
+    let owner = ids[0].0;
+    let site = admin::add_site(store, "Gatehouse Demo", site_url, owner, now).await?;
+    for (id, role) in ids.iter().skip(1) {
+        admin::set_member(store, site.id, *id, *role).await?;
+    }
+    let posts = [
+        ("Hello world!", "Welcome to Gatehouse. This post is public.", PostStatus::Publish, ids[0].0),
+        ("Editor's notes", "Editors can edit and publish anyone's posts.", PostStatus::Publish, ids[1].0),
+        ("An author's story", "Authors publish and edit their own posts.", PostStatus::Publish, ids[2].0),
+        ("A contributor's draft", "Contributors write drafts for review.", PostStatus::Draft, ids[3].0),
+    ];
+    let mut first = None;
+    for (i, (title, content, status, author)) in posts.into_iter().enumerate() {
+        let p = store
+            .insert_post(
+                &NewPost {
+                    site_id: site.id,
+                    author_id: author,
+                    title: title.into(),
+                    content: format!("<p>{content}</p>"),
+                    excerpt: String::new(),
+                    slug: if status == PostStatus::Publish {
+                        crate::routes::wp::sanitize_title(title)
+                    } else {
+                        String::new()
+                    },
+                    status,
+                    comments_open: true,
+                },
+                now + i as i64,
+            )
+            .await
+            .map_err(AdminError::Store)?;
+        first.get_or_insert(p.id);
+    }
+    if let Some(post_id) = first {
+        store
+            .insert_comment(
+                &NewComment {
+                    site_id: site.id,
+                    post_id,
+                    parent: 0,
+                    author_id: Some(ids[4].0),
+                    author_name: "Demo subscriber".into(),
+                    content: "A first comment.".into(),
+                    status: CommentStatus::Approved,
+                },
+                now + 10,
+            )
+            .await
+            .map_err(AdminError::Store)?;
+    }
+    Ok(Some(Demo { site, users }))
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// The "try it" block printed after seeding.
+pub fn try_it(demo: &Demo, base: &str) -> String {
+    let cred = |login: &str| {
+        let u = demo.users.iter().find(|u| u.login == login);
+        shell_quote(&format!("{login}:{}", u.map(|u| u.password.as_str()).unwrap_or("")))
+    };
+    let site_id = demo.site.id.0;
+    let mut out = String::new();
+    out.push_str("Demo data created. Accounts (passwords are shown only now):\n");
+    for u in &demo.users {
+        out.push_str(&format!(
+            "  {:<12} {:<22} {}{}\n",
+            u.login,
+            u.password,
+            u.role.as_str(),
+            if u.network_admin { ", network admin" } else { "" }
+        ));
+    }
+    out.push_str("\nTry it (HTTP Basic with the account password is enabled for this demo):\n");
+    let lines = [
+        format!("curl -s {base}/wp-json/wp/v2/posts"),
+        format!("curl -s -u {} {base}/wp-json/wp/v2/users/me", cred("editor")),
+        format!(
+            "curl -s -u {} -H 'Content-Type: application/json' -d '{{\"title\":\"Hello from curl\",\"status\":\"publish\"}}' {base}/wp-json/wp/v2/posts",
+            cred("author")
+        ),
+        format!(
+            "curl -s -u {} -H 'Content-Type: application/json' -d '{{\"title\":\"Not allowed\"}}' {base}/wp-json/wp/v2/posts   # 403 rest_cannot_create",
+            cred("subscriber")
+        ),
+        format!("curl -s -u {} {base}/v1/sites", cred("admin")),
+        format!("curl -s -u {} {base}/rest/v1.1/me", cred("admin")),
+        format!("curl -s {base}/rest/v1.1/sites/{site_id}/posts/"),
+    ];
+    for l in lines {
+        out.push_str("  ");
+        out.push_str(&l);
+        out.push('\n');
+    }
+    out
+}

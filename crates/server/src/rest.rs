@@ -1,0 +1,309 @@
+//! The request as the resource dialects see it: method (with WordPress's override), route, and
+//! one parameter map merged from the query string and a JSON, form or multipart body (SPEC §0:
+//! lenient in what clients send). Also the `Reply` handlers return and the CORS rules of SPEC §9.
+//! Invariant: bad bodies are a 400/413/415 in the dialect's envelope, never a 5xx or a panic.
+
+use crate::error::ApiError;
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode};
+use gatehouse_core::net::ClientOrigin;
+use serde_json::{Map, Value};
+use std::net::SocketAddr;
+
+/// Parameters from the query string and the body; body values win (WordPress's order).
+#[derive(Debug, Default, Clone)]
+pub struct Params(pub Map<String, Value>);
+
+fn insert_pair(map: &mut Map<String, Value>, key: &str, value: String) {
+    // `status[]=a&status[]=b` and `status[0]=a` build arrays.
+    if let Some(base) = key.strip_suffix("[]").or_else(|| {
+        key.strip_suffix(']')
+            .and_then(|k| k.rsplit_once('['))
+            .filter(|(_, idx)| idx.chars().all(|c| c.is_ascii_digit()))
+            .map(|(b, _)| b)
+    }) {
+        match map.entry(base.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
+            Value::Array(a) => a.push(Value::String(value)),
+            other => *other = Value::Array(vec![Value::String(value)]),
+        }
+    } else {
+        map.insert(key.to_string(), Value::String(value));
+    }
+}
+
+impl Params {
+    pub fn from_query(query: &str) -> Params {
+        let mut map = Map::new();
+        for (k, v) in form_urlencoded::parse(query.as_bytes()) {
+            insert_pair(&mut map, &k, v.into_owned());
+        }
+        Params(map)
+    }
+
+    pub fn merge(&mut self, other: Params) {
+        for (k, v) in other.0 {
+            self.0.insert(k, v);
+        }
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+
+    /// A string value; numbers and booleans are given as text. `{"raw": …}` objects (WordPress's
+    /// title/content form) yield their `raw`.
+    pub fn str(&self, name: &str) -> Option<String> {
+        match self.0.get(name)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Object(o) => o.get("raw").and_then(|r| r.as_str()).map(str::to_string),
+            _ => None,
+        }
+    }
+
+    /// WordPress's `rest_sanitize_boolean`.
+    pub fn bool(&self, name: &str) -> Result<Option<bool>, ApiError> {
+        match self.0.get(name) {
+            None => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(Value::Number(n)) => Ok(Some(n.as_i64() != Some(0))),
+            Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
+                "true" | "1" | "yes" | "on" => Ok(Some(true)),
+                "false" | "0" | "no" | "off" | "" => Ok(Some(false)),
+                _ => Err(ApiError::invalid_param(name, format!("{name} is not of type boolean."))),
+            },
+            Some(_) => Err(ApiError::invalid_param(name, format!("{name} is not of type boolean."))),
+        }
+    }
+
+    /// An integer within `min..=max`.
+    pub fn int(&self, name: &str, min: i64, max: i64) -> Result<Option<i64>, ApiError> {
+        let v = match self.0.get(name) {
+            None => return Ok(None),
+            Some(Value::Number(n)) => n.as_i64(),
+            Some(Value::String(s)) => s.trim().parse::<i64>().ok(),
+            Some(_) => None,
+        };
+        match v {
+            None => Err(ApiError::invalid_param(name, format!("{name} is not of type integer."))),
+            Some(n) if n < min || n > max => Err(ApiError::invalid_param(
+                name,
+                format!("{name} must be between {min} (inclusive) and {max} (inclusive)"),
+            )),
+            Some(n) => Ok(Some(n)),
+        }
+    }
+
+    /// A list given as an array or a comma-separated string.
+    pub fn list(&self, name: &str) -> Option<Vec<String>> {
+        match self.0.get(name)? {
+            Value::Array(a) => Some(
+                a.iter()
+                    .filter_map(|v| match v {
+                        Value::String(s) => Some(s.clone()),
+                        Value::Number(n) => Some(n.to_string()),
+                        _ => None,
+                    })
+                    .collect(),
+            ),
+            Value::String(s) => Some(
+                s.split(',')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+            ),
+            Value::Number(n) => Some(vec![n.to_string()]),
+            _ => None,
+        }
+    }
+}
+
+/// A dialect request, parsed once.
+#[derive(Debug)]
+pub struct Incoming {
+    /// Upper-case, after `_method` / `X-HTTP-Method-Override` on POST.
+    pub method: String,
+    /// The route inside the dialect, without trailing slash (`/wp/v2/posts`, `/sites/3`).
+    pub route: String,
+    pub params: Params,
+    /// The query string without the dialect's routing parameters, for `Link` headers.
+    pub query_pairs: Vec<(String, String)>,
+    pub headers: HeaderMap,
+    pub peer: SocketAddr,
+    pub origin: ClientOrigin,
+}
+
+impl Incoming {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+    pub fn is_write(&self) -> bool {
+        !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
+    }
+}
+
+/// Splits off the body and parses it by content type into parameters.
+pub async fn read_body(req: Request<Body>, limit: usize) -> Result<(axum::http::request::Parts, Params), ApiError> {
+    let (parts, body) = req.into_parts();
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "rest_payload_too_large", format!("The request body is larger than {limit} bytes."))
+    })?;
+    if bytes.is_empty() {
+        return Ok((parts, Params::default()));
+    }
+    let ctype = parts
+        .headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string();
+    let mime = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let params = match mime.as_str() {
+        "application/json" | "" if looks_like_json(&bytes) || mime == "application/json" => {
+            match serde_json::from_slice::<Value>(&bytes) {
+                Ok(Value::Object(map)) => Params(map),
+                Ok(_) => {
+                    return Err(ApiError::bad_request("rest_invalid_json", "The JSON body must be an object.").alt("invalid_input"))
+                }
+                Err(e) => {
+                    return Err(ApiError::bad_request("rest_invalid_json", "Invalid JSON body passed.")
+                        .alt("invalid_input")
+                        .with_data(serde_json::json!({ "json_error_message": e.to_string() })))
+                }
+            }
+        }
+        "application/x-www-form-urlencoded" => match std::str::from_utf8(&bytes) {
+            Ok(s) => Params::from_query(s),
+            Err(_) => return Err(ApiError::bad_request("rest_invalid_body", "The form body is not UTF-8.").alt("invalid_input")),
+        },
+        "multipart/form-data" => parse_multipart(&ctype, bytes).await?,
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "rest_unsupported_media_type",
+                "Send JSON, application/x-www-form-urlencoded or multipart/form-data.",
+            ))
+        }
+    };
+    Ok((parts, params))
+}
+
+fn looks_like_json(b: &[u8]) -> bool {
+    b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{')
+}
+
+async fn parse_multipart(ctype: &str, bytes: bytes::Bytes) -> Result<Params, ApiError> {
+    let bad = || ApiError::bad_request("rest_invalid_body", "The multipart body could not be read.").alt("invalid_input");
+    let boundary = multer::parse_boundary(ctype).map_err(|_| bad())?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut map = Map::new();
+    while let Some(field) = mp.next_field().await.map_err(|_| bad())? {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        if field.file_name().is_some() {
+            continue; // uploads are not part of these APIs
+        }
+        let text = field.text().await.map_err(|_| bad())?;
+        insert_pair(&mut map, &name, text);
+    }
+    Ok(Params(map))
+}
+
+/// Applies WordPress's method override (`_method`, `X-HTTP-Method-Override`) to a POST.
+pub fn effective_method(method: &Method, headers: &HeaderMap, params: &Params) -> String {
+    if method == Method::POST {
+        let o = params
+            .str("_method")
+            .or_else(|| headers.get("x-http-method-override").and_then(|v| v.to_str().ok()).map(str::to_string));
+        if let Some(o) = o {
+            let o = o.to_ascii_uppercase();
+            if matches!(o.as_str(), "PUT" | "PATCH" | "DELETE" | "GET") {
+                return o;
+            }
+        }
+    }
+    method.as_str().to_ascii_uppercase()
+}
+
+/// A successful dialect response before the dialect's common headers are added.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub body: Value,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Reply {
+    pub fn ok(body: Value) -> Reply {
+        Reply { status: StatusCode::OK, body, headers: Vec::new() }
+    }
+    pub fn created(body: Value) -> Reply {
+        Reply { status: StatusCode::CREATED, body, headers: Vec::new() }
+    }
+    pub fn status(mut self, status: StatusCode) -> Reply {
+        self.status = status;
+        self
+    }
+    pub fn header(mut self, name: HeaderName, value: &str) -> Reply {
+        if let Ok(v) = HeaderValue::from_str(value) {
+            self.headers.push((name, v));
+        }
+        self
+    }
+}
+
+pub const CORS_ALLOW_HEADERS: &str = "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type";
+pub const CORS_EXPOSE_HEADERS: &str = "X-WP-Total, X-WP-TotalPages, Link";
+pub const CORS_ALLOW_METHODS: &str = "OPTIONS, GET, POST, PUT, PATCH, DELETE";
+
+/// Adds SPEC §9's CORS headers: echo a (non-`null`) `Origin` without credentials, unless the
+/// origin is a registered site's URL (`credentialed`).
+pub fn apply_cors(headers: &mut HeaderMap, origin: Option<&str>, credentialed: bool) {
+    headers.insert(header::VARY, HeaderValue::from_static("Origin"));
+    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(CORS_EXPOSE_HEADERS));
+    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOW_HEADERS));
+    if let Some(o) = origin.filter(|o| *o != "null") {
+        if let Ok(v) = HeaderValue::from_str(o) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            if credentialed {
+                headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            }
+        }
+    }
+}
+
+/// `scheme://host[:port]` of an `Origin` header, lower-cased, or `None` if it is not one.
+pub fn origin_site_key(origin: &str) -> Option<(String, String)> {
+    gatehouse_core::validate::site_url(origin).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_arrays_and_typed_getters() {
+        let p = Params::from_query("status[]=draft&status[]=publish&per_page=5&force=true&x=a%20b");
+        assert_eq!(p.list("status").unwrap(), vec!["draft", "publish"]);
+        assert_eq!(p.int("per_page", 1, 100).unwrap(), Some(5));
+        assert_eq!(p.bool("force").unwrap(), Some(true));
+        assert_eq!(p.str("x").as_deref(), Some("a b"));
+        assert!(p.int("x", 1, 2).is_err());
+        let big = Params::from_query("per_page=101");
+        assert_eq!(big.int("per_page", 1, 100).unwrap_err().status, 400);
+    }
+
+    #[test]
+    fn cors_never_echoes_null() {
+        let mut h = HeaderMap::new();
+        apply_cors(&mut h, Some("null"), true);
+        assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+        let mut h = HeaderMap::new();
+        apply_cors(&mut h, Some("https://app.example"), false);
+        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://app.example");
+        assert!(h.get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
+    }
+}

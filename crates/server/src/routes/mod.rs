@@ -1,0 +1,302 @@
+//! The shared path of every dialect request: parse (`rest`), resolve the site (SPEC §1), answer
+//! CORS preflights (SPEC §9), authenticate (`auth`), dispatch to the dialect, render errors in its
+//! envelope (`error`), and add the dialect's common headers.
+//! Invariant: every handler decision goes through `Cx::allow` → `policy::allow`.
+
+pub mod hosting;
+pub mod ops;
+pub mod wp;
+pub mod wp_posts;
+pub mod wp_users;
+pub mod wpcom;
+
+use crate::app::AppState;
+use crate::auth::authenticate;
+use crate::error::{ApiError, Dialect, Presented};
+use crate::rest::{self, apply_cors, effective_method, read_body, Incoming, Params, Reply};
+use crate::telemetry::RequestNote;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{header, HeaderValue, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::clock::Timestamp;
+use gatehouse_core::model::{Principal, Site, SiteAccess};
+use gatehouse_core::net::{resolve_origin, ProxyHeaders};
+use gatehouse_core::policy::{self, Action, Denial};
+use std::net::SocketAddr;
+
+/// What a handler works with.
+pub struct Cx<'a> {
+    pub app: &'a AppState,
+    pub inc: &'a Incoming,
+    pub principal: &'a Principal,
+    /// The site the request is for (SPEC §1), if any site exists.
+    pub site: Option<&'a Site>,
+    pub now: Timestamp,
+}
+
+impl Cx<'_> {
+    pub fn params(&self) -> &Params {
+        &self.inc.params
+    }
+
+    /// The request's site, or the dialect's "no site" error.
+    pub fn site(&self) -> Result<&Site, ApiError> {
+        self.site.ok_or_else(|| {
+            ApiError::not_found("rest_no_site", "No site is configured on this server.").alt("unknown_blog")
+        })
+    }
+
+    /// The principal's standing on `site` (one indexed look-up for ordinary users).
+    pub async fn access(&self, site: &Site) -> Result<SiteAccess, ApiError> {
+        let role = match &self.principal.user {
+            Some(u) if !u.network_admin => self.app.store.find_role(site.id, u.id).await?,
+            _ => None,
+        };
+        Ok(SiteAccess::new(site, self.principal.user.as_ref(), role))
+    }
+
+    pub fn allow(&self, access: Option<&SiteAccess>, action: Action) -> Result<(), Denial> {
+        policy::allow(self.principal, &self.inc.method, access, action)
+    }
+
+    /// Asks the policy and turns a denial into this route's error (`code`, `message`).
+    pub fn require(
+        &self,
+        access: Option<&SiteAccess>,
+        action: Action,
+        code: &'static str,
+        message: &'static str,
+    ) -> Result<(), ApiError> {
+        self.allow(access, action).map_err(|d| deny(d, code, message))
+    }
+}
+
+/// A policy denial as an error: 401 when no credential was presented (WordPress's
+/// `rest_authorization_required_code`), 403 otherwise.
+pub fn deny(d: Denial, code: &'static str, message: &'static str) -> ApiError {
+    match d {
+        Denial::NotLoggedIn => ApiError::new(StatusCode::UNAUTHORIZED, code, message).alt("authorization_required"),
+        Denial::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, message).alt("unauthorized"),
+        Denial::InsufficientScope => {
+            let mut e = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "insufficient_scope",
+                "The credential's scope does not allow this request.",
+            )
+            .alt("insufficient_scope");
+            e.insufficient_scope = true;
+            e
+        }
+        Denial::OutsideConstraints => ApiError::new(
+            StatusCode::FORBIDDEN,
+            "rest_credential_restricted",
+            "This credential is restricted and may not be used for this request.",
+        )
+        .alt("unauthorized"),
+    }
+}
+
+/// The site a request is for: the one whose host matches, else the primary site (the public
+/// URL's, else the first created).
+async fn resolve_site(app: &AppState, host: Option<&str>) -> Result<Option<Site>, ApiError> {
+    let store = app.store.as_ref();
+    if let Some(h) = host {
+        if let Some(s) = store.find_site_by_host(h).await? {
+            return Ok(Some(s));
+        }
+    }
+    if let Some(public) = &app.settings.public_url {
+        if let Ok((_, h)) = gatehouse_core::validate::site_url(public) {
+            if let Some(s) = store.find_site_by_host(&h).await? {
+                return Ok(Some(s));
+            }
+        }
+    }
+    Ok(store.find_first_site().await?)
+}
+
+/// Whether a CORS `Origin` is a registered site's URL (credentialed CORS is allowed for it).
+async fn origin_is_site(app: &AppState, origin: Option<&str>) -> bool {
+    let Some((url, host)) = origin.and_then(rest::origin_site_key) else {
+        return false;
+    };
+    matches!(app.store.find_site_by_host(&host).await, Ok(Some(s)) if s.url == url)
+}
+
+fn finish(mut resp: Response, dialect: Dialect, note: Option<RequestNote>) -> Response {
+    resp.extensions_mut().insert(note.unwrap_or(RequestNote {
+        dialect: dialect.as_str(),
+        user_id: None,
+        auth: "-",
+    }));
+    resp
+}
+
+pub async fn dialect_entry(app: AppState, dialect: Dialect, route: String, req: Request<Body>) -> Response {
+    let origin_hdr = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let credentialed = origin_is_site(&app, origin_hdr.as_deref()).await;
+    let with_cors = |mut resp: Response| {
+        apply_cors(resp.headers_mut(), origin_hdr.as_deref(), credentialed);
+        resp
+    };
+
+    // CORS preflight: answered without authentication.
+    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+        let mut resp = StatusCode::NO_CONTENT.into_response();
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(rest::CORS_ALLOW_METHODS));
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        return finish(with_cors(resp), dialect, None);
+    }
+
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let (parts, body_params) = match read_body(req, app.settings.max_body_bytes).await {
+        Ok(x) => x,
+        Err(e) => return finish(with_cors(e.render(dialect, Presented::Nothing)), dialect, None),
+    };
+    let query = parts.uri.query().unwrap_or("");
+    let mut params = Params::from_query(query);
+    params.0.remove("rest_route");
+    let query_pairs: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .filter(|(k, _)| k != "rest_route")
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    params.merge(body_params);
+    let method = effective_method(&parts.method, &parts.headers, &params);
+    let h = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
+    let origin = resolve_origin(
+        peer.ip(),
+        &app.settings.trusted_proxies,
+        ProxyHeaders {
+            forwarded: h("forwarded"),
+            x_forwarded_for: h("x-forwarded-for"),
+            x_forwarded_proto: h("x-forwarded-proto"),
+            x_forwarded_host: h("x-forwarded-host"),
+            host: h("host"),
+        },
+    );
+    let inc = Incoming {
+        method,
+        route,
+        params,
+        query_pairs,
+        headers: parts.headers,
+        peer,
+        origin,
+    };
+    let site = match resolve_site(&app, inc.origin.host.as_deref()).await {
+        Ok(s) => s,
+        Err(e) => return finish(with_cors(e.render(dialect, Presented::Nothing)), dialect, None),
+    };
+    let auth = match authenticate(&app, &inc, dialect).await {
+        Ok(a) => a,
+        Err((e, presented)) => {
+            let mut resp = e.render(dialect, presented);
+            if dialect == Dialect::Wp {
+                wp::common_headers(&mut resp, site.as_ref(), false);
+            }
+            return finish(with_cors(resp), dialect, None);
+        }
+    };
+    let note = RequestNote {
+        dialect: dialect.as_str(),
+        user_id: auth.principal.user_id().map(|u| u.0),
+        auth: auth.principal.method.as_str(),
+    };
+    let cx = Cx {
+        app: &app,
+        inc: &inc,
+        principal: &auth.principal,
+        site: site.as_ref(),
+        now: app.clock.now(),
+    };
+    let result = match dialect {
+        Dialect::Wp => wp::dispatch(&cx).await,
+        Dialect::Hosting => hosting::dispatch(&cx).await,
+        Dialect::Wpcom => wpcom::dispatch(&cx).await,
+    };
+    let mut resp = match result {
+        Ok(reply) => {
+            let mut body = reply.body;
+            if dialect == Dialect::Wp {
+                if let Some(fields) = inc.params.list("_fields") {
+                    wp::filter_fields(&mut body, &fields);
+                }
+            }
+            let mut resp = (reply.status, axum::Json(body)).into_response();
+            if reply.status == StatusCode::NO_CONTENT {
+                resp = StatusCode::NO_CONTENT.into_response();
+            }
+            for (k, v) in reply.headers {
+                resp.headers_mut().append(k, v);
+            }
+            resp
+        }
+        Err(e) => e.render(dialect, auth.presented),
+    };
+    if dialect == Dialect::Wp {
+        wp::common_headers(&mut resp, site.as_ref(), !auth.principal.is_anonymous());
+    } else if !auth.principal.is_anonymous() {
+        resp.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    finish(with_cors(resp), dialect, Some(note))
+}
+
+/// `page`/`per_page`-style pagination parameters, validated.
+pub struct Page {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl Page {
+    pub fn offset(&self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+    pub fn total_pages(&self, total: i64) -> i64 {
+        if total == 0 {
+            0
+        } else {
+            (total + self.per_page - 1) / self.per_page
+        }
+    }
+}
+
+/// Builds `Reply` headers common to paginated WordPress collections (`X-WP-Total`,
+/// `X-WP-TotalPages`, `Link` prev/next with the request's own query).
+pub fn wp_pagination(reply: Reply, cx: &Cx<'_>, base: &str, page: &Page, total: i64) -> Reply {
+    let pages = page.total_pages(total);
+    let mut reply = reply
+        .header(header::HeaderName::from_static("x-wp-total"), &total.to_string())
+        .header(header::HeaderName::from_static("x-wp-totalpages"), &pages.to_string());
+    let link_for = |p: i64| {
+        let mut ser = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &cx.inc.query_pairs {
+            if k != "page" {
+                ser.append_pair(k, v);
+            }
+        }
+        ser.append_pair("page", &p.to_string());
+        format!("{base}?{}", ser.finish())
+    };
+    let mut links = Vec::new();
+    if page.page > 1 && page.page <= pages + 1 {
+        links.push(format!("<{}>; rel=\"prev\"", link_for(page.page - 1)));
+    }
+    if page.page < pages {
+        links.push(format!("<{}>; rel=\"next\"", link_for(page.page + 1)));
+    }
+    if !links.is_empty() {
+        reply = reply.header(header::LINK, &links.join(", "));
+    }
+    reply
+}

@@ -1,0 +1,200 @@
+//! The WordPress REST API dialect (`/wp-json/`, `/?rest_route=`), modelled on WordPress core
+//! `wp/v2` and matched against `../shared/peers/wordpress/TRANSCRIPTS.md`: the index with its
+//! `authentication` object, routing, the common headers, `_fields`, and the `require_auth` mode
+//! (the key plugin's `MISSING_AUTHORIZATION_HEADER`, SPEC §5). Posts and comments live in
+//! `wp_posts`, users in `wp_users`. SPEC §9.
+
+use super::{wp_posts, wp_users, Cx};
+use crate::error::ApiError;
+use crate::rest::Reply;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::Response;
+use gatehouse_core::model::Site;
+use serde_json::{json, Map, Value};
+
+pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    if let Some(site) = cx.site {
+        if site.require_auth && cx.principal.is_anonymous() {
+            return Err(ApiError {
+                plugin: true,
+                ..ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "MISSING_AUTHORIZATION_HEADER",
+                    "This site requires authentication for every REST API request.",
+                )
+            });
+        }
+    }
+    let route = cx.inc.route.clone();
+    let segs: Vec<&str> = route.trim_start_matches('/').split('/').collect();
+    let method = match cx.inc.method.as_str() {
+        "HEAD" => "GET",
+        m => m,
+    };
+    match (method, segs.as_slice()) {
+        ("GET", [""]) => index(cx),
+        ("GET", ["wp", "v2"]) => namespace_index(cx),
+        ("GET", ["wp", "v2", "posts"]) => wp_posts::list(cx).await,
+        ("POST", ["wp", "v2", "posts"]) => wp_posts::create(cx).await,
+        ("GET", ["wp", "v2", "posts", id]) => wp_posts::get(cx, id).await,
+        ("POST" | "PUT" | "PATCH", ["wp", "v2", "posts", id]) => wp_posts::update(cx, id).await,
+        ("DELETE", ["wp", "v2", "posts", id]) => wp_posts::delete(cx, id).await,
+        ("GET", ["wp", "v2", "comments"]) => wp_posts::comments_list(cx).await,
+        ("POST", ["wp", "v2", "comments"]) => wp_posts::comments_create(cx).await,
+        ("GET", ["wp", "v2", "users"]) => wp_users::list(cx).await,
+        ("GET", ["wp", "v2", "users", "me"]) => wp_users::me(cx).await,
+        ("GET", ["wp", "v2", "users", id]) => wp_users::get(cx, id).await,
+        _ => Err(ApiError::not_found(
+            "rest_no_route",
+            "No route was found matching the URL and request method.",
+        )),
+    }
+}
+
+/// Routes this server answers, with their methods, for the index.
+const ROUTES: &[(&str, &[&str])] = &[
+    ("/", &["GET"]),
+    ("/wp/v2", &["GET"]),
+    ("/wp/v2/posts", &["GET", "POST"]),
+    ("/wp/v2/posts/(?P<id>[\\d]+)", &["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    ("/wp/v2/comments", &["GET", "POST"]),
+    ("/wp/v2/users", &["GET"]),
+    ("/wp/v2/users/me", &["GET"]),
+    ("/wp/v2/users/(?P<id>[\\d]+)", &["GET"]),
+];
+
+fn routes_json(base: &str, prefix: &str) -> Value {
+    let mut routes = Map::new();
+    for (route, methods) in ROUTES.iter().filter(|(r, _)| r.starts_with(prefix)) {
+        let namespace = if *route == "/" { "" } else { "wp/v2" };
+        let mut entry = json!({
+            "namespace": namespace,
+            "methods": methods,
+            "endpoints": methods.iter().map(|m| json!({ "methods": [m], "args": {} })).collect::<Vec<_>>(),
+        });
+        if !route.contains('(') {
+            entry["_links"] = json!({ "self": [{ "href": format!("{base}/wp-json{route}") }] });
+        }
+        routes.insert(route.to_string(), entry);
+    }
+    Value::Object(routes)
+}
+
+/// The `authentication` object of the index: one member per enabled method.
+fn authentication(cx: &Cx<'_>) -> Value {
+    let mut auth = Map::new();
+    if cx.app.settings.basic_auth_with_account_password {
+        auth.insert("basic".into(), json!({ "account_password": true }));
+    }
+    Value::Object(auth)
+}
+
+fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let site = cx.site()?;
+    Ok(Reply::ok(json!({
+        "name": site.name,
+        "description": "",
+        "url": site.url,
+        "home": site.url,
+        "gmt_offset": 0,
+        "timezone_string": "UTC",
+        "namespaces": ["wp/v2"],
+        "authentication": authentication(cx),
+        "routes": routes_json(&site.url, ""),
+        "_links": { "help": [{ "href": "https://developer.wordpress.org/rest-api/" }] },
+    })))
+}
+
+fn namespace_index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let site = cx.site()?;
+    Ok(Reply::ok(json!({
+        "namespace": "wp/v2",
+        "routes": routes_json(&site.url, "/wp/v2"),
+        "_links": { "up": [{ "href": format!("{}/wp-json/", site.url) }] },
+    })))
+}
+
+/// Headers WordPress sends on every REST response.
+pub fn common_headers(resp: &mut Response, site: Option<&Site>, authenticated: bool) {
+    let h = resp.headers_mut();
+    if let Some(site) = site {
+        if let Ok(v) = HeaderValue::from_str(&format!("<{}/wp-json/>; rel=\"https://api.w.org/\"", site.url)) {
+            h.append(header::LINK, v);
+        }
+    }
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
+    if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
+        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
+    }
+    if authenticated {
+        h.insert(header::EXPIRES, HeaderValue::from_static("Wed, 11 Jan 1984 05:00:00 GMT"));
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, must-revalidate, max-age=0"));
+    }
+}
+
+/// `_fields=id,title.rendered`: keeps only the named top-level members.
+pub fn filter_fields(body: &mut Value, fields: &[String]) {
+    let keep: Vec<&str> = fields.iter().map(|f| f.split('.').next().unwrap_or("")).collect();
+    match body {
+        Value::Object(map) => map.retain(|k, _| keep.contains(&k.as_str())),
+        Value::Array(items) => {
+            for item in items {
+                if let Value::Object(map) = item {
+                    map.retain(|k, _| keep.contains(&k.as_str()));
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `Allow` lists the methods the current credential may use on a route.
+pub fn allow_header(reply: Reply, methods: &[&str]) -> Reply {
+    reply.header(header::ALLOW, &methods.join(", "))
+}
+
+/// Gravatar URLs (SHA-256 of the trimmed, lower-cased email) at WordPress's three sizes.
+pub fn avatar_urls(email: &str) -> Value {
+    use sha2::{Digest, Sha256};
+    let hash = hex::encode(Sha256::digest(email.trim().to_lowercase().as_bytes()));
+    json!({
+        "24": format!("https://secure.gravatar.com/avatar/{hash}?s=24&d=mm&r=g"),
+        "48": format!("https://secure.gravatar.com/avatar/{hash}?s=48&d=mm&r=g"),
+        "96": format!("https://secure.gravatar.com/avatar/{hash}?s=96&d=mm&r=g"),
+    })
+}
+
+/// WordPress's `sanitize_title`: lower case, runs of other characters become one `-`.
+pub fn sanitize_title(s: &str) -> String {
+    let mut out = String::new();
+    let mut dash = false;
+    for c in s.trim().chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+            dash = false;
+        } else if !dash && !out.is_empty() {
+            out.push('-');
+            dash = true;
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_filter_top_level_members() {
+        let mut v = json!([{"id":1,"title":{"rendered":"x"},"content":"y"}]);
+        filter_fields(&mut v, &["id".into(), "title.rendered".into()]);
+        assert_eq!(v, json!([{"id":1,"title":{"rendered":"x"}}]));
+    }
+
+    #[test]
+    fn titles_become_slugs() {
+        assert_eq!(sanitize_title("Hello, World!  Again"), "hello-world-again");
+        assert_eq!(sanitize_title("  "), "");
+    }
+}

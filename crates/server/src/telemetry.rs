@@ -1,0 +1,188 @@
+//! Logs and metrics (SPEC §11): one structured line per request, Prometheus counters and a
+//! latency histogram. Owns redaction: query parameters that may carry secrets (`code`, `token`,
+//! `password`, `client_secret`, …) are replaced before logging, and no header is ever logged.
+//! Time: `Instant` for latency only (a measurement, not a protocol decision).
+
+use crate::config::LogFormat;
+use crate::error::{InternalCause, Presented};
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::Request;
+use axum::middleware::Next;
+use axum::response::Response;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Query parameter names whose values never reach a log line.
+const SECRET_PARAMS: &[&str] = &[
+    "code",
+    "token",
+    "access_token",
+    "refresh_token",
+    "id_token",
+    "password",
+    "pwd",
+    "client_secret",
+    "code_verifier",
+    "oauth_token",
+    "oauth_verifier",
+    "oauth_signature",
+    "_wpnonce",
+    "api_key",
+    "apikey",
+    "key",
+    "secret",
+];
+
+/// The path and query with secret-bearing parameter values replaced by `REDACTED`.
+pub fn redact_uri(path: &str, query: Option<&str>) -> String {
+    let Some(q) = query.filter(|q| !q.is_empty()) else {
+        return path.to_string();
+    };
+    let mut out = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in form_urlencoded::parse(q.as_bytes()) {
+        let lower = k.to_ascii_lowercase();
+        let secret = SECRET_PARAMS.iter().any(|s| lower == *s || lower.contains("password") || lower.contains("secret") || lower.contains("token"));
+        out.append_pair(&k, if secret { "REDACTED" } else { &v });
+    }
+    format!("{path}?{}", out.finish())
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    dialect: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct DialectLabel {
+    dialect: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SchemeLabel {
+    scheme: String,
+}
+
+/// The process's metrics, in a registry of its own (several apps may share a test process).
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<DialectLabel, Histogram>,
+    auth_failures: Family<SchemeLabel, Counter>,
+    argon2_busy: Counter,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        let mut registry = Registry::with_prefix("gatehouse");
+        let requests = Family::<RequestLabels, Counter>::default();
+        let latency = Family::<DialectLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+        });
+        let auth_failures = Family::<SchemeLabel, Counter>::default();
+        let argon2_busy = Counter::default();
+        registry.register("http_requests", "HTTP requests answered", requests.clone());
+        registry.register("http_request_duration_seconds", "Time to answer a request", latency.clone());
+        registry.register("auth_failures", "Refused credentials, by scheme", auth_failures.clone());
+        registry.register("argon2_busy", "Requests refused because every Argon2id slot was busy", argon2_busy.clone());
+        Metrics { registry, requests, latency, auth_failures, argon2_busy }
+    }
+
+    pub fn auth_failure(&self, presented: Presented) {
+        let scheme = format!("{presented:?}").to_ascii_lowercase();
+        self.auth_failures.get_or_create(&SchemeLabel { scheme }).inc();
+    }
+
+    pub fn argon2_busy(&self) {
+        self.argon2_busy.inc();
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+/// What a dialect handler tells the access log about a request.
+#[derive(Debug, Clone)]
+pub struct RequestNote {
+    pub dialect: &'static str,
+    pub user_id: Option<i64>,
+    pub auth: &'static str,
+}
+
+/// Middleware: one log line and the metrics for every request.
+pub async fn access_log(State(metrics): State<Arc<Metrics>>, req: Request<Body>, next: Next) -> Response {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let uri = redact_uri(req.uri().path(), req.uri().query());
+    let resp = next.run(req).await;
+    let elapsed = started.elapsed();
+    let status = resp.status().as_u16();
+    let note = resp.extensions().get::<RequestNote>().cloned();
+    let dialect = note.as_ref().map(|n| n.dialect).unwrap_or("other");
+    metrics
+        .requests
+        .get_or_create(&RequestLabels { dialect: dialect.into(), method: method.clone(), status })
+        .inc();
+    metrics
+        .latency
+        .get_or_create(&DialectLabel { dialect: dialect.into() })
+        .observe(elapsed.as_secs_f64());
+    let cause = resp.extensions().get::<InternalCause>().map(|c| c.0.clone());
+    let ms = elapsed.as_secs_f64() * 1000.0;
+    let user_id = note.as_ref().and_then(|n| n.user_id);
+    let auth = note.as_ref().map(|n| n.auth).unwrap_or("-");
+    if let Some(cause) = cause {
+        tracing::error!(target: "gatehouse::access", %method, uri, status, ms, dialect, auth, user_id, error = %cause, "request failed");
+    } else {
+        tracing::info!(target: "gatehouse::access", %method, uri, status, ms, dialect, auth, user_id, "request");
+    }
+    resp
+}
+
+/// Installs the global subscriber (text or one JSON object per line).
+pub fn init_logging(format: LogFormat, level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_log() {
+        let s = redact_uri("/oauth/token", Some("code=abc&state=xyz&client_secret=s3&my_password=p&per_page=5"));
+        assert!(!s.contains("abc") && !s.contains("s3") && !s.contains("=p&"), "{s}");
+        assert!(s.contains("state=xyz") && s.contains("per_page=5"), "{s}");
+        assert_eq!(redact_uri("/x", None), "/x");
+    }
+}
