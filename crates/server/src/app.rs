@@ -147,6 +147,11 @@ impl Application {
         Ok(Application { listener, state })
     }
 
+    /// Serves on an already bound listener (tests bind port 0 first to learn their URL).
+    pub fn from_listener(listener: TcpListener, state: AppState) -> Application {
+        Application { listener, state }
+    }
+
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }

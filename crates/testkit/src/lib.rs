@@ -1,0 +1,268 @@
+//! `TestApp`: the real application on 127.0.0.1:0 against a fresh SQLite file or a fresh
+//! PostgreSQL scratch database, with a `FakeClock`, seeded through the same `core::admin` code the
+//! CLI uses. One site (at the app's own URL) with a user per role, a network admin and an outsider.
+//! PostgreSQL tests run when `GATEHOUSE_TEST_POSTGRES_URL` is set, and are reported as skipped
+//! otherwise — unless `GATEHOUSE_TEST_REQUIRE_POSTGRES=1` (CI), which makes a missing database fatal.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use base64::Engine;
+use gatehouse_core::admin::{self, UserSpec};
+use gatehouse_core::caps::Role;
+use gatehouse_core::clock::{Clock, FakeClock};
+use gatehouse_core::model::{Site, User};
+use gatehouse_core::store::Store;
+use gatehouse_server::{AppState, Application, Settings};
+use gatehouse_store::scratch::{PgScratch, TEST_POSTGRES_ENV};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use tokio::sync::oneshot;
+
+pub use reqwest;
+
+/// 2026-11-23T09:00:00Z: the fake clock's start.
+pub const START: i64 = 1_795_424_400;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A seeded account and its password.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub user: User,
+    pub login: String,
+    pub password: String,
+}
+
+impl TestUser {
+    /// `Authorization: Basic …` for this user's account password.
+    pub fn basic(&self) -> String {
+        basic(&self.login, &self.password)
+    }
+}
+
+pub fn basic(user: &str, pass: &str) -> String {
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"))
+    )
+}
+
+pub struct TestApp {
+    pub base_url: String,
+    pub addr: std::net::SocketAddr,
+    pub clock: FakeClock,
+    pub store: Arc<dyn Store>,
+    pub state: AppState,
+    pub site: Site,
+    pub backend: Backend,
+    users: Vec<(String, TestUser)>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    dir: Option<PathBuf>,
+    _pg: Option<PgScratch>,
+}
+
+fn scratch_dir() -> PathBuf {
+    static N: AtomicU64 = AtomicU64::new(0);
+    let d = std::env::temp_dir().join(format!(
+        "gatehouse-test-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    ));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// The roles seeded on the test site, by login.
+pub const ROLE_USERS: [(&str, Role); 5] = [
+    ("siteadmin", Role::Administrator),
+    ("editor", Role::Editor),
+    ("author", Role::Author),
+    ("contributor", Role::Contributor),
+    ("subscriber", Role::Subscriber),
+];
+
+impl TestApp {
+    /// Spawns with test settings: Basic with the account password on.
+    pub async fn spawn(backend: Backend) -> Option<TestApp> {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    /// Spawns after `tweak` adjusts the settings. `None` when the backend is not available here.
+    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+        let (url, dir, pg) = match backend {
+            Backend::Sqlite => {
+                let dir = scratch_dir();
+                (format!("sqlite://{}/gatehouse.db", dir.display()), Some(dir), None)
+            }
+            Backend::Postgres => {
+                let Ok(base) = std::env::var(TEST_POSTGRES_ENV) else {
+                    if std::env::var("GATEHOUSE_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
+                        panic!("GATEHOUSE_TEST_REQUIRE_POSTGRES=1 but {TEST_POSTGRES_ENV} is not set");
+                    }
+                    eprintln!(
+                        "SKIPPED (PostgreSQL): set {TEST_POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres to run the PostgreSQL half"
+                    );
+                    return None;
+                };
+                let pg = PgScratch::create(&base).await.unwrap();
+                (pg.url.clone(), None, Some(pg))
+            }
+        };
+        let store = gatehouse_store::connect(&url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let base_url = format!("http://{addr}");
+        let mut settings = Settings {
+            listen: addr,
+            public_url: Some(base_url.clone()),
+            database_url: Some(url),
+            basic_auth_with_account_password: true,
+            argon2_max_concurrency: 8,
+            ..Settings::default()
+        };
+        tweak(&mut settings);
+        let clock = FakeClock::new(START);
+        let state = AppState::new(store.clone(), Arc::new(clock.clone()), settings);
+
+        // Seed: a network admin who owns the site, one user per role, and an outsider.
+        let now = clock.now();
+        let mut users = Vec::new();
+        let netadmin = seed_user(&*store, "netadmin", true, now).await;
+        let site = admin::add_site(&*store, "Test Site", &base_url, netadmin.user.id, now).await.unwrap();
+        users.push(("netadmin".to_string(), netadmin));
+        for (login, role) in ROLE_USERS {
+            let u = seed_user(&*store, login, false, now).await;
+            admin::set_member(&*store, site.id, u.user.id, role).await.unwrap();
+            users.push((login.to_string(), u));
+        }
+        users.push(("outsider".to_string(), seed_user(&*store, "outsider", false, now).await));
+
+        let app = Application::from_listener(listener, state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        Some(TestApp {
+            base_url,
+            addr,
+            clock,
+            store,
+            state,
+            site,
+            backend,
+            users,
+            shutdown: Some(tx),
+            server: Some(server),
+            dir,
+            _pg: pg,
+        })
+    }
+
+    /// A seeded user by login (`netadmin`, `siteadmin`, `editor`, `author`, `contributor`,
+    /// `subscriber`, `outsider`).
+    pub fn user(&self, login: &str) -> &TestUser {
+        &self.users.iter().find(|(l, _)| l == login).expect("seeded user").1
+    }
+
+    /// A raw HTTP client: redirects off, short timeouts, loopback only.
+    pub fn http(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .no_proxy()
+            .build()
+            .unwrap()
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Stops the server gracefully and waits for it (in-flight requests finish first).
+    pub async fn stop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+async fn seed_user(store: &dyn Store, login: &str, network_admin: bool, now: i64) -> TestUser {
+    let password = format!("pw-{login}-secret");
+    let user = admin::add_user(
+        store,
+        &UserSpec {
+            login: login.into(),
+            email: format!("{login}@example.com"),
+            display_name: Some(format!("Test {login}")),
+            password: password.clone(),
+            network_admin,
+        },
+        now,
+    )
+    .await
+    .unwrap();
+    TestUser { user, login: login.into(), password }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(d) = self.dir.take() {
+            let _ = std::fs::remove_dir_all(d);
+        }
+    }
+}
+
+/// Declares a test that runs the same async body against SQLite and PostgreSQL:
+/// `both!(name, |app| async move { … });`
+#[macro_export]
+macro_rules! both {
+    ($name:ident, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await.unwrap();
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+    ($name:ident, settings = $tweak:expr, $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $tweak).await.unwrap();
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::spawn_with($crate::Backend::Postgres, $tweak).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
+}

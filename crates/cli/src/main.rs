@@ -1,0 +1,368 @@
+//! The `gatehouse` binary (SPEC §10): `serve`, `migrate` and the admin commands, which call `core`
+//! and `store` directly, as the server does. Every command opens (and migrates) the database.
+//! Bad input: one line on stderr naming what is wrong, exit status 2, nothing written — input is
+//! validated before the database is opened. Time: the system clock.
+
+use clap::{Args, Parser, Subcommand};
+use gatehouse_core::admin::{self, AdminError, UserSpec};
+use gatehouse_core::caps::Role;
+use gatehouse_core::clock::{Clock, SystemClock};
+use gatehouse_core::store::Store;
+use gatehouse_server::config::{Overrides, Settings};
+use gatehouse_server::{app, demo, telemetry, AppState, Application};
+use std::io::{BufRead, IsTerminal};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Parser, Debug)]
+#[command(name = "gatehouse", version, about = "Authentication and authorization for WordPress-style REST APIs")]
+struct Cli {
+    /// TOML settings file (unknown keys are an error).
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Database: postgres://…, sqlite://… or a file path [default: DATA_DIR/gatehouse.db].
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Directory for the SQLite database [default: ./gatehouse-data].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage sites.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address to listen on [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    /// The URL clients use to reach this server (the primary site's URL).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// On an empty database, create demo users, a site and posts, and print how to try them.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum UserCommand {
+    /// Create a user.
+    Add {
+        login: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long, conflicts_with = "password_stdin", required_unless_present = "password_stdin")]
+        password: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+        #[arg(long)]
+        display_name: Option<String>,
+        /// Make the user a network admin (super admin of every site).
+        #[arg(long)]
+        network_admin: bool,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum SiteCommand {
+    /// Create a site; its owner becomes its administrator.
+    Add {
+        name: String,
+        #[arg(long)]
+        url: String,
+        #[arg(long)]
+        owner: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a user a role on a site (administrator, editor, author, contributor, subscriber).
+    Member {
+        site: String,
+        login: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a site's settings.
+    Set {
+        site: String,
+        #[arg(long, value_name = "true|false")]
+        require_auth: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        url: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// A failure with the exit status it deserves.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+fn usage(message: impl Into<String>) -> Failure {
+    Failure { code: 2, message: message.into() }
+}
+
+impl From<AdminError> for Failure {
+    fn from(e: AdminError) -> Self {
+        match e {
+            AdminError::Store(s) => Failure { code: 1, message: s.to_string() },
+            other => usage(other.to_string()),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+                let _ = e.print();
+                return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+            }
+            let rendered = e.render().to_string();
+            let line = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
+            eprintln!("{line}");
+            return ExitCode::from(2);
+        }
+    };
+    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match rt.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(f) => {
+            eprintln!("error: {}", f.message);
+            ExitCode::from(f.code)
+        }
+    }
+}
+
+fn parse_bool(flag: &str, v: &str) -> Result<bool, Failure> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "yes" | "1" | "on" => Ok(true),
+        "false" | "no" | "0" | "off" => Ok(false),
+        _ => Err(usage(format!("{flag} must be true or false, not {v:?}"))),
+    }
+}
+
+fn parse_role(v: &str) -> Result<Role, Failure> {
+    Role::parse(v).ok_or_else(|| {
+        usage(format!(
+            "unknown role {v:?}; use administrator, editor, author, contributor or subscriber"
+        ))
+    })
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    // 1. Validate the command's own input before touching anything.
+    let mut user_spec = None;
+    match &cli.command {
+        Command::User(UserCommand::Add { login, email, password, password_stdin, display_name, network_admin, .. }) => {
+            let password = match (password, password_stdin) {
+                (Some(p), _) => p.clone(),
+                (None, true) => {
+                    let stdin = std::io::stdin();
+                    if stdin.is_terminal() {
+                        eprintln!("password: ");
+                    }
+                    let mut line = String::new();
+                    stdin.lock().read_line(&mut line).map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
+                    line.trim_end_matches(['\n', '\r']).to_string()
+                }
+                (None, false) => return Err(usage("give --password or --password-stdin")),
+            };
+            let spec = UserSpec {
+                login: login.clone(),
+                email: email.clone(),
+                display_name: display_name.clone(),
+                password,
+                network_admin: *network_admin,
+            };
+            spec.validate()?;
+            user_spec = Some(spec);
+        }
+        Command::Site(SiteCommand::Add { name, url, .. }) => {
+            admin::site_patch(Some(name), Some(url), None)?;
+        }
+        Command::Site(SiteCommand::Member { role, .. }) => {
+            parse_role(role)?;
+        }
+        Command::Site(SiteCommand::Set { require_auth, name, url, .. }) => {
+            let ra = require_auth.as_deref().map(|v| parse_bool("--require-auth", v)).transpose()?;
+            if ra.is_none() && name.is_none() && url.is_none() {
+                return Err(usage("site set needs at least one of --require-auth, --name, --url"));
+            }
+            admin::site_patch(name.as_deref(), url.as_deref(), ra)?;
+        }
+        _ => {}
+    }
+
+    // 2. Settings: defaults < file < environment < flags.
+    let (listen, public_url) = match &cli.command {
+        Command::Serve(s) => (s.listen.clone(), s.public_url.clone()),
+        _ => (None, None),
+    };
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    let (mut settings, report) = Settings::load(
+        cli.config.as_deref(),
+        &env,
+        &Overrides {
+            listen,
+            public_url,
+            database_url: cli.database_url.clone(),
+            data_dir: cli.data_dir.clone(),
+            log_format: cli.log_format.clone(),
+        },
+    )
+    .map_err(|e| usage(e.0))?;
+    for w in &report.warnings {
+        eprintln!("warning: {w}");
+    }
+
+    // 3. Open (and migrate) the database.
+    let url = settings.effective_database_url();
+    if settings.database_url.is_none() {
+        create_data_dir(&settings.data_dir)?;
+    }
+    let store = gatehouse_store::connect(&url)
+        .await
+        .map_err(|e| Failure { code: 1, message: format!("cannot open the database: {e}") })?;
+    let clock = SystemClock;
+    let now = clock.now();
+    let s: &dyn Store = store.as_ref();
+
+    match cli.command {
+        Command::Migrate => {
+            println!("migrations applied ({})", s.backend());
+            Ok(())
+        }
+        Command::Serve(args) => serve(&mut settings, store, args.demo).await,
+        Command::User(UserCommand::Add { json, .. }) => {
+            let Some(spec) = user_spec else { return Err(usage("missing user input")) };
+            let u = admin::add_user(s, &spec, now).await?;
+            if json {
+                print_json(&gatehouse_proto::UserCreated { id: u.id.0, login: u.login });
+            } else {
+                println!("created user {} (id {})", u.login, u.id.0);
+            }
+            Ok(())
+        }
+        Command::Site(SiteCommand::Add { name, url, owner, json }) => {
+            let owner = admin::find_user(s, &owner).await?;
+            let site = admin::add_site(s, &name, &url, owner.id, now).await?;
+            if json {
+                print_json(&gatehouse_proto::SiteCreated { id: site.id.0, name: site.name, url: site.url });
+            } else {
+                println!("created site {} {} (id {})", site.name, site.url, site.id.0);
+            }
+            Ok(())
+        }
+        Command::Site(SiteCommand::Member { site, login, role, json }) => {
+            let role = parse_role(&role)?;
+            let site = admin::find_site(s, &site).await?;
+            let user = admin::find_user(s, &login).await?;
+            admin::set_member(s, site.id, user.id, role).await?;
+            if json {
+                print_json(&serde_json::json!({ "site_id": site.id.0, "user_id": user.id.0, "role": role.as_str() }));
+            } else {
+                println!("{} is now {} on {}", user.login, role.as_str(), site.url);
+            }
+            Ok(())
+        }
+        Command::Site(SiteCommand::Set { site, require_auth, name, url, json }) => {
+            let ra = require_auth.as_deref().map(|v| parse_bool("--require-auth", v)).transpose()?;
+            let patch = admin::site_patch(name.as_deref(), url.as_deref(), ra)?;
+            let site = admin::find_site(s, &site).await?;
+            let site = admin::update_site(s, site.id, &patch).await?;
+            if json {
+                print_json(&serde_json::json!({ "id": site.id.0, "name": site.name, "url": site.url, "require_auth": site.require_auth }));
+            } else {
+                println!("site {}: name {:?}, url {}, require_auth {}", site.id.0, site.name, site.url, site.require_auth);
+            }
+            Ok(())
+        }
+    }
+}
+
+fn print_json<T: serde::Serialize>(v: &T) {
+    match serde_json::to_string(v) {
+        Ok(s) => println!("{s}"),
+        Err(e) => eprintln!("error: {e}"),
+    }
+}
+
+fn create_data_dir(dir: &std::path::Path) -> Result<(), Failure> {
+    if dir.exists() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Failure { code: 1, message: format!("cannot create {}: {e}", dir.display()) })?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+    }
+    Ok(())
+}
+
+async fn serve(settings: &mut Settings, store: Arc<dyn Store>, demo_mode: bool) -> Result<(), Failure> {
+    telemetry::init_logging(settings.log_format, &settings.log_level);
+    let clock = Arc::new(SystemClock);
+    let public = settings.effective_public_url();
+    let mut try_it = None;
+    if demo_mode {
+        settings.basic_auth_with_account_password = true;
+        match demo::seed(store.as_ref(), &public, clock.now()).await? {
+            Some(d) => try_it = Some(demo::try_it(&d, &public)),
+            None => {
+                eprintln!(
+                    "note: the database already has users, so no demo data was created; \
+                     the demo accounts' passwords were printed when they were created."
+                );
+            }
+        }
+    }
+    let state = AppState::new(store, clock, settings.clone());
+    let app = Application::bind(settings.listen, state)
+        .await
+        .map_err(|e| Failure { code: 1, message: format!("cannot listen on {}: {e}", settings.listen) })?;
+    let addr = app.local_addr().map_err(|e| Failure { code: 1, message: e.to_string() })?;
+    tracing::info!(%addr, public_url = %public, database = app.state().store.backend(), "gatehouse listening");
+    if let Some(t) = try_it {
+        println!("\n{t}");
+    }
+    println!("Gatehouse is listening on http://{addr} (public URL {public}). Stop with Ctrl-C.");
+    app.run(app::shutdown_signal())
+        .await
+        .map_err(|e| Failure { code: 1, message: format!("server error: {e}") })
+}
