@@ -16,7 +16,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 #[derive(Parser, Debug)]
-#[command(name = "gatehouse", version, about = "Authentication and authorization for WordPress-style REST APIs")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Authentication and authorization for WordPress-style REST APIs"
+)]
 struct Cli {
     /// TOML settings file (unknown keys are an error).
     #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
@@ -68,7 +72,11 @@ enum UserCommand {
         login: String,
         #[arg(long)]
         email: String,
-        #[arg(long, conflicts_with = "password_stdin", required_unless_present = "password_stdin")]
+        #[arg(
+            long,
+            conflicts_with = "password_stdin",
+            required_unless_present = "password_stdin"
+        )]
         password: Option<String>,
         /// Read the password from the first line of standard input.
         #[arg(long)]
@@ -125,13 +133,19 @@ struct Failure {
 }
 
 fn usage(message: impl Into<String>) -> Failure {
-    Failure { code: 2, message: message.into() }
+    Failure {
+        code: 2,
+        message: message.into(),
+    }
 }
 
 impl From<AdminError> for Failure {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::Store(s) => Failure { code: 1, message: s.to_string() },
+            AdminError::Store(s) => Failure {
+                code: 1,
+                message: s.to_string(),
+            },
             other => usage(other.to_string()),
         }
     }
@@ -142,17 +156,34 @@ fn main() -> ExitCode {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
-            if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand) {
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
                 let _ = e.print();
-                return ExitCode::from(if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand { 2 } else { 0 });
+                return ExitCode::from(
+                    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                        2
+                    } else {
+                        0
+                    },
+                );
             }
             let rendered = e.render().to_string();
-            let line = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("error: invalid arguments");
+            let line = rendered
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("error: invalid arguments");
             eprintln!("{line}");
             return ExitCode::from(2);
         }
     };
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the runtime: {e}");
@@ -188,7 +219,15 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     // 1. Validate the command's own input before touching anything.
     let mut user_spec = None;
     match &cli.command {
-        Command::User(UserCommand::Add { login, email, password, password_stdin, display_name, network_admin, .. }) => {
+        Command::User(UserCommand::Add {
+            login,
+            email,
+            password,
+            password_stdin,
+            display_name,
+            network_admin,
+            ..
+        }) => {
             let password = match (password, password_stdin) {
                 (Some(p), _) => p.clone(),
                 (None, true) => {
@@ -197,7 +236,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                         eprintln!("password: ");
                     }
                     let mut line = String::new();
-                    stdin.lock().read_line(&mut line).map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
+                    stdin
+                        .lock()
+                        .read_line(&mut line)
+                        .map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
                     line.trim_end_matches(['\n', '\r']).to_string()
                 }
                 (None, false) => return Err(usage("give --password or --password-stdin")),
@@ -218,10 +260,20 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Site(SiteCommand::Member { role, .. }) => {
             parse_role(role)?;
         }
-        Command::Site(SiteCommand::Set { require_auth, name, url, .. }) => {
-            let ra = require_auth.as_deref().map(|v| parse_bool("--require-auth", v)).transpose()?;
+        Command::Site(SiteCommand::Set {
+            require_auth,
+            name,
+            url,
+            ..
+        }) => {
+            let ra = require_auth
+                .as_deref()
+                .map(|v| parse_bool("--require-auth", v))
+                .transpose()?;
             if ra.is_none() && name.is_none() && url.is_none() {
-                return Err(usage("site set needs at least one of --require-auth, --name, --url"));
+                return Err(usage(
+                    "site set needs at least one of --require-auth, --name, --url",
+                ));
             }
             admin::site_patch(name.as_deref(), url.as_deref(), ra)?;
         }
@@ -255,9 +307,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     if settings.database_url.is_none() {
         create_data_dir(&settings.data_dir)?;
     }
-    let store = gatehouse_store::connect(&url)
-        .await
-        .map_err(|e| Failure { code: 1, message: format!("cannot open the database: {e}") })?;
+    let store = gatehouse_store::connect(&url).await.map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot open the database: {e}"),
+    })?;
     let clock = SystemClock;
     let now = clock.now();
     let s: &dyn Store = store.as_ref();
@@ -269,46 +322,81 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Serve(args) => serve(&mut settings, store, args.demo).await,
         Command::User(UserCommand::Add { json, .. }) => {
-            let Some(spec) = user_spec else { return Err(usage("missing user input")) };
+            let Some(spec) = user_spec else {
+                return Err(usage("missing user input"));
+            };
             let u = admin::add_user(s, &spec, now).await?;
             if json {
-                print_json(&gatehouse_proto::UserCreated { id: u.id.0, login: u.login });
+                print_json(&gatehouse_proto::UserCreated {
+                    id: u.id.0,
+                    login: u.login,
+                });
             } else {
                 println!("created user {} (id {})", u.login, u.id.0);
             }
             Ok(())
         }
-        Command::Site(SiteCommand::Add { name, url, owner, json }) => {
+        Command::Site(SiteCommand::Add {
+            name,
+            url,
+            owner,
+            json,
+        }) => {
             let owner = admin::find_user(s, &owner).await?;
             let site = admin::add_site(s, &name, &url, owner.id, now).await?;
             if json {
-                print_json(&gatehouse_proto::SiteCreated { id: site.id.0, name: site.name, url: site.url });
+                print_json(&gatehouse_proto::SiteCreated {
+                    id: site.id.0,
+                    name: site.name,
+                    url: site.url,
+                });
             } else {
                 println!("created site {} {} (id {})", site.name, site.url, site.id.0);
             }
             Ok(())
         }
-        Command::Site(SiteCommand::Member { site, login, role, json }) => {
+        Command::Site(SiteCommand::Member {
+            site,
+            login,
+            role,
+            json,
+        }) => {
             let role = parse_role(&role)?;
             let site = admin::find_site(s, &site).await?;
             let user = admin::find_user(s, &login).await?;
             admin::set_member(s, site.id, user.id, role).await?;
             if json {
-                print_json(&serde_json::json!({ "site_id": site.id.0, "user_id": user.id.0, "role": role.as_str() }));
+                print_json(
+                    &serde_json::json!({ "site_id": site.id.0, "user_id": user.id.0, "role": role.as_str() }),
+                );
             } else {
                 println!("{} is now {} on {}", user.login, role.as_str(), site.url);
             }
             Ok(())
         }
-        Command::Site(SiteCommand::Set { site, require_auth, name, url, json }) => {
-            let ra = require_auth.as_deref().map(|v| parse_bool("--require-auth", v)).transpose()?;
+        Command::Site(SiteCommand::Set {
+            site,
+            require_auth,
+            name,
+            url,
+            json,
+        }) => {
+            let ra = require_auth
+                .as_deref()
+                .map(|v| parse_bool("--require-auth", v))
+                .transpose()?;
             let patch = admin::site_patch(name.as_deref(), url.as_deref(), ra)?;
             let site = admin::find_site(s, &site).await?;
             let site = admin::update_site(s, site.id, &patch).await?;
             if json {
-                print_json(&serde_json::json!({ "id": site.id.0, "name": site.name, "url": site.url, "require_auth": site.require_auth }));
+                print_json(
+                    &serde_json::json!({ "id": site.id.0, "name": site.name, "url": site.url, "require_auth": site.require_auth }),
+                );
             } else {
-                println!("site {}: name {:?}, url {}, require_auth {}", site.id.0, site.name, site.url, site.require_auth);
+                println!(
+                    "site {}: name {:?}, url {}, require_auth {}",
+                    site.id.0, site.name, site.url, site.require_auth
+                );
             }
             Ok(())
         }
@@ -326,7 +414,10 @@ fn create_data_dir(dir: &std::path::Path) -> Result<(), Failure> {
     if dir.exists() {
         return Ok(());
     }
-    std::fs::create_dir_all(dir).map_err(|e| Failure { code: 1, message: format!("cannot create {}: {e}", dir.display()) })?;
+    std::fs::create_dir_all(dir).map_err(|e| Failure {
+        code: 1,
+        message: format!("cannot create {}: {e}", dir.display()),
+    })?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -335,7 +426,11 @@ fn create_data_dir(dir: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn serve(settings: &mut Settings, store: Arc<dyn Store>, demo_mode: bool) -> Result<(), Failure> {
+async fn serve(
+    settings: &mut Settings,
+    store: Arc<dyn Store>,
+    demo_mode: bool,
+) -> Result<(), Failure> {
     telemetry::init_logging(settings.log_format, &settings.log_level);
     let clock = Arc::new(SystemClock);
     let public = settings.effective_public_url();
@@ -355,14 +450,21 @@ async fn serve(settings: &mut Settings, store: Arc<dyn Store>, demo_mode: bool) 
     let state = AppState::new(store, clock, settings.clone());
     let app = Application::bind(settings.listen, state)
         .await
-        .map_err(|e| Failure { code: 1, message: format!("cannot listen on {}: {e}", settings.listen) })?;
-    let addr = app.local_addr().map_err(|e| Failure { code: 1, message: e.to_string() })?;
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot listen on {}: {e}", settings.listen),
+        })?;
+    let addr = app.local_addr().map_err(|e| Failure {
+        code: 1,
+        message: e.to_string(),
+    })?;
     tracing::info!(%addr, public_url = %public, database = app.state().store.backend(), "gatehouse listening");
     if let Some(t) = try_it {
         println!("\n{t}");
     }
     println!("Gatehouse is listening on http://{addr} (public URL {public}). Stop with Ctrl-C.");
-    app.run(app::shutdown_signal())
-        .await
-        .map_err(|e| Failure { code: 1, message: format!("server error: {e}") })
+    app.run(app::shutdown_signal()).await.map_err(|e| Failure {
+        code: 1,
+        message: format!("server error: {e}"),
+    })
 }

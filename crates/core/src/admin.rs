@@ -58,7 +58,11 @@ impl UserSpec {
     }
 }
 
-pub async fn add_user(store: &dyn Store, spec: &UserSpec, now: Timestamp) -> Result<User, AdminError> {
+pub async fn add_user(
+    store: &dyn Store,
+    spec: &UserSpec,
+    now: Timestamp,
+) -> Result<User, AdminError> {
     let login = validate::login(&spec.login)?;
     let email = validate::email(&spec.email)?;
     validate::new_password(&spec.password)?;
@@ -71,12 +75,19 @@ pub async fn add_user(store: &dyn Store, spec: &UserSpec, now: Timestamp) -> Res
         password_hash,
         network_admin: spec.network_admin,
     };
-    store.insert_user(&new, now).await.map_err(store_err("user"))
+    store
+        .insert_user(&new, now)
+        .await
+        .map_err(store_err("user"))
 }
 
 /// Finds a user by login or email.
 pub async fn find_user(store: &dyn Store, login: &str) -> Result<User, AdminError> {
-    match store.find_user_auth(login).await.map_err(AdminError::Store)? {
+    match store
+        .find_user_auth(login)
+        .await
+        .map_err(AdminError::Store)?
+    {
         Some(a) => Ok(a.user),
         None => Err(AdminError::NotFound(format!("user {login:?}"))),
     }
@@ -120,13 +131,23 @@ pub async fn add_site(
 pub fn site_name(name: &str) -> Result<String, AdminError> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > 200 {
-        return Err(AdminError::Invalid("site name must be 1 to 200 characters".into()));
+        return Err(AdminError::Invalid(
+            "site name must be 1 to 200 characters".into(),
+        ));
     }
     Ok(n.to_string())
 }
 
-pub async fn set_member(store: &dyn Store, site: SiteId, user: UserId, role: Role) -> Result<(), AdminError> {
-    store.set_role(site, user, role).await.map_err(store_err("site or user"))
+pub async fn set_member(
+    store: &dyn Store,
+    site: SiteId,
+    user: UserId,
+    role: Role,
+) -> Result<(), AdminError> {
+    store
+        .set_role(site, user, role)
+        .await
+        .map_err(store_err("site or user"))
 }
 
 /// Validates a patch given as optional strings (CLI flags, API fields).
@@ -142,6 +163,13 @@ pub fn site_patch(
     })
 }
 
-pub async fn update_site(store: &dyn Store, site: SiteId, patch: &SitePatch) -> Result<Site, AdminError> {
-    store.update_site(site, patch).await.map_err(store_err("site"))
+pub async fn update_site(
+    store: &dyn Store,
+    site: SiteId,
+    patch: &SitePatch,
+) -> Result<Site, AdminError> {
+    store
+        .update_site(site, patch)
+        .await
+        .map_err(store_err("site"))
 }

@@ -96,7 +96,11 @@ impl Caps {
         self.0 & cap as u32 != 0
     }
     pub fn names(self) -> Vec<&'static str> {
-        Cap::ALL.iter().filter(|c| self.has(**c)).map(|c| c.name()).collect()
+        Cap::ALL
+            .iter()
+            .filter(|c| self.has(**c))
+            .map(|c| c.name())
+            .collect()
     }
 }
 
@@ -158,7 +162,9 @@ impl Role {
     }
 
     pub fn parse(s: &str) -> Option<Role> {
-        Role::ALL.into_iter().find(|r| r.as_str().eq_ignore_ascii_case(s))
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str().eq_ignore_ascii_case(s))
     }
 
     pub fn caps(self) -> Caps {

@@ -89,8 +89,7 @@ pub fn resolve_origin(peer: IpAddr, proxies: &[IpNet], h: ProxyHeaders<'_>) -> C
             hops.push((
                 parse_node(node),
                 if last {
-                    h.x_forwarded_proto
-                        .map(|p| p.trim().to_ascii_lowercase())
+                    h.x_forwarded_proto.map(|p| p.trim().to_ascii_lowercase())
                 } else {
                     None
                 },
@@ -206,7 +205,10 @@ mod tests {
             throttle_group("2001:db8:1:2:aaaa::1".parse().unwrap()),
             "2001:db8:1:2::/64"
         );
-        assert_eq!(throttle_group("::ffff:192.0.2.1".parse().unwrap()), "192.0.2.1");
+        assert_eq!(
+            throttle_group("::ffff:192.0.2.1".parse().unwrap()),
+            "192.0.2.1"
+        );
         assert!(is_loopback("::1".parse().unwrap()));
         assert!(is_loopback("::ffff:127.0.0.1".parse().unwrap()));
         assert!(!is_loopback("192.0.2.1".parse().unwrap()));

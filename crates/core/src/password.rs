@@ -17,11 +17,8 @@ pub enum PasswordError {
 }
 
 fn hasher() -> Argon2<'static> {
-    // OWASP Password Storage Cheat Sheet: Argon2id, m=19456 KiB, t=2, p=1.
-    let params = match Params::new(19_456, 2, 1, Some(32)) {
-        Ok(p) => p,
-        Err(_) => Params::default(),
-    };
+    // OWASP Password Storage Cheat Sheet: Argon2id, m=19456 KiB, t=2, p=1 (also argon2's default).
+    let params = Params::new(19_456, 2, 1, Some(32)).unwrap_or_default();
     Argon2::new(Algorithm::Argon2id, Version::V0x13, params)
 }
 
@@ -52,6 +49,12 @@ pub fn verify_dummy(password: &str) -> bool {
     false
 }
 
+/// A fresh random password of `len` characters from `[A-Za-z0-9]` (OS RNG), for demo accounts.
+pub fn generate(len: usize) -> String {
+    use rand::distributions::{Alphanumeric, DistString};
+    Alphanumeric.sample_string(&mut OsRng, len)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,10 +68,4 @@ mod tests {
         assert!(!verify("not a hash", "x"));
         assert!(!verify_dummy("correct horse"));
     }
-}
-
-/// A fresh random password of `len` characters from `[A-Za-z0-9]` (OS RNG), for demo accounts.
-pub fn generate(len: usize) -> String {
-    use rand::distributions::{Alphanumeric, DistString};
-    Alphanumeric.sample_string(&mut OsRng, len)
 }

@@ -48,13 +48,26 @@ fn scope_covers(scopes: &[Scope], action: Action) -> bool {
     let any = |wanted: &[Scope]| scopes.iter().any(|s| wanted.contains(s));
     match action {
         Action::ReadSelf => true,
-        Action::ReadPublic(Area::Posts) | Action::Use { area: Area::Posts, write: false, .. } => {
-            any(&[Global, Posts, PostsRead])
-        }
-        Action::Use { area: Area::Posts, write: true, .. } => any(&[Global, Posts]),
+        Action::ReadPublic(Area::Posts)
+        | Action::Use {
+            area: Area::Posts,
+            write: false,
+            ..
+        } => any(&[Global, Posts, PostsRead]),
+        Action::Use {
+            area: Area::Posts,
+            write: true,
+            ..
+        } => any(&[Global, Posts]),
         Action::ReadPublic(Area::Comments) => any(&[Global, Comments, Posts, PostsRead]),
-        Action::Use { area: Area::Comments, .. } => any(&[Global, Comments]),
-        Action::ReadPublic(Area::Users) | Action::Use { area: Area::Users, .. } => any(&[Global]),
+        Action::Use {
+            area: Area::Comments,
+            ..
+        } => any(&[Global, Comments]),
+        Action::ReadPublic(Area::Users)
+        | Action::Use {
+            area: Area::Users, ..
+        } => any(&[Global]),
         Action::Sites { write: false } => any(&[Global, SitesRead, SitesWrite]),
         Action::Sites { write: true } => any(&[Global, SitesWrite]),
     }
@@ -154,9 +167,18 @@ mod tests {
         let closed = SiteAccess::new(&site(true), None, None);
         let read = Action::ReadPublic(Area::Posts);
         assert_eq!(allow(&anon, "GET", Some(&open), read), Ok(()));
-        assert_eq!(allow(&anon, "GET", Some(&closed), read), Err(Denial::NotLoggedIn));
-        assert_eq!(allow(&anon, "POST", Some(&open), CREATE), Err(Denial::NotLoggedIn));
-        assert_eq!(allow(&anon, "GET", None, Action::ReadSelf), Err(Denial::NotLoggedIn));
+        assert_eq!(
+            allow(&anon, "GET", Some(&closed), read),
+            Err(Denial::NotLoggedIn)
+        );
+        assert_eq!(
+            allow(&anon, "POST", Some(&open), CREATE),
+            Err(Denial::NotLoggedIn)
+        );
+        assert_eq!(
+            allow(&anon, "GET", None, Action::ReadSelf),
+            Err(Denial::NotLoggedIn)
+        );
     }
 
     #[test]
@@ -167,9 +189,15 @@ mod tests {
         let sub = SiteAccess::new(&s, Some(&u), Some(Role::Subscriber));
         let contrib = SiteAccess::new(&s, Some(&u), Some(Role::Contributor));
         let none = SiteAccess::new(&s, Some(&u), None);
-        assert_eq!(allow(&p, "POST", Some(&sub), CREATE), Err(Denial::Forbidden));
+        assert_eq!(
+            allow(&p, "POST", Some(&sub), CREATE),
+            Err(Denial::Forbidden)
+        );
         assert_eq!(allow(&p, "POST", Some(&contrib), CREATE), Ok(()));
-        assert_eq!(allow(&p, "POST", Some(&none), CREATE), Err(Denial::Forbidden));
+        assert_eq!(
+            allow(&p, "POST", Some(&none), CREATE),
+            Err(Denial::Forbidden)
+        );
         let admin = user(true);
         let na = SiteAccess::new(&s, Some(&admin), None);
         assert_eq!(allow(&p, "POST", Some(&na), CREATE), Ok(()));
@@ -195,7 +223,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(allow(&ro, "POST", Some(&acc), CREATE), Err(Denial::OutsideConstraints));
+        assert_eq!(
+            allow(&ro, "POST", Some(&acc), CREATE),
+            Err(Denial::OutsideConstraints)
+        );
         let other_site = principal(
             Some(u.clone()),
             Constraints {
@@ -204,7 +235,12 @@ mod tests {
             },
         );
         assert_eq!(
-            allow(&other_site, "GET", Some(&acc), Action::ReadPublic(Area::Posts)),
+            allow(
+                &other_site,
+                "GET",
+                Some(&acc),
+                Action::ReadPublic(Area::Posts)
+            ),
             Err(Denial::OutsideConstraints)
         );
         let get_only = principal(
@@ -214,7 +250,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(allow(&get_only, "DELETE", Some(&acc), CREATE), Err(Denial::OutsideConstraints));
+        assert_eq!(
+            allow(&get_only, "DELETE", Some(&acc), CREATE),
+            Err(Denial::OutsideConstraints)
+        );
         let read_scope = principal(
             Some(u.clone()),
             Constraints {
@@ -222,7 +261,10 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(allow(&read_scope, "POST", Some(&acc), CREATE), Err(Denial::InsufficientScope));
+        assert_eq!(
+            allow(&read_scope, "POST", Some(&acc), CREATE),
+            Err(Denial::InsufficientScope)
+        );
         assert_eq!(allow(&read_scope, "GET", None, Action::ReadSelf), Ok(()));
         assert_eq!(
             allow(&read_scope, "GET", None, Action::Sites { write: false }),
@@ -235,7 +277,13 @@ mod tests {
                 ..Default::default()
             },
         );
-        assert_eq!(allow(&sites_write, "GET", None, Action::Sites { write: false }), Ok(()));
-        assert_eq!(allow(&sites_write, "POST", None, Action::Sites { write: true }), Ok(()));
+        assert_eq!(
+            allow(&sites_write, "GET", None, Action::Sites { write: false }),
+            Ok(())
+        );
+        assert_eq!(
+            allow(&sites_write, "POST", None, Action::Sites { write: true }),
+            Ok(())
+        );
     }
 }

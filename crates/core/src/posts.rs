@@ -9,7 +9,11 @@ use crate::model::{PostStatus, UserId};
 /// Capabilities to edit a post by `author` in `status`, as `user`.
 pub fn edit_caps(author: UserId, status: PostStatus, user: Option<UserId>) -> Vec<Cap> {
     let own = user == Some(author);
-    let mut caps = vec![if own { Cap::EditPosts } else { Cap::EditOthersPosts }];
+    let mut caps = vec![if own {
+        Cap::EditPosts
+    } else {
+        Cap::EditOthersPosts
+    }];
     match status {
         PostStatus::Publish | PostStatus::Future => caps.push(Cap::EditPublishedPosts),
         PostStatus::Private if !own => caps.push(Cap::EditPrivatePosts),
@@ -21,7 +25,11 @@ pub fn edit_caps(author: UserId, status: PostStatus, user: Option<UserId>) -> Ve
 /// Capabilities to delete (or trash) a post.
 pub fn delete_caps(author: UserId, status: PostStatus, user: Option<UserId>) -> Vec<Cap> {
     let own = user == Some(author);
-    let mut caps = vec![if own { Cap::DeletePosts } else { Cap::DeleteOthersPosts }];
+    let mut caps = vec![if own {
+        Cap::DeletePosts
+    } else {
+        Cap::DeleteOthersPosts
+    }];
     match status {
         PostStatus::Publish | PostStatus::Future => caps.push(Cap::DeletePublishedPosts),
         PostStatus::Private if !own => caps.push(Cap::DeletePrivatePosts),
@@ -42,7 +50,10 @@ pub fn read_caps(author: UserId, status: PostStatus, user: Option<UserId>) -> Op
 
 /// Setting this status needs `publish_posts` (WordPress: publish, future and private).
 pub fn status_needs_publish(status: PostStatus) -> bool {
-    matches!(status, PostStatus::Publish | PostStatus::Future | PostStatus::Private)
+    matches!(
+        status,
+        PostStatus::Publish | PostStatus::Future | PostStatus::Private
+    )
 }
 
 #[cfg(test)]
@@ -54,7 +65,10 @@ mod tests {
 
     #[test]
     fn editing_follows_map_meta_cap() {
-        assert_eq!(edit_caps(ME, PostStatus::Draft, Some(ME)), vec![Cap::EditPosts]);
+        assert_eq!(
+            edit_caps(ME, PostStatus::Draft, Some(ME)),
+            vec![Cap::EditPosts]
+        );
         assert_eq!(
             edit_caps(ME, PostStatus::Publish, Some(ME)),
             vec![Cap::EditPosts, Cap::EditPublishedPosts]
@@ -63,7 +77,10 @@ mod tests {
             edit_caps(OTHER, PostStatus::Private, Some(ME)),
             vec![Cap::EditOthersPosts, Cap::EditPrivatePosts]
         );
-        assert_eq!(edit_caps(ME, PostStatus::Draft, None), vec![Cap::EditOthersPosts]);
+        assert_eq!(
+            edit_caps(ME, PostStatus::Draft, None),
+            vec![Cap::EditOthersPosts]
+        );
     }
 
     #[test]
@@ -73,8 +90,14 @@ mod tests {
             vec![Cap::DeleteOthersPosts, Cap::DeletePublishedPosts]
         );
         assert_eq!(read_caps(OTHER, PostStatus::Publish, None), None);
-        assert_eq!(read_caps(ME, PostStatus::Private, Some(ME)), Some(vec![Cap::Read]));
-        assert_eq!(read_caps(OTHER, PostStatus::Draft, Some(ME)), Some(vec![Cap::EditOthersPosts]));
+        assert_eq!(
+            read_caps(ME, PostStatus::Private, Some(ME)),
+            Some(vec![Cap::Read])
+        );
+        assert_eq!(
+            read_caps(OTHER, PostStatus::Draft, Some(ME)),
+            Some(vec![Cap::EditOthersPosts])
+        );
         assert!(status_needs_publish(PostStatus::Private));
         assert!(!status_needs_publish(PostStatus::Pending));
     }

@@ -114,7 +114,12 @@ pub trait ThrottleStore {
     async fn throttle_get(&self, keys: &[String]) -> StoreResult<Vec<ThrottleRow>>;
     /// Adds one failure to `key` atomically. A counter whose window began before
     /// `now - window_secs` restarts at 1. Returns the new count and window start.
-    async fn throttle_fail(&self, key: &str, now: Timestamp, window_secs: i64) -> StoreResult<Counter>;
+    async fn throttle_fail(
+        &self,
+        key: &str,
+        now: Timestamp,
+        window_secs: i64,
+    ) -> StoreResult<Counter>;
     async fn throttle_block(&self, key: &str, until: Timestamp) -> StoreResult<()>;
     /// Forgets `key` (after a success: "consecutive" failures start again).
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;

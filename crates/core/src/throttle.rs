@@ -59,7 +59,11 @@ impl ThrottlePolicy {
 
     /// After `failures` in the window that began at `window_start`, until when is the address
     /// blocked (if at all)?
-    pub fn address_blocked_until(&self, failures: i64, window_start: Timestamp) -> Option<Timestamp> {
+    pub fn address_blocked_until(
+        &self,
+        failures: i64,
+        window_start: Timestamp,
+    ) -> Option<Timestamp> {
         (failures >= self.address_failures).then_some(window_start + self.address_window_secs)
     }
 }
@@ -116,7 +120,9 @@ pub async fn gate(
     now: Timestamp,
 ) -> Result<Gate, crate::store::StoreError> {
     let pair = pair_key(account, group);
-    let rows = store.throttle_get(&[pair.clone(), address_key(group)]).await?;
+    let rows = store
+        .throttle_get(&[pair.clone(), address_key(group)])
+        .await?;
     let until = rows.iter().map(|r| r.blocked_until).max().unwrap_or(0);
     if until > now {
         return Ok(Gate::Blocked {

@@ -94,7 +94,11 @@ async fn hosting(State(app): State<AppState>, req: Request) -> Response {
 
 async fn wpcom(State(app): State<AppState>, req: Request) -> Response {
     let path = req.uri().path().to_string();
-    let prefix = if path.starts_with("/rest/v1.1") { "/rest/v1.1" } else { "/rest/v1" };
+    let prefix = if path.starts_with("/rest/v1.1") {
+        "/rest/v1.1"
+    } else {
+        "/rest/v1"
+    };
     let route = inner_route(&path, prefix);
     routes::dialect_entry(app, Dialect::Wpcom, route, req).await
 }
@@ -122,11 +126,20 @@ fn landing() -> Response {
                 <li><a href=\"/healthz\">Health</a></li></ul></body></html>";
     let mut resp = (StatusCode::OK, body).into_response();
     let h = resp.headers_mut();
-    h.insert("content-type", HeaderValue::from_static("text/html; charset=utf-8"));
-    h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    h.insert(
+        "content-type",
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     resp
 }
 
@@ -161,9 +174,14 @@ impl Application {
     }
 
     /// Serves until `shutdown` resolves; in-flight requests then finish before this returns.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await
+        axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
     }
 }
 

@@ -180,10 +180,12 @@ impl Settings {
         let mut report = LoadReport::default();
         let mut table = match file {
             Some(path) => {
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| ConfigError(format!("cannot read config file {}: {e}", path.display())))?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError(format!("config file {}: {}", path.display(), e.message())))?
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                text.parse::<toml::Table>().map_err(|e| {
+                    ConfigError(format!("config file {}: {}", path.display(), e.message()))
+                })?
             }
             None => toml::Table::new(),
         };
@@ -224,7 +226,10 @@ impl Settings {
             ("listen", flags.listen.clone()),
             ("public_url", flags.public_url.clone()),
             ("database_url", flags.database_url.clone()),
-            ("data_dir", flags.data_dir.as_ref().map(|p| p.display().to_string())),
+            (
+                "data_dir",
+                flags.data_dir.as_ref().map(|p| p.display().to_string()),
+            ),
             ("log_format", flags.log_format.clone()),
         ];
         for (key, v) in flag_values {
@@ -247,7 +252,12 @@ impl Settings {
             return Err(ConfigError("max_body_bytes must be at least 1024".into()));
         }
         let t = &self.throttle;
-        if t.pair_failures < 1 || t.address_failures < 1 || t.pair_base_secs < 1 || t.pair_max_secs < t.pair_base_secs || t.address_window_secs < 1 {
+        if t.pair_failures < 1
+            || t.address_failures < 1
+            || t.pair_base_secs < 1
+            || t.pair_max_secs < t.pair_base_secs
+            || t.address_window_secs < 1
+        {
             return Err(ConfigError(
                 "throttle: failures and windows must be positive, and pair_max_secs >= pair_base_secs".into(),
             ));
@@ -287,7 +297,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -319,7 +332,10 @@ mod tests {
         assert_eq!(s.site_creation, SiteCreation::AnyUser);
         assert_eq!(s.throttle.pair_failures, 7);
         assert_eq!(s.trusted_proxies.len(), 2);
-        assert_eq!(report.warnings, vec!["ignoring unknown environment variable GATEHOUSE_BOGUS"]);
+        assert_eq!(
+            report.warnings,
+            vec!["ignoring unknown environment variable GATEHOUSE_BOGUS"]
+        );
         std::fs::remove_dir_all(dir).unwrap();
     }
 
@@ -331,9 +347,22 @@ mod tests {
         std::fs::write(&file, "lsiten = \"x\"\n").unwrap();
         let e = Settings::load(Some(&file), &[], &Overrides::default()).unwrap_err();
         assert!(e.0.contains("lsiten"), "{e}");
-        let e = Settings::load(None, &env(&[("GATEHOUSE_ALLOW_INSECURE_HTTP", "maybe")]), &Overrides::default()).unwrap_err();
+        let e = Settings::load(
+            None,
+            &env(&[("GATEHOUSE_ALLOW_INSECURE_HTTP", "maybe")]),
+            &Overrides::default(),
+        )
+        .unwrap_err();
         assert!(e.0.contains("boolean"), "{e}");
-        let e = Settings::load(None, &[], &Overrides { public_url: Some("ftp://x".into()), ..Default::default() }).unwrap_err();
+        let e = Settings::load(
+            None,
+            &[],
+            &Overrides {
+                public_url: Some("ftp://x".into()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
         assert!(e.0.contains("public_url"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
     }

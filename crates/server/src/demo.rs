@@ -25,7 +25,11 @@ pub struct Demo {
 }
 
 /// Seeds the demo on an empty database; `None` when there are already users.
-pub async fn seed(store: &dyn Store, site_url: &str, now: Timestamp) -> Result<Option<Demo>, AdminError> {
+pub async fn seed(
+    store: &dyn Store,
+    site_url: &str,
+    now: Timestamp,
+) -> Result<Option<Demo>, AdminError> {
     if store.count_users().await.map_err(AdminError::Store)? > 0 {
         return Ok(None);
     }
@@ -33,7 +37,11 @@ pub async fn seed(store: &dyn Store, site_url: &str, now: Timestamp) -> Result<O
     let mut ids = Vec::new();
     for role in Role::ALL {
         let network_admin = role == Role::Administrator;
-        let login = if network_admin { "admin".to_string() } else { role.as_str().to_string() };
+        let login = if network_admin {
+            "admin".to_string()
+        } else {
+            role.as_str().to_string()
+        };
         let pw = password::generate(20);
         let u = admin::add_user(
             store,
@@ -48,7 +56,12 @@ pub async fn seed(store: &dyn Store, site_url: &str, now: Timestamp) -> Result<O
         )
         .await?;
         ids.push((u.id, role));
-        users.push(DemoUser { login, password: pw, role, network_admin });
+        users.push(DemoUser {
+            login,
+            password: pw,
+            role,
+            network_admin,
+        });
     }
     let owner = ids[0].0;
     let site = admin::add_site(store, "Gatehouse Demo", site_url, owner, now).await?;
@@ -56,10 +69,30 @@ pub async fn seed(store: &dyn Store, site_url: &str, now: Timestamp) -> Result<O
         admin::set_member(store, site.id, *id, *role).await?;
     }
     let posts = [
-        ("Hello world!", "Welcome to Gatehouse. This post is public.", PostStatus::Publish, ids[0].0),
-        ("Editor's notes", "Editors can edit and publish anyone's posts.", PostStatus::Publish, ids[1].0),
-        ("An author's story", "Authors publish and edit their own posts.", PostStatus::Publish, ids[2].0),
-        ("A contributor's draft", "Contributors write drafts for review.", PostStatus::Draft, ids[3].0),
+        (
+            "Hello world!",
+            "Welcome to Gatehouse. This post is public.",
+            PostStatus::Publish,
+            ids[0].0,
+        ),
+        (
+            "Editor's notes",
+            "Editors can edit and publish anyone's posts.",
+            PostStatus::Publish,
+            ids[1].0,
+        ),
+        (
+            "An author's story",
+            "Authors publish and edit their own posts.",
+            PostStatus::Publish,
+            ids[2].0,
+        ),
+        (
+            "A contributor's draft",
+            "Contributors write drafts for review.",
+            PostStatus::Draft,
+            ids[3].0,
+        ),
     ];
     let mut first = None;
     for (i, (title, content, status, author)) in posts.into_iter().enumerate() {
@@ -113,7 +146,10 @@ fn shell_quote(s: &str) -> String {
 pub fn try_it(demo: &Demo, base: &str) -> String {
     let cred = |login: &str| {
         let u = demo.users.iter().find(|u| u.login == login);
-        shell_quote(&format!("{login}:{}", u.map(|u| u.password.as_str()).unwrap_or("")))
+        shell_quote(&format!(
+            "{login}:{}",
+            u.map(|u| u.password.as_str()).unwrap_or("")
+        ))
     };
     let site_id = demo.site.id.0;
     let mut out = String::new();
@@ -124,7 +160,11 @@ pub fn try_it(demo: &Demo, base: &str) -> String {
             u.login,
             u.password,
             u.role.as_str(),
-            if u.network_admin { ", network admin" } else { "" }
+            if u.network_admin {
+                ", network admin"
+            } else {
+                ""
+            }
         ));
     }
     out.push_str("\nTry it (HTTP Basic with the account password is enabled for this demo):\n");

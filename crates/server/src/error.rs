@@ -52,7 +52,7 @@ pub struct ApiError {
     /// status's generic name.
     pub alt: Option<&'static str>,
     /// Extra members of WordPress's `data` object (e.g. `params`).
-    pub data: Option<Value>,
+    pub data: Option<Box<Value>>,
     /// Render with the API-key plugin's body on `/wp-json/` (SPEC §5).
     pub plugin: bool,
     /// A presented token was refused: add `error="invalid_token"` to the Bearer challenge.
@@ -61,11 +61,15 @@ pub struct ApiError {
     pub insufficient_scope: bool,
     pub retry_after: Option<i64>,
     /// The cause of an internal error, for the log line only.
-    pub internal: Option<String>,
+    pub internal: Option<Box<str>>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<Cow<'static, str>>) -> Self {
+    pub fn new(
+        status: StatusCode,
+        code: &'static str,
+        message: impl Into<Cow<'static, str>>,
+    ) -> Self {
         ApiError {
             status,
             code: Cow::Borrowed(code),
@@ -92,15 +96,18 @@ impl ApiError {
             "internal_error",
             "The server could not complete the request.",
         );
-        e.internal = Some(cause.to_string());
+        e.internal = Some(cause.to_string().into_boxed_str());
         e
     }
     /// WordPress's `rest_invalid_param` with the offending parameter named.
     pub fn invalid_param(param: &str, why: impl Into<String>) -> Self {
         let why = why.into();
-        let mut e = Self::bad_request("rest_invalid_param", format!("Invalid parameter(s): {param}"));
+        let mut e = Self::bad_request(
+            "rest_invalid_param",
+            format!("Invalid parameter(s): {param}"),
+        );
         e.alt = Some("invalid_input");
-        e.data = Some(json!({ "params": { param: why }, "details": {} }));
+        e.data = Some(Box::new(json!({ "params": { param: why }, "details": {} })));
         e
     }
     pub fn alt(mut self, alt: &'static str) -> Self {
@@ -108,7 +115,7 @@ impl ApiError {
         self
     }
     pub fn with_data(mut self, data: Value) -> Self {
-        self.data = Some(data);
+        self.data = Some(Box::new(data));
         self
     }
 
@@ -140,7 +147,9 @@ impl ApiError {
             }),
             Dialect::Wp => {
                 let mut data = json!({ "status": self.status.as_u16() });
-                if let (Some(Value::Object(extra)), Value::Object(d)) = (&self.data, &mut data) {
+                if let (Some(Value::Object(extra)), Value::Object(d)) =
+                    (self.data.as_deref(), &mut data)
+                {
                     for (k, v) in extra {
                         d.insert(k.clone(), v.clone());
                     }
@@ -169,7 +178,10 @@ impl ApiError {
                 r#"Bearer realm="gatehouse""#
             };
             h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(bearer));
-            h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"ApiKey realm="gatehouse""#));
+            h.append(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"ApiKey realm="gatehouse""#),
+            );
             match presented {
                 Presented::Basic => {
                     h.append(
@@ -178,7 +190,10 @@ impl ApiError {
                     );
                 }
                 Presented::OAuth => {
-                    h.append(header::WWW_AUTHENTICATE, HeaderValue::from_static(r#"OAuth realm="gatehouse""#));
+                    h.append(
+                        header::WWW_AUTHENTICATE,
+                        HeaderValue::from_static(r#"OAuth realm="gatehouse""#),
+                    );
                 }
                 _ => {}
             }
@@ -194,7 +209,8 @@ impl ApiError {
             }
         }
         if let Some(cause) = &self.internal {
-            resp.extensions_mut().insert(InternalCause(cause.clone()));
+            resp.extensions_mut()
+                .insert(InternalCause(cause.to_string()));
         }
         resp
     }
@@ -216,7 +232,11 @@ mod tests {
 
     #[test]
     fn one_error_three_spellings() {
-        let e = ApiError::new(StatusCode::UNAUTHORIZED, "rest_not_logged_in", "You are not currently logged in.");
+        let e = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "rest_not_logged_in",
+            "You are not currently logged in.",
+        );
         assert_eq!(
             e.body(Dialect::Wp),
             json!({"code":"rest_not_logged_in","message":"You are not currently logged in.","data":{"status":401}})
@@ -225,13 +245,22 @@ mod tests {
             e.body(Dialect::Hosting),
             json!({"error":"unauthorized","message":"You are not currently logged in."})
         );
-        let p = ApiError { plugin: true, ..ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_API_KEY", "bad") };
+        let p = ApiError {
+            plugin: true,
+            ..ApiError::new(StatusCode::UNAUTHORIZED, "INVALID_API_KEY", "bad")
+        };
         assert_eq!(
             p.body(Dialect::Wp),
             json!({"status":"error","error":"INVALID_API_KEY","code":"401","error_description":"bad"})
         );
-        let ip = ApiError::invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)");
-        assert_eq!(ip.body(Dialect::Wp)["data"]["params"]["per_page"], "per_page must be between 1 (inclusive) and 100 (inclusive)");
+        let ip = ApiError::invalid_param(
+            "per_page",
+            "per_page must be between 1 (inclusive) and 100 (inclusive)",
+        );
+        assert_eq!(
+            ip.body(Dialect::Wp)["data"]["params"]["per_page"],
+            "per_page must be between 1 (inclusive) and 100 (inclusive)"
+        );
         assert_eq!(ip.body(Dialect::Wpcom)["error"], "invalid_input");
     }
 
@@ -239,10 +268,21 @@ mod tests {
     fn challenges_follow_the_presented_scheme() {
         let e = ApiError::new(StatusCode::UNAUTHORIZED, "x", "y");
         let r = e.render(Dialect::Wp, Presented::Nothing);
-        let ch: Vec<_> = r.headers().get_all(header::WWW_AUTHENTICATE).iter().map(|v| v.to_str().unwrap().to_string()).collect();
-        assert_eq!(ch, vec![r#"Bearer realm="gatehouse""#, r#"ApiKey realm="gatehouse""#]);
+        let ch: Vec<_> = r
+            .headers()
+            .get_all(header::WWW_AUTHENTICATE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_string())
+            .collect();
+        assert_eq!(
+            ch,
+            vec![r#"Bearer realm="gatehouse""#, r#"ApiKey realm="gatehouse""#]
+        );
         let r = e.render(Dialect::Wp, Presented::Basic);
-        assert_eq!(r.headers().get_all(header::WWW_AUTHENTICATE).iter().count(), 3);
+        assert_eq!(
+            r.headers().get_all(header::WWW_AUTHENTICATE).iter().count(),
+            3
+        );
         let internal = ApiError::internal("db exploded");
         let r = internal.render(Dialect::Hosting, Presented::Nothing);
         assert_eq!(r.status(), 500);

@@ -22,7 +22,10 @@ fn insert_pair(map: &mut Map<String, Value>, key: &str, value: String) {
             .filter(|(_, idx)| idx.chars().all(|c| c.is_ascii_digit()))
             .map(|(b, _)| b)
     }) {
-        match map.entry(base.to_string()).or_insert_with(|| Value::Array(Vec::new())) {
+        match map
+            .entry(base.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
             Value::Array(a) => a.push(Value::String(value)),
             other => *other = Value::Array(vec![Value::String(value)]),
         }
@@ -71,9 +74,15 @@ impl Params {
             Some(Value::String(s)) => match s.to_ascii_lowercase().as_str() {
                 "true" | "1" | "yes" | "on" => Ok(Some(true)),
                 "false" | "0" | "no" | "off" | "" => Ok(Some(false)),
-                _ => Err(ApiError::invalid_param(name, format!("{name} is not of type boolean."))),
+                _ => Err(ApiError::invalid_param(
+                    name,
+                    format!("{name} is not of type boolean."),
+                )),
             },
-            Some(_) => Err(ApiError::invalid_param(name, format!("{name} is not of type boolean."))),
+            Some(_) => Err(ApiError::invalid_param(
+                name,
+                format!("{name} is not of type boolean."),
+            )),
         }
     }
 
@@ -86,7 +95,10 @@ impl Params {
             Some(_) => None,
         };
         match v {
-            None => Err(ApiError::invalid_param(name, format!("{name} is not of type integer."))),
+            None => Err(ApiError::invalid_param(
+                name,
+                format!("{name} is not of type integer."),
+            )),
             Some(n) if n < min || n > max => Err(ApiError::invalid_param(
                 name,
                 format!("{name} must be between {min} (inclusive) and {max} (inclusive)"),
@@ -144,10 +156,17 @@ impl Incoming {
 }
 
 /// Splits off the body and parses it by content type into parameters.
-pub async fn read_body(req: Request<Body>, limit: usize) -> Result<(axum::http::request::Parts, Params), ApiError> {
+pub async fn read_body(
+    req: Request<Body>,
+    limit: usize,
+) -> Result<(axum::http::request::Parts, Params), ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "rest_payload_too_large", format!("The request body is larger than {limit} bytes."))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "rest_payload_too_large",
+            format!("The request body is larger than {limit} bytes."),
+        )
     })?;
     if bytes.is_empty() {
         return Ok((parts, Params::default()));
@@ -158,24 +177,42 @@ pub async fn read_body(req: Request<Body>, limit: usize) -> Result<(axum::http::
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_string();
-    let mime = ctype.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let mime = ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     let params = match mime.as_str() {
         "application/json" | "" if looks_like_json(&bytes) || mime == "application/json" => {
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(map)) => Params(map),
                 Ok(_) => {
-                    return Err(ApiError::bad_request("rest_invalid_json", "The JSON body must be an object.").alt("invalid_input"))
+                    return Err(ApiError::bad_request(
+                        "rest_invalid_json",
+                        "The JSON body must be an object.",
+                    )
+                    .alt("invalid_input"))
                 }
                 Err(e) => {
-                    return Err(ApiError::bad_request("rest_invalid_json", "Invalid JSON body passed.")
-                        .alt("invalid_input")
-                        .with_data(serde_json::json!({ "json_error_message": e.to_string() })))
+                    return Err(ApiError::bad_request(
+                        "rest_invalid_json",
+                        "Invalid JSON body passed.",
+                    )
+                    .alt("invalid_input")
+                    .with_data(serde_json::json!({ "json_error_message": e.to_string() })))
                 }
             }
         }
         "application/x-www-form-urlencoded" => match std::str::from_utf8(&bytes) {
             Ok(s) => Params::from_query(s),
-            Err(_) => return Err(ApiError::bad_request("rest_invalid_body", "The form body is not UTF-8.").alt("invalid_input")),
+            Err(_) => {
+                return Err(ApiError::bad_request(
+                    "rest_invalid_body",
+                    "The form body is not UTF-8.",
+                )
+                .alt("invalid_input"))
+            }
         },
         "multipart/form-data" => parse_multipart(&ctype, bytes).await?,
         _ => {
@@ -194,7 +231,10 @@ fn looks_like_json(b: &[u8]) -> bool {
 }
 
 async fn parse_multipart(ctype: &str, bytes: bytes::Bytes) -> Result<Params, ApiError> {
-    let bad = || ApiError::bad_request("rest_invalid_body", "The multipart body could not be read.").alt("invalid_input");
+    let bad = || {
+        ApiError::bad_request("rest_invalid_body", "The multipart body could not be read.")
+            .alt("invalid_input")
+    };
     let boundary = multer::parse_boundary(ctype).map_err(|_| bad())?;
     let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
     let mut mp = multer::Multipart::new(stream, boundary);
@@ -215,9 +255,12 @@ async fn parse_multipart(ctype: &str, bytes: bytes::Bytes) -> Result<Params, Api
 /// Applies WordPress's method override (`_method`, `X-HTTP-Method-Override`) to a POST.
 pub fn effective_method(method: &Method, headers: &HeaderMap, params: &Params) -> String {
     if method == Method::POST {
-        let o = params
-            .str("_method")
-            .or_else(|| headers.get("x-http-method-override").and_then(|v| v.to_str().ok()).map(str::to_string));
+        let o = params.str("_method").or_else(|| {
+            headers
+                .get("x-http-method-override")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string)
+        });
         if let Some(o) = o {
             let o = o.to_ascii_uppercase();
             if matches!(o.as_str(), "PUT" | "PATCH" | "DELETE" | "GET") {
@@ -238,10 +281,18 @@ pub struct Reply {
 
 impl Reply {
     pub fn ok(body: Value) -> Reply {
-        Reply { status: StatusCode::OK, body, headers: Vec::new() }
+        Reply {
+            status: StatusCode::OK,
+            body,
+            headers: Vec::new(),
+        }
     }
     pub fn created(body: Value) -> Reply {
-        Reply { status: StatusCode::CREATED, body, headers: Vec::new() }
+        Reply {
+            status: StatusCode::CREATED,
+            body,
+            headers: Vec::new(),
+        }
     }
     pub fn status(mut self, status: StatusCode) -> Reply {
         self.status = status;
@@ -255,7 +306,8 @@ impl Reply {
     }
 }
 
-pub const CORS_ALLOW_HEADERS: &str = "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type";
+pub const CORS_ALLOW_HEADERS: &str =
+    "Authorization, X-WP-Nonce, Content-Disposition, Content-MD5, Content-Type";
 pub const CORS_EXPOSE_HEADERS: &str = "X-WP-Total, X-WP-TotalPages, Link";
 pub const CORS_ALLOW_METHODS: &str = "OPTIONS, GET, POST, PUT, PATCH, DELETE";
 
@@ -263,13 +315,22 @@ pub const CORS_ALLOW_METHODS: &str = "OPTIONS, GET, POST, PUT, PATCH, DELETE";
 /// origin is a registered site's URL (`credentialed`).
 pub fn apply_cors(headers: &mut HeaderMap, origin: Option<&str>, credentialed: bool) {
     headers.insert(header::VARY, HeaderValue::from_static("Origin"));
-    headers.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(CORS_EXPOSE_HEADERS));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(CORS_ALLOW_HEADERS));
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CORS_EXPOSE_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(CORS_ALLOW_HEADERS),
+    );
     if let Some(o) = origin.filter(|o| *o != "null") {
         if let Ok(v) = HeaderValue::from_str(o) {
             headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
             if credentialed {
-                headers.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+                headers.insert(
+                    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                );
             }
         }
     }
@@ -303,7 +364,10 @@ mod tests {
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
         let mut h = HeaderMap::new();
         apply_cors(&mut h, Some("https://app.example"), false);
-        assert_eq!(h[header::ACCESS_CONTROL_ALLOW_ORIGIN], "https://app.example");
+        assert_eq!(
+            h[header::ACCESS_CONTROL_ALLOW_ORIGIN],
+            "https://app.example"
+        );
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
     }
 }

@@ -47,7 +47,12 @@ pub fn redact_uri(path: &str, query: Option<&str>) -> String {
     let mut out = form_urlencoded::Serializer::new(String::new());
     for (k, v) in form_urlencoded::parse(q.as_bytes()) {
         let lower = k.to_ascii_lowercase();
-        let secret = SECRET_PARAMS.iter().any(|s| lower == *s || lower.contains("password") || lower.contains("secret") || lower.contains("token"));
+        let secret = SECRET_PARAMS.iter().any(|s| {
+            lower == *s
+                || lower.contains("password")
+                || lower.contains("secret")
+                || lower.contains("token")
+        });
         out.append_pair(&k, if secret { "REDACTED" } else { &v });
     }
     format!("{path}?{}", out.finish())
@@ -96,20 +101,42 @@ impl Metrics {
         let mut registry = Registry::with_prefix("gatehouse");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<DialectLabel, Histogram>::new_with_constructor(|| {
-            Histogram::new([0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5].into_iter())
+            Histogram::new([
+                0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+            ])
         });
         let auth_failures = Family::<SchemeLabel, Counter>::default();
         let argon2_busy = Counter::default();
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer a request", latency.clone());
-        registry.register("auth_failures", "Refused credentials, by scheme", auth_failures.clone());
-        registry.register("argon2_busy", "Requests refused because every Argon2id slot was busy", argon2_busy.clone());
-        Metrics { registry, requests, latency, auth_failures, argon2_busy }
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer a request",
+            latency.clone(),
+        );
+        registry.register(
+            "auth_failures",
+            "Refused credentials, by scheme",
+            auth_failures.clone(),
+        );
+        registry.register(
+            "argon2_busy",
+            "Requests refused because every Argon2id slot was busy",
+            argon2_busy.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            auth_failures,
+            argon2_busy,
+        }
     }
 
     pub fn auth_failure(&self, presented: Presented) {
         let scheme = format!("{presented:?}").to_ascii_lowercase();
-        self.auth_failures.get_or_create(&SchemeLabel { scheme }).inc();
+        self.auth_failures
+            .get_or_create(&SchemeLabel { scheme })
+            .inc();
     }
 
     pub fn argon2_busy(&self) {
@@ -134,7 +161,11 @@ pub struct RequestNote {
 }
 
 /// Middleware: one log line and the metrics for every request.
-pub async fn access_log(State(metrics): State<Arc<Metrics>>, req: Request<Body>, next: Next) -> Response {
+pub async fn access_log(
+    State(metrics): State<Arc<Metrics>>,
+    req: Request<Body>,
+    next: Next,
+) -> Response {
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let uri = redact_uri(req.uri().path(), req.uri().query());
@@ -145,13 +176,22 @@ pub async fn access_log(State(metrics): State<Arc<Metrics>>, req: Request<Body>,
     let dialect = note.as_ref().map(|n| n.dialect).unwrap_or("other");
     metrics
         .requests
-        .get_or_create(&RequestLabels { dialect: dialect.into(), method: method.clone(), status })
+        .get_or_create(&RequestLabels {
+            dialect: dialect.into(),
+            method: method.clone(),
+            status,
+        })
         .inc();
     metrics
         .latency
-        .get_or_create(&DialectLabel { dialect: dialect.into() })
+        .get_or_create(&DialectLabel {
+            dialect: dialect.into(),
+        })
         .observe(elapsed.as_secs_f64());
-    let cause = resp.extensions().get::<InternalCause>().map(|c| c.0.clone());
+    let cause = resp
+        .extensions()
+        .get::<InternalCause>()
+        .map(|c| c.0.clone());
     let ms = elapsed.as_secs_f64() * 1000.0;
     let user_id = note.as_ref().and_then(|n| n.user_id);
     let auth = note.as_ref().map(|n| n.auth).unwrap_or("-");
@@ -167,9 +207,15 @@ pub async fn access_log(State(metrics): State<Arc<Metrics>>, req: Request<Body>,
 pub fn init_logging(format: LogFormat, level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(false).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .try_init(),
         LogFormat::Text => builder.try_init(),
     };
 }
@@ -180,8 +226,14 @@ mod tests {
 
     #[test]
     fn secrets_never_reach_the_log() {
-        let s = redact_uri("/oauth/token", Some("code=abc&state=xyz&client_secret=s3&my_password=p&per_page=5"));
-        assert!(!s.contains("abc") && !s.contains("s3") && !s.contains("=p&"), "{s}");
+        let s = redact_uri(
+            "/oauth/token",
+            Some("code=abc&state=xyz&client_secret=s3&my_password=p&per_page=5"),
+        );
+        assert!(
+            !s.contains("abc") && !s.contains("s3") && !s.contains("=p&"),
+            "{s}"
+        );
         assert!(s.contains("state=xyz") && s.contains("per_page=5"), "{s}");
         assert_eq!(redact_uri("/x", None), "/x");
     }

@@ -1,5 +1,6 @@
 //! The checks every `Store` must pass, written once over `&dyn Store` and run against SQLite and
 //! PostgreSQL by `tests/conformance.rs`. Each check starts from an empty, migrated database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use gatehouse_core::caps::Role;
 use gatehouse_core::model::*;
@@ -25,7 +26,10 @@ fn site(name: &str, host: &str) -> NewSite {
 
 /// Logins and emails share one case-insensitive namespace; either finds the user.
 pub async fn users_share_one_identifier_namespace(s: &dyn Store) {
-    let a = s.insert_user(&new_user("Alice", "alice@example.com"), 10).await.unwrap();
+    let a = s
+        .insert_user(&new_user("Alice", "alice@example.com"), 10)
+        .await
+        .unwrap();
     assert_eq!(a.login, "Alice");
     assert_eq!(a.created_at, 10);
     assert!(matches!(
@@ -38,38 +42,64 @@ pub async fn users_share_one_identifier_namespace(s: &dyn Store) {
     ));
     // A login may not equal another user's email.
     assert!(matches!(
-        s.insert_user(&new_user("alice@example.com", "x@example.com"), 11).await,
+        s.insert_user(&new_user("alice@example.com", "x@example.com"), 11)
+            .await,
         Err(StoreError::Conflict(_))
     ));
     // Nothing half-written: the failed inserts left no user behind.
     assert_eq!(s.count_users().await.unwrap(), 1);
     let by_login = s.find_user_auth("alice").await.unwrap().unwrap();
-    let by_email = s.find_user_auth("ALICE@example.com").await.unwrap().unwrap();
+    let by_email = s
+        .find_user_auth("ALICE@example.com")
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(by_login.user.id, a.id);
     assert_eq!(by_email.user.id, a.id);
     assert!(by_login.password_hash.starts_with("$argon2id$"));
     assert!(s.find_user_auth("nobody").await.unwrap().is_none());
     s.set_user_disabled(a.id, true).await.unwrap();
     assert!(s.get_user(a.id).await.unwrap().disabled);
-    assert!(matches!(s.get_user(UserId(999_999)).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.get_user(UserId(999_999)).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 /// A site is created with its owner as administrator; hosts are unique; roles can change.
 pub async fn sites_and_roles(s: &dyn Store) {
-    let owner = s.insert_user(&new_user("owner", "o@example.com"), 1).await.unwrap();
-    let ed = s.insert_user(&new_user("ed", "ed@example.com"), 1).await.unwrap();
-    let a = s.insert_site(&site("A", "a.example"), owner.id, 5).await.unwrap();
-    let b = s.insert_site(&site("B", "b.example"), ed.id, 6).await.unwrap();
+    let owner = s
+        .insert_user(&new_user("owner", "o@example.com"), 1)
+        .await
+        .unwrap();
+    let ed = s
+        .insert_user(&new_user("ed", "ed@example.com"), 1)
+        .await
+        .unwrap();
+    let a = s
+        .insert_site(&site("A", "a.example"), owner.id, 5)
+        .await
+        .unwrap();
+    let b = s
+        .insert_site(&site("B", "b.example"), ed.id, 6)
+        .await
+        .unwrap();
     assert!(matches!(
         s.insert_site(&site("A2", "a.example"), owner.id, 7).await,
         Err(StoreError::Conflict(w)) if w == "host"
     ));
-    assert_eq!(s.find_role(a.id, owner.id).await.unwrap(), Some(Role::Administrator));
+    assert_eq!(
+        s.find_role(a.id, owner.id).await.unwrap(),
+        Some(Role::Administrator)
+    );
     assert_eq!(s.find_role(a.id, ed.id).await.unwrap(), None);
     s.set_role(a.id, ed.id, Role::Author).await.unwrap();
     s.set_role(a.id, ed.id, Role::Editor).await.unwrap();
     assert_eq!(s.find_role(a.id, ed.id).await.unwrap(), Some(Role::Editor));
-    assert_eq!(s.find_site_by_host("A.EXAMPLE").await.unwrap().unwrap().id, a.id);
+    assert_eq!(
+        s.find_site_by_host("A.EXAMPLE").await.unwrap().unwrap().id,
+        a.id
+    );
     assert_eq!(s.find_first_site().await.unwrap().unwrap().id, a.id);
     let (all, total) = s.list_sites(None, 0, 100).await.unwrap();
     assert_eq!((all.len(), total), (2, 2));
@@ -105,14 +135,26 @@ pub async fn sites_and_roles(s: &dyn Store) {
     ));
     s.delete_site(b.id).await.unwrap();
     assert!(matches!(s.get_site(b.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(s.delete_site(b.id).await, Err(StoreError::NotFound)));
+    assert!(matches!(
+        s.delete_site(b.id).await,
+        Err(StoreError::NotFound)
+    ));
 }
 
 /// Posts filter by status, search and author, count totals, update and delete with comments.
 pub async fn posts_and_comments(s: &dyn Store) {
-    let u = s.insert_user(&new_user("writer", "w@example.com"), 1).await.unwrap();
-    let other = s.insert_user(&new_user("other", "x@example.com"), 1).await.unwrap();
-    let site = s.insert_site(&site("S", "s.example"), u.id, 1).await.unwrap();
+    let u = s
+        .insert_user(&new_user("writer", "w@example.com"), 1)
+        .await
+        .unwrap();
+    let other = s
+        .insert_user(&new_user("other", "x@example.com"), 1)
+        .await
+        .unwrap();
+    let site = s
+        .insert_site(&site("S", "s.example"), u.id, 1)
+        .await
+        .unwrap();
     let mk = |title: &str, status: PostStatus, author: UserId| NewPost {
         site_id: site.id,
         author_id: author,
@@ -123,10 +165,19 @@ pub async fn posts_and_comments(s: &dyn Store) {
         status,
         comments_open: true,
     };
-    let p1 = s.insert_post(&mk("Hello 100%", PostStatus::Publish, u.id), 100).await.unwrap();
-    s.insert_post(&mk("Second", PostStatus::Publish, u.id), 200).await.unwrap();
-    s.insert_post(&mk("Draft", PostStatus::Draft, u.id), 300).await.unwrap();
-    s.insert_post(&mk("Other draft", PostStatus::Draft, other.id), 400).await.unwrap();
+    let p1 = s
+        .insert_post(&mk("Hello 100%", PostStatus::Publish, u.id), 100)
+        .await
+        .unwrap();
+    s.insert_post(&mk("Second", PostStatus::Publish, u.id), 200)
+        .await
+        .unwrap();
+    s.insert_post(&mk("Draft", PostStatus::Draft, u.id), 300)
+        .await
+        .unwrap();
+    s.insert_post(&mk("Other draft", PostStatus::Draft, other.id), 400)
+        .await
+        .unwrap();
     let filter = |statuses: Vec<PostStatus>| PostFilter {
         statuses,
         search: None,
@@ -136,7 +187,10 @@ pub async fn posts_and_comments(s: &dyn Store) {
         limit: 10,
         order_asc: false,
     };
-    let (posts, total) = s.list_posts(site.id, &filter(vec![PostStatus::Publish])).await.unwrap();
+    let (posts, total) = s
+        .list_posts(site.id, &filter(vec![PostStatus::Publish]))
+        .await
+        .unwrap();
     assert_eq!(total, 2);
     assert_eq!(posts[0].title, "Second", "newest first");
     let mut f = filter(vec![PostStatus::Publish, PostStatus::Draft]);
@@ -146,13 +200,20 @@ pub async fn posts_and_comments(s: &dyn Store) {
     f.search = Some("100%".into());
     assert_eq!(s.list_posts(site.id, &f).await.unwrap().1, 1);
     f.search = Some("_".into());
-    assert_eq!(s.list_posts(site.id, &f).await.unwrap().1, 0, "_ is literal");
+    assert_eq!(
+        s.list_posts(site.id, &f).await.unwrap().1,
+        0,
+        "_ is literal"
+    );
     let mut f = filter(vec![PostStatus::Publish]);
     f.limit = 1;
     f.offset = 1;
     f.order_asc = true;
     let (page, total) = s.list_posts(site.id, &f).await.unwrap();
-    assert_eq!((page.len(), total, page[0].title.as_str()), (1, 2, "Second"));
+    assert_eq!(
+        (page.len(), total, page[0].title.as_str()),
+        (1, 2, "Second")
+    );
 
     let updated = s
         .update_post(
@@ -196,8 +257,15 @@ pub async fn posts_and_comments(s: &dyn Store) {
     let (comments, total) = s.list_comments(site.id, &cf).await.unwrap();
     assert_eq!((comments, total), (vec![c], 1));
     s.delete_post(site.id, p1.id).await.unwrap();
-    assert!(matches!(s.get_post(site.id, p1.id).await, Err(StoreError::NotFound)));
-    assert_eq!(s.list_comments(site.id, &cf).await.unwrap().1, 0, "comments go with the post");
+    assert!(matches!(
+        s.get_post(site.id, p1.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        s.list_comments(site.id, &cf).await.unwrap().1,
+        0,
+        "comments go with the post"
+    );
 }
 
 /// Throttle counters count atomically, restart after their window, block and clear.
@@ -206,7 +274,10 @@ pub async fn throttle_counters(s: &dyn Store) {
     for i in 1..=3 {
         assert_eq!(s.throttle_fail(&k, 1000, 300).await.unwrap().failures, i);
     }
-    assert_eq!(s.throttle_get(&[k.clone()]).await.unwrap()[0].blocked_until, 0);
+    assert_eq!(
+        s.throttle_get(std::slice::from_ref(&k)).await.unwrap()[0].blocked_until,
+        0
+    );
     s.throttle_block(&k, 1030).await.unwrap();
     s.throttle_block(&k, 1010).await.unwrap(); // never shortens a block
     let rows = s.throttle_get(&[k.clone(), "other".into()]).await.unwrap();

@@ -7,8 +7,8 @@
 use gatehouse_core::store::{Store, StoreError};
 use std::sync::Arc;
 
-mod imp;
 pub mod conformance;
+mod imp;
 pub mod postgres;
 pub mod scratch;
 pub mod sqlite;
@@ -51,7 +51,9 @@ pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
 /// Maps a unique-constraint violation to `Conflict(what)`.
 pub(crate) fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_string()),
+        sqlx::Error::Database(d) if d.is_unique_violation() => {
+            StoreError::Conflict(what.to_string())
+        }
         _ => backend_err(e),
     }
 }

@@ -48,9 +48,9 @@ impl PgScratch {
             N.fetch_add(1, Ordering::SeqCst),
             t
         );
-        let mut conn = PgConnection::connect(admin_url)
-            .await
-            .map_err(|e| StoreError::Backend(format!("cannot reach PostgreSQL at {admin_url}: {e}")))?;
+        let mut conn = PgConnection::connect(admin_url).await.map_err(|e| {
+            StoreError::Backend(format!("cannot reach PostgreSQL at {admin_url}: {e}"))
+        })?;
         sqlx::query(&format!("CREATE DATABASE {name}"))
             .execute(&mut conn)
             .await

@@ -1,5 +1,6 @@
 //! Runs every conformance check against a fresh SQLite file and, when
 //! `GATEHOUSE_TEST_POSTGRES_URL` is set, a fresh PostgreSQL database.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use gatehouse_store::conformance as c;
 use gatehouse_store::scratch::{PgScratch, TEST_POSTGRES_ENV};
@@ -10,7 +11,9 @@ where
     Fut: std::future::Future<Output = ()>,
 {
     let dir = tempdir();
-    let store = gatehouse_store::connect(&format!("{}/t.db", dir.display())).await.unwrap();
+    let store = gatehouse_store::connect(&format!("{}/t.db", dir.display()))
+        .await
+        .unwrap();
     check(store).await;
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -68,5 +71,8 @@ both!(
 fn migration_trees_are_identical() {
     let (sqlite, postgres) = gatehouse_store::migration_names();
     assert!(!sqlite.is_empty());
-    assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres must list the same migrations");
+    assert_eq!(
+        sqlite, postgres,
+        "migrations/sqlite and migrations/postgres must list the same migrations"
+    );
 }

@@ -93,16 +93,25 @@ impl TestApp {
     }
 
     /// Spawns after `tweak` adjusts the settings. `None` when the backend is not available here.
-    pub async fn spawn_with(backend: Backend, tweak: impl FnOnce(&mut Settings)) -> Option<TestApp> {
+    pub async fn spawn_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut Settings),
+    ) -> Option<TestApp> {
         let (url, dir, pg) = match backend {
             Backend::Sqlite => {
                 let dir = scratch_dir();
-                (format!("sqlite://{}/gatehouse.db", dir.display()), Some(dir), None)
+                (
+                    format!("sqlite://{}/gatehouse.db", dir.display()),
+                    Some(dir),
+                    None,
+                )
             }
             Backend::Postgres => {
                 let Ok(base) = std::env::var(TEST_POSTGRES_ENV) else {
                     if std::env::var("GATEHOUSE_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                        panic!("GATEHOUSE_TEST_REQUIRE_POSTGRES=1 but {TEST_POSTGRES_ENV} is not set");
+                        panic!(
+                            "GATEHOUSE_TEST_REQUIRE_POSTGRES=1 but {TEST_POSTGRES_ENV} is not set"
+                        );
                     }
                     eprintln!(
                         "SKIPPED (PostgreSQL): set {TEST_POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres to run the PostgreSQL half"
@@ -133,14 +142,21 @@ impl TestApp {
         let now = clock.now();
         let mut users = Vec::new();
         let netadmin = seed_user(&*store, "netadmin", true, now).await;
-        let site = admin::add_site(&*store, "Test Site", &base_url, netadmin.user.id, now).await.unwrap();
+        let site = admin::add_site(&*store, "Test Site", &base_url, netadmin.user.id, now)
+            .await
+            .unwrap();
         users.push(("netadmin".to_string(), netadmin));
         for (login, role) in ROLE_USERS {
             let u = seed_user(&*store, login, false, now).await;
-            admin::set_member(&*store, site.id, u.user.id, role).await.unwrap();
+            admin::set_member(&*store, site.id, u.user.id, role)
+                .await
+                .unwrap();
             users.push((login.to_string(), u));
         }
-        users.push(("outsider".to_string(), seed_user(&*store, "outsider", false, now).await));
+        users.push((
+            "outsider".to_string(),
+            seed_user(&*store, "outsider", false, now).await,
+        ));
 
         let app = Application::from_listener(listener, state.clone());
         let (tx, rx) = oneshot::channel::<()>();
@@ -170,7 +186,12 @@ impl TestApp {
     /// A seeded user by login (`netadmin`, `siteadmin`, `editor`, `author`, `contributor`,
     /// `subscriber`, `outsider`).
     pub fn user(&self, login: &str) -> &TestUser {
-        &self.users.iter().find(|(l, _)| l == login).expect("seeded user").1
+        &self
+            .users
+            .iter()
+            .find(|(l, _)| l == login)
+            .expect("seeded user")
+            .1
     }
 
     /// A raw HTTP client: redirects off, short timeouts, loopback only.
@@ -213,7 +234,11 @@ async fn seed_user(store: &dyn Store, login: &str, network_admin: bool, now: i64
     )
     .await
     .unwrap();
-    TestUser { user, login: login.into(), password }
+    TestUser {
+        user,
+        login: login.into(),
+        password,
+    }
 }
 
 impl Drop for TestApp {
@@ -237,7 +262,9 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::TestApp::spawn($crate::Backend::Sqlite).await.unwrap();
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite)
+                    .await
+                    .unwrap();
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,12 +281,16 @@ macro_rules! both {
             use super::*;
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $tweak).await.unwrap();
+                let app = $crate::TestApp::spawn_with($crate::Backend::Sqlite, $tweak)
+                    .await
+                    .unwrap();
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::TestApp::spawn_with($crate::Backend::Postgres, $tweak).await {
+                if let Some(app) =
+                    $crate::TestApp::spawn_with($crate::Backend::Postgres, $tweak).await
+                {
                     ($body)(app).await;
                 }
             }

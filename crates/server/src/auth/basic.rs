@@ -47,7 +47,11 @@ pub fn decode(b64: &str) -> Result<(String, String), ApiError> {
     }
 }
 
-pub async fn authenticate(app: &AppState, inc: &Incoming, b64: &str) -> Result<Principal, ApiError> {
+pub async fn authenticate(
+    app: &AppState,
+    inc: &Incoming,
+    b64: &str,
+) -> Result<Principal, ApiError> {
     let (login, pass) = decode(b64)?;
     if !app.settings.basic_auth_with_account_password {
         // No Basic credential kind is enabled: every attempt fails alike, without a look-up.
@@ -102,7 +106,9 @@ pub async fn authenticate(app: &AppState, inc: &Incoming, b64: &str) -> Result<P
             })
         }
         found => {
-            let burst = throttle::record_failure(store, &app.settings.throttle, &login, &group, now).await?;
+            let burst =
+                throttle::record_failure(store, &app.settings.throttle, &login, &group, now)
+                    .await?;
             if burst {
                 store
                     .insert_audit(&AuditEvent {
@@ -130,9 +136,20 @@ mod tests {
 
     #[test]
     fn decoding_separates_malformed_from_wrong() {
-        assert_eq!(decode("YWRtaW46cHc=").unwrap(), ("admin".into(), "pw".into()));
-        assert_eq!(decode("YWRtaW46cHc").unwrap(), ("admin".into(), "pw".into()), "padding optional");
-        assert_eq!(decode("YTpiOmM=").unwrap(), ("a".into(), "b:c".into()), "first colon splits");
+        assert_eq!(
+            decode("YWRtaW46cHc=").unwrap(),
+            ("admin".into(), "pw".into())
+        );
+        assert_eq!(
+            decode("YWRtaW46cHc").unwrap(),
+            ("admin".into(), "pw".into()),
+            "padding optional"
+        );
+        assert_eq!(
+            decode("YTpiOmM=").unwrap(),
+            ("a".into(), "b:c".into()),
+            "first colon splits"
+        );
         assert_eq!(decode("!!!not-base64!!!").unwrap_err().status, 400);
         assert_eq!(decode("/w==").unwrap_err().status, 400, "not UTF-8");
         assert_eq!(decode("YWRtaW4=").unwrap_err().status, 401, "no colon");

@@ -50,14 +50,20 @@ pub async fn authenticate(
             "Credentials are not accepted in the query string; send an Authorization header.",
         )
         .alt("invalid_request");
-        e.data = Some(serde_json::json!({ "param": name }));
+        e.data = Some(Box::new(serde_json::json!({ "param": name })));
         return Err((e, Presented::Nothing));
     }
     let Some(value) = first else {
         // WordPress: a nonce without a logged-in session fails the cookie check (transcript 24/25).
-        if dialect == Dialect::Wp && (inc.headers.contains_key("x-wp-nonce") || inc.params.has("_wpnonce")) {
+        if dialect == Dialect::Wp
+            && (inc.headers.contains_key("x-wp-nonce") || inc.params.has("_wpnonce"))
+        {
             return Err((
-                ApiError::new(StatusCode::FORBIDDEN, "rest_cookie_invalid_nonce", "Cookie check failed"),
+                ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "rest_cookie_invalid_nonce",
+                    "Cookie check failed",
+                ),
                 Presented::Nothing,
             ));
         }
@@ -67,10 +73,16 @@ pub async fn authenticate(
         });
     };
     if value.len() > MAX_AUTHORIZATION_LEN {
-        return Err((malformed("The Authorization header is too long."), Presented::Other));
+        return Err((
+            malformed("The Authorization header is too long."),
+            Presented::Other,
+        ));
     }
     let Ok(value) = value.to_str() else {
-        return Err((malformed("The Authorization header is not valid text."), Presented::Other));
+        return Err((
+            malformed("The Authorization header is not valid text."),
+            Presented::Other,
+        ));
     };
     let value = value.trim();
     let (scheme, rest) = match value.split_once(char::is_whitespace) {
@@ -115,7 +127,10 @@ pub async fn authenticate(
         }),
     };
     match result {
-        Ok(principal) => Ok(Authenticated { principal, presented }),
+        Ok(principal) => Ok(Authenticated {
+            principal,
+            presented,
+        }),
         Err(e) => {
             app.metrics.auth_failure(presented);
             Err((e, presented))

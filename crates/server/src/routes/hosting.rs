@@ -37,7 +37,11 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 fn not_allowed(allow: &'static str) -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("Allowed methods: {allow}."))
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        format!("Allowed methods: {allow}."),
+    )
 }
 
 fn site_json(s: &Site) -> Value {
@@ -69,9 +73,18 @@ fn admin_error(e: AdminError) -> ApiError {
 }
 
 async fn user(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    cx.require(None, Action::ReadSelf, "not_logged_in", "Authentication is required.")?;
+    cx.require(
+        None,
+        Action::ReadSelf,
+        "not_logged_in",
+        "Authentication is required.",
+    )?;
     let Some(u) = cx.principal.user.as_ref() else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "not_logged_in", "Authentication is required."));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "not_logged_in",
+            "Authentication is required.",
+        ));
     };
     let (first, last) = match u.display_name.split_once(' ') {
         Some((f, l)) => (f.to_string(), l.to_string()),
@@ -90,14 +103,25 @@ async fn user(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 async fn sites_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    cx.require(None, Action::Sites { write: false }, "not_logged_in", "Authentication is required.")?;
+    cx.require(
+        None,
+        Action::Sites { write: false },
+        "not_logged_in",
+        "Authentication is required.",
+    )?;
     let p = cx.params();
     let limit = p.int("limit", 1, 100)?.unwrap_or(100);
     let offset = p.int("offset", 0, i64::MAX / 2)?.unwrap_or(0);
     let who = match &cx.principal.user {
         Some(u) if u.network_admin => None,
         Some(u) => Some(u.id),
-        None => return Err(deny(gatehouse_core::policy::Denial::NotLoggedIn, "not_logged_in", "Authentication is required.")),
+        None => {
+            return Err(deny(
+                gatehouse_core::policy::Denial::NotLoggedIn,
+                "not_logged_in",
+                "Authentication is required.",
+            ))
+        }
     };
     let (sites, count) = cx.app.store.list_sites(who, offset, limit).await?;
     let base = base_url(cx);
@@ -123,7 +147,8 @@ async fn visible_site(cx: &Cx<'_>, id: &str) -> Result<(Site, SiteAccess), ApiEr
         Err(e) => return Err(e.into()),
     };
     let access = cx.access(&site).await?;
-    let member = cx.principal.user.as_ref().is_some_and(|u| u.network_admin) || access.role.is_some();
+    let member =
+        cx.principal.user.as_ref().is_some_and(|u| u.network_admin) || access.role.is_some();
     if !member {
         return Err(not_found());
     }
@@ -131,18 +156,42 @@ async fn visible_site(cx: &Cx<'_>, id: &str) -> Result<(Site, SiteAccess), ApiEr
 }
 
 async fn site_get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
-    cx.require(None, Action::Sites { write: false }, "not_logged_in", "Authentication is required.")?;
+    cx.require(
+        None,
+        Action::Sites { write: false },
+        "not_logged_in",
+        "Authentication is required.",
+    )?;
     let (site, access) = visible_site(cx, id).await?;
-    cx.require(Some(&access), Action::Sites { write: false }, "forbidden", "You may not see this site.")?;
+    cx.require(
+        Some(&access),
+        Action::Sites { write: false },
+        "forbidden",
+        "You may not see this site.",
+    )?;
     Ok(Reply::ok(site_json(&site)))
 }
 
 async fn manageable_site(cx: &Cx<'_>, id: &str) -> Result<Site, ApiError> {
-    cx.require(None, Action::Sites { write: true }, "not_logged_in", "Authentication is required.")?;
+    cx.require(
+        None,
+        Action::Sites { write: true },
+        "not_logged_in",
+        "Authentication is required.",
+    )?;
     let (site, access) = visible_site(cx, id).await?;
-    cx.require(Some(&access), Action::Sites { write: true }, "forbidden", "You may not change this site.")?;
+    cx.require(
+        Some(&access),
+        Action::Sites { write: true },
+        "forbidden",
+        "You may not change this site.",
+    )?;
     if !access.caps.has(Cap::ManageOptions) {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "forbidden", "Only the site's administrators may change it."));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Only the site's administrators may change it.",
+        ));
     }
     Ok(site)
 }
@@ -154,10 +203,16 @@ async fn site_patch(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let url = p.str("url");
     let require_auth = p.bool("require_auth")?;
     if name.is_none() && url.is_none() && require_auth.is_none() {
-        return Err(ApiError::bad_request("invalid_request", "Send at least one of name, url, require_auth."));
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "Send at least one of name, url, require_auth.",
+        ));
     }
-    let patch = admin::site_patch(name.as_deref(), url.as_deref(), require_auth).map_err(admin_error)?;
-    let updated = admin::update_site(cx.app.store.as_ref(), site.id, &patch).await.map_err(admin_error)?;
+    let patch =
+        admin::site_patch(name.as_deref(), url.as_deref(), require_auth).map_err(admin_error)?;
+    let updated = admin::update_site(cx.app.store.as_ref(), site.id, &patch)
+        .await
+        .map_err(admin_error)?;
     Ok(Reply::ok(site_json(&updated)))
 }
 
@@ -168,9 +223,18 @@ async fn site_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
 }
 
 async fn sites_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    cx.require(None, Action::Sites { write: true }, "not_logged_in", "Authentication is required.")?;
+    cx.require(
+        None,
+        Action::Sites { write: true },
+        "not_logged_in",
+        "Authentication is required.",
+    )?;
     let Some(user) = cx.principal.user.as_ref() else {
-        return Err(deny(gatehouse_core::policy::Denial::NotLoggedIn, "not_logged_in", "Authentication is required."));
+        return Err(deny(
+            gatehouse_core::policy::Denial::NotLoggedIn,
+            "not_logged_in",
+            "Authentication is required.",
+        ));
     };
     if !user.network_admin && cx.app.settings.site_creation != SiteCreation::AnyUser {
         return Err(ApiError::new(
@@ -181,7 +245,10 @@ async fn sites_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     }
     let p = cx.params();
     let (Some(name), Some(url)) = (p.str("name"), p.str("url")) else {
-        return Err(ApiError::bad_request("invalid_request", "Both name and url are required."));
+        return Err(ApiError::bad_request(
+            "invalid_request",
+            "Both name and url are required.",
+        ));
     };
     let site = admin::add_site(cx.app.store.as_ref(), &name, &url, user.id, cx.now)
         .await

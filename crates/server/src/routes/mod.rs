@@ -43,7 +43,8 @@ impl Cx<'_> {
     /// The request's site, or the dialect's "no site" error.
     pub fn site(&self) -> Result<&Site, ApiError> {
         self.site.ok_or_else(|| {
-            ApiError::not_found("rest_no_site", "No site is configured on this server.").alt("unknown_blog")
+            ApiError::not_found("rest_no_site", "No site is configured on this server.")
+                .alt("unknown_blog")
         })
     }
 
@@ -68,7 +69,8 @@ impl Cx<'_> {
         code: &'static str,
         message: &'static str,
     ) -> Result<(), ApiError> {
-        self.allow(access, action).map_err(|d| deny(d, code, message))
+        self.allow(access, action)
+            .map_err(|d| deny(d, code, message))
     }
 }
 
@@ -76,8 +78,12 @@ impl Cx<'_> {
 /// `rest_authorization_required_code`), 403 otherwise.
 pub fn deny(d: Denial, code: &'static str, message: &'static str) -> ApiError {
     match d {
-        Denial::NotLoggedIn => ApiError::new(StatusCode::UNAUTHORIZED, code, message).alt("authorization_required"),
-        Denial::Forbidden => ApiError::new(StatusCode::FORBIDDEN, code, message).alt("unauthorized"),
+        Denial::NotLoggedIn => {
+            ApiError::new(StatusCode::UNAUTHORIZED, code, message).alt("authorization_required")
+        }
+        Denial::Forbidden => {
+            ApiError::new(StatusCode::FORBIDDEN, code, message).alt("unauthorized")
+        }
         Denial::InsufficientScope => {
             let mut e = ApiError::new(
                 StatusCode::FORBIDDEN,
@@ -133,7 +139,12 @@ fn finish(mut resp: Response, dialect: Dialect, note: Option<RequestNote>) -> Re
     resp
 }
 
-pub async fn dialect_entry(app: AppState, dialect: Dialect, route: String, req: Request<Body>) -> Response {
+pub async fn dialect_entry(
+    app: AppState,
+    dialect: Dialect,
+    route: String,
+    req: Request<Body>,
+) -> Response {
     let origin_hdr = req
         .headers()
         .get(header::ORIGIN)
@@ -146,11 +157,21 @@ pub async fn dialect_entry(app: AppState, dialect: Dialect, route: String, req: 
     };
 
     // CORS preflight: answered without authentication.
-    if req.method() == Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD) {
+    if req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+    {
         let mut resp = StatusCode::NO_CONTENT.into_response();
         let h = resp.headers_mut();
-        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(rest::CORS_ALLOW_METHODS));
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static(rest::CORS_ALLOW_METHODS),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
         return finish(with_cors(resp), dialect, None);
     }
 
@@ -161,7 +182,13 @@ pub async fn dialect_entry(app: AppState, dialect: Dialect, route: String, req: 
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     let (parts, body_params) = match read_body(req, app.settings.max_body_bytes).await {
         Ok(x) => x,
-        Err(e) => return finish(with_cors(e.render(dialect, Presented::Nothing)), dialect, None),
+        Err(e) => {
+            return finish(
+                with_cors(e.render(dialect, Presented::Nothing)),
+                dialect,
+                None,
+            )
+        }
     };
     let query = parts.uri.query().unwrap_or("");
     let mut params = Params::from_query(query);
@@ -195,7 +222,13 @@ pub async fn dialect_entry(app: AppState, dialect: Dialect, route: String, req: 
     };
     let site = match resolve_site(&app, inc.origin.host.as_deref()).await {
         Ok(s) => s,
-        Err(e) => return finish(with_cors(e.render(dialect, Presented::Nothing)), dialect, None),
+        Err(e) => {
+            return finish(
+                with_cors(e.render(dialect, Presented::Nothing)),
+                dialect,
+                None,
+            )
+        }
     };
     let auth = match authenticate(&app, &inc, dialect).await {
         Ok(a) => a,
@@ -276,8 +309,14 @@ impl Page {
 pub fn wp_pagination(reply: Reply, cx: &Cx<'_>, base: &str, page: &Page, total: i64) -> Reply {
     let pages = page.total_pages(total);
     let mut reply = reply
-        .header(header::HeaderName::from_static("x-wp-total"), &total.to_string())
-        .header(header::HeaderName::from_static("x-wp-totalpages"), &pages.to_string());
+        .header(
+            header::HeaderName::from_static("x-wp-total"),
+            &total.to_string(),
+        )
+        .header(
+            header::HeaderName::from_static("x-wp-totalpages"),
+            &pages.to_string(),
+        );
     let link_for = |p: i64| {
         let mut ser = form_urlencoded::Serializer::new(String::new());
         for (k, v) in &cx.inc.query_pairs {

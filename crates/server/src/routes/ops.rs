@@ -28,7 +28,10 @@ pub async fn readyz(State(app): State<AppState>) -> Response {
 
 pub async fn metrics(State(app): State<AppState>) -> Response {
     (
-        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
         app.metrics.render(),
     )
         .into_response()

@@ -56,7 +56,10 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/", &["GET"]),
     ("/wp/v2", &["GET"]),
     ("/wp/v2/posts", &["GET", "POST"]),
-    ("/wp/v2/posts/(?P<id>[\\d]+)", &["GET", "POST", "PUT", "PATCH", "DELETE"]),
+    (
+        "/wp/v2/posts/(?P<id>[\\d]+)",
+        &["GET", "POST", "PUT", "PATCH", "DELETE"],
+    ),
     ("/wp/v2/comments", &["GET", "POST"]),
     ("/wp/v2/users", &["GET"]),
     ("/wp/v2/users/me", &["GET"]),
@@ -118,24 +121,44 @@ fn namespace_index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub fn common_headers(resp: &mut Response, site: Option<&Site>, authenticated: bool) {
     let h = resp.headers_mut();
     if let Some(site) = site {
-        if let Ok(v) = HeaderValue::from_str(&format!("<{}/wp-json/>; rel=\"https://api.w.org/\"", site.url)) {
+        if let Ok(v) = HeaderValue::from_str(&format!(
+            "<{}/wp-json/>; rel=\"https://api.w.org/\"",
+            site.url
+        )) {
             h.append(header::LINK, v);
         }
     }
-    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-robots-tag", HeaderValue::from_static("noindex"));
-    if h.get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().starts_with(b"application/json")) {
-        h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"));
+    if h.get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"))
+    {
+        h.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json; charset=UTF-8"),
+        );
     }
     if authenticated {
-        h.insert(header::EXPIRES, HeaderValue::from_static("Wed, 11 Jan 1984 05:00:00 GMT"));
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache, must-revalidate, max-age=0"));
+        h.insert(
+            header::EXPIRES,
+            HeaderValue::from_static("Wed, 11 Jan 1984 05:00:00 GMT"),
+        );
+        h.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache, must-revalidate, max-age=0"),
+        );
     }
 }
 
 /// `_fields=id,title.rendered`: keeps only the named top-level members.
 pub fn filter_fields(body: &mut Value, fields: &[String]) {
-    let keep: Vec<&str> = fields.iter().map(|f| f.split('.').next().unwrap_or("")).collect();
+    let keep: Vec<&str> = fields
+        .iter()
+        .map(|f| f.split('.').next().unwrap_or(""))
+        .collect();
     match body {
         Value::Object(map) => map.retain(|k, _| keep.contains(&k.as_str())),
         Value::Array(items) => {

@@ -20,7 +20,11 @@ use serde_json::{json, Value};
 const FORBIDDEN: &str = "Sorry, you are not allowed to do that.";
 
 fn use_cap(cap: Cap, write: bool) -> Action {
-    Action::Use { cap, area: Area::Posts, write }
+    Action::Use {
+        cap,
+        area: Area::Posts,
+        write,
+    }
 }
 
 /// Requires every capability in `caps`.
@@ -39,21 +43,26 @@ fn require_caps(
 }
 
 fn can(cx: &Cx<'_>, access: &SiteAccess, caps: &[Cap], write: bool) -> bool {
-    caps.iter().all(|c| cx.allow(Some(access), use_cap(*c, write)).is_ok())
+    caps.iter()
+        .all(|c| cx.allow(Some(access), use_cap(*c, write)).is_ok())
 }
 
 pub fn parse_id(s: &str) -> Result<i64, ApiError> {
-    s.parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| ApiError::not_found("rest_no_route", "No route was found matching the URL and request method."))
+    s.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+        ApiError::not_found(
+            "rest_no_route",
+            "No route was found matching the URL and request method.",
+        )
+    })
 }
 
 async fn load(cx: &Cx<'_>, site: &Site, id: &str) -> Result<Post, ApiError> {
     let id = parse_id(id)?;
     match cx.app.store.get_post(site.id, PostId(id)).await {
         Ok(p) => Ok(p),
-        Err(StoreError::NotFound) => Err(ApiError::not_found("rest_post_invalid_id", "Invalid post ID.").alt("unknown_post")),
+        Err(StoreError::NotFound) => {
+            Err(ApiError::not_found("rest_post_invalid_id", "Invalid post ID.").alt("unknown_post"))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -70,7 +79,10 @@ fn context(cx: &Cx<'_>) -> Result<bool, ApiError> {
     match cx.params().str("context").as_deref() {
         None | Some("view") | Some("embed") => Ok(false),
         Some("edit") => Ok(true),
-        Some(_) => Err(ApiError::invalid_param("context", "context is not one of view, embed, and edit.")),
+        Some(_) => Err(ApiError::invalid_param(
+            "context",
+            "context is not one of view, embed, and edit.",
+        )),
     }
 }
 
@@ -180,14 +192,26 @@ fn parse_statuses(cx: &Cx<'_>) -> Result<Vec<PostStatus>, ApiError> {
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     let access = cx.access(site).await?;
-    cx.require(Some(&access), Action::ReadPublic(Area::Posts), "rest_forbidden", FORBIDDEN)?;
+    cx.require(
+        Some(&access),
+        Action::ReadPublic(Area::Posts),
+        "rest_forbidden",
+        FORBIDDEN,
+    )?;
     let page = page_params(cx, 10)?;
     let edit = context(cx)?;
     let statuses = parse_statuses(cx)?;
     let user = cx.principal.user_id();
     let mut nonpublic_only_by = None;
     if statuses.iter().any(|s| *s != PostStatus::Publish) {
-        require_caps(cx, &access, &[Cap::EditPosts], false, "rest_forbidden_status", "Status is forbidden.")?;
+        require_caps(
+            cx,
+            &access,
+            &[Cap::EditPosts],
+            false,
+            "rest_forbidden_status",
+            "Status is forbidden.",
+        )?;
         if !can(cx, &access, &[Cap::EditOthersPosts], false) {
             nonpublic_only_by = user;
         }
@@ -205,7 +229,12 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let order_asc = match cx.params().str("order").as_deref() {
         None | Some("desc") => false,
         Some("asc") => true,
-        Some(_) => return Err(ApiError::invalid_param("order", "order is not one of asc and desc.")),
+        Some(_) => {
+            return Err(ApiError::invalid_param(
+                "order",
+                "order is not one of asc and desc.",
+            ))
+        }
     };
     let author = cx.params().int("author", 1, i64::MAX)?.map(UserId);
     let search = cx.params().str("search").filter(|s| !s.trim().is_empty());
@@ -231,16 +260,32 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         methods.push("POST");
     }
     let reply = allow_header(Reply::ok(Value::Array(body)), &methods);
-    Ok(wp_pagination(reply, cx, &format!("{}/wp-json/wp/v2/posts", site.url), &page, total))
+    Ok(wp_pagination(
+        reply,
+        cx,
+        &format!("{}/wp-json/wp/v2/posts", site.url),
+        &page,
+        total,
+    ))
 }
 
 fn item_methods(cx: &Cx<'_>, access: &SiteAccess, post: &Post) -> Vec<&'static str> {
     let user = cx.principal.user_id();
     let mut methods = vec!["GET"];
-    if can(cx, access, &edit_caps(post.author_id, post.status, user), true) {
+    if can(
+        cx,
+        access,
+        &edit_caps(post.author_id, post.status, user),
+        true,
+    ) {
         methods.extend(["POST", "PUT", "PATCH"]);
     }
-    if can(cx, access, &delete_caps(post.author_id, post.status, user), true) {
+    if can(
+        cx,
+        access,
+        &delete_caps(post.author_id, post.status, user),
+        true,
+    ) {
         methods.push("DELETE");
     }
     methods
@@ -250,7 +295,12 @@ pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     let post = load(cx, site, id).await?;
     let access = cx.access(site).await?;
-    cx.require(Some(&access), Action::ReadPublic(Area::Posts), "rest_forbidden", FORBIDDEN)?;
+    cx.require(
+        Some(&access),
+        Action::ReadPublic(Area::Posts),
+        "rest_forbidden",
+        FORBIDDEN,
+    )?;
     let user = cx.principal.user_id();
     if let Some(caps) = read_caps(post.author_id, post.status, user) {
         require_caps(cx, &access, &caps, false, "rest_forbidden", FORBIDDEN)?;
@@ -267,7 +317,10 @@ pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
         )?;
     }
     let methods = item_methods(cx, &access, &post);
-    Ok(allow_header(Reply::ok(post_json(site, &post, edit)), &methods))
+    Ok(allow_header(
+        Reply::ok(post_json(site, &post, edit)),
+        &methods,
+    ))
 }
 
 fn text_param(cx: &Cx<'_>, name: &str) -> Option<String> {
@@ -279,7 +332,10 @@ fn status_param(cx: &Cx<'_>) -> Result<Option<PostStatus>, ApiError> {
         None => Ok(None),
         Some(s) => match PostStatus::parse(&s) {
             Some(st) if st != PostStatus::Trash => Ok(Some(st)),
-            _ => Err(ApiError::invalid_param("status", "status is not one of publish, future, draft, pending, and private.")),
+            _ => Err(ApiError::invalid_param(
+                "status",
+                "status is not one of publish, future, draft, pending, and private.",
+            )),
         },
     }
 }
@@ -289,7 +345,10 @@ fn comment_status_param(cx: &Cx<'_>) -> Result<Option<bool>, ApiError> {
         None => Ok(None),
         Some("open") => Ok(Some(true)),
         Some("closed") => Ok(Some(false)),
-        Some(_) => Err(ApiError::invalid_param("comment_status", "comment_status is not one of open and closed.")),
+        Some(_) => Err(ApiError::invalid_param(
+            "comment_status",
+            "comment_status is not one of open and closed.",
+        )),
     }
 }
 
@@ -304,10 +363,22 @@ async fn author_param(
         return Ok(None);
     };
     if author != current {
-        require_caps(cx, access, &[Cap::EditOthersPosts], true, "rest_cannot_edit_others", message)?;
+        require_caps(
+            cx,
+            access,
+            &[Cap::EditOthersPosts],
+            true,
+            "rest_cannot_edit_others",
+            message,
+        )?;
         match cx.app.store.get_user(author).await {
             Ok(_) => {}
-            Err(StoreError::NotFound) => return Err(ApiError::bad_request("rest_invalid_author", "Invalid author ID.")),
+            Err(StoreError::NotFound) => {
+                return Err(ApiError::bad_request(
+                    "rest_invalid_author",
+                    "Invalid author ID.",
+                ))
+            }
             Err(e) => return Err(e.into()),
         }
     }
@@ -317,13 +388,27 @@ async fn author_param(
 pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     if cx.params().has("id") {
-        return Err(ApiError::bad_request("rest_post_exists", "Cannot create existing post."));
+        return Err(ApiError::bad_request(
+            "rest_post_exists",
+            "Cannot create existing post.",
+        ));
     }
     let access = cx.access(site).await?;
     const NO_CREATE: &str = "Sorry, you are not allowed to create posts as this user.";
-    require_caps(cx, &access, &[Cap::EditPosts], true, "rest_cannot_create", NO_CREATE)?;
+    require_caps(
+        cx,
+        &access,
+        &[Cap::EditPosts],
+        true,
+        "rest_cannot_create",
+        NO_CREATE,
+    )?;
     let Some(user) = cx.principal.user_id() else {
-        return Err(super::deny(gatehouse_core::policy::Denial::NotLoggedIn, "rest_cannot_create", NO_CREATE));
+        return Err(super::deny(
+            gatehouse_core::policy::Denial::NotLoggedIn,
+            "rest_cannot_create",
+            NO_CREATE,
+        ));
     };
     let status = status_param(cx)?.unwrap_or(PostStatus::Draft);
     if status_needs_publish(status) {
@@ -336,7 +421,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             "Sorry, you are not allowed to publish posts in this post type.",
         )?;
     }
-    let author = author_param(cx, &access, user, NO_CREATE).await?.unwrap_or(user);
+    let author = author_param(cx, &access, user, NO_CREATE)
+        .await?
+        .unwrap_or(user);
     let title = text_param(cx, "title").unwrap_or_default();
     let slug = match text_param(cx, "slug") {
         Some(s) => sanitize_title(&s),
@@ -355,7 +442,11 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     };
     let post = cx.app.store.insert_post(&new, cx.now).await?;
     let location = format!("{}/wp-json/wp/v2/posts/{}", site.url, post.id.0);
-    Ok(allow_header(Reply::created(post_json(site, &post, true)), &["GET", "POST"]).header(header::LOCATION, &location))
+    Ok(allow_header(
+        Reply::created(post_json(site, &post, true)),
+        &["GET", "POST"],
+    )
+    .header(header::LOCATION, &location))
 }
 
 pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
@@ -400,9 +491,16 @@ pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
         author_id: author,
         comments_open: comment_status_param(cx)?,
     };
-    let updated = cx.app.store.update_post(site.id, post.id, &patch, cx.now).await?;
+    let updated = cx
+        .app
+        .store
+        .update_post(site.id, post.id, &patch, cx.now)
+        .await?;
     let methods = item_methods(cx, &access, &updated);
-    Ok(allow_header(Reply::ok(post_json(site, &updated, true)), &methods))
+    Ok(allow_header(
+        Reply::ok(post_json(site, &updated, true)),
+        &methods,
+    ))
 }
 
 pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
@@ -419,16 +517,26 @@ pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     )?;
     if cx.params().bool("force")?.unwrap_or(false) {
         cx.app.store.delete_post(site.id, post.id).await?;
-        return Ok(Reply::ok(json!({ "deleted": true, "previous": post_json(site, &post, true) })));
+        return Ok(Reply::ok(
+            json!({ "deleted": true, "previous": post_json(site, &post, true) }),
+        ));
     }
     if post.status == PostStatus::Trash {
-        return Err(ApiError::new(StatusCode::GONE, "rest_already_trashed", "The post has already been deleted."));
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            "rest_already_trashed",
+            "The post has already been deleted.",
+        ));
     }
     let patch = PostPatch {
         status: Some(PostStatus::Trash),
         ..Default::default()
     };
-    let trashed = cx.app.store.update_post(site.id, post.id, &patch, cx.now).await?;
+    let trashed = cx
+        .app
+        .store
+        .update_post(site.id, post.id, &patch, cx.now)
+        .await?;
     Ok(Reply::ok(post_json(site, &trashed, true)))
 }
 
@@ -458,17 +566,31 @@ fn comment_json(site: &Site, c: &Comment, email: Option<&str>) -> Value {
 }
 
 fn comment_action(cap: Cap, write: bool) -> Action {
-    Action::Use { cap, area: Area::Comments, write }
+    Action::Use {
+        cap,
+        area: Area::Comments,
+        write,
+    }
 }
 
 pub async fn comments_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     let access = cx.access(site).await?;
-    cx.require(Some(&access), Action::ReadPublic(Area::Comments), "rest_forbidden", FORBIDDEN)?;
+    cx.require(
+        Some(&access),
+        Action::ReadPublic(Area::Comments),
+        "rest_forbidden",
+        FORBIDDEN,
+    )?;
     let page = page_params(cx, 10)?;
     let status = match cx.params().str("status") {
         None => CommentStatus::Approved,
-        Some(s) => CommentStatus::parse(&s).ok_or_else(|| ApiError::invalid_param("status", "status is not one of approve, hold, spam, and trash."))?,
+        Some(s) => CommentStatus::parse(&s).ok_or_else(|| {
+            ApiError::invalid_param(
+                "status",
+                "status is not one of approve, hold, spam, and trash.",
+            )
+        })?,
     };
     if status != CommentStatus::Approved {
         cx.require(
@@ -490,7 +612,14 @@ pub async fn comments_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         Some(id) => {
             let post = load(cx, site, &id.to_string()).await?;
             if let Some(caps) = read_caps(post.author_id, post.status, cx.principal.user_id()) {
-                require_caps(cx, &access, &caps, false, "rest_cannot_read_post", "Sorry, you are not allowed to read the post for this comment.")?;
+                require_caps(
+                    cx,
+                    &access,
+                    &caps,
+                    false,
+                    "rest_cannot_read_post",
+                    "Sorry, you are not allowed to read the post for this comment.",
+                )?;
             }
             Some(post.id)
         }
@@ -509,13 +638,25 @@ pub async fn comments_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             "The page number requested is larger than the number of pages available.",
         ));
     }
-    let body: Vec<Value> = comments.iter().map(|c| comment_json(site, c, None)).collect();
+    let body: Vec<Value> = comments
+        .iter()
+        .map(|c| comment_json(site, c, None))
+        .collect();
     let mut methods = vec!["GET"];
-    if cx.allow(Some(&access), comment_action(Cap::Read, true)).is_ok() {
+    if cx
+        .allow(Some(&access), comment_action(Cap::Read, true))
+        .is_ok()
+    {
         methods.push("POST");
     }
     let reply = allow_header(Reply::ok(Value::Array(body)), &methods);
-    Ok(wp_pagination(reply, cx, &format!("{}/wp-json/wp/v2/comments", site.url), &page, total))
+    Ok(wp_pagination(
+        reply,
+        cx,
+        &format!("{}/wp-json/wp/v2/comments", site.url),
+        &page,
+        total,
+    ))
 }
 
 pub async fn comments_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -561,13 +702,26 @@ pub async fn comments_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ));
     }
     if !post.comments_open {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "rest_comment_closed", "Sorry, comments are closed for this item."));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "rest_comment_closed",
+            "Sorry, comments are closed for this item.",
+        ));
     }
-    let content = cx.params().str("content").map(|c| c.trim().to_string()).unwrap_or_default();
+    let content = cx
+        .params()
+        .str("content")
+        .map(|c| c.trim().to_string())
+        .unwrap_or_default();
     if content.is_empty() {
-        return Err(ApiError::bad_request("rest_comment_content_invalid", "Invalid comment content."));
+        return Err(ApiError::bad_request(
+            "rest_comment_content_invalid",
+            "Invalid comment content.",
+        ));
     }
-    let moderator = cx.allow(Some(&access), comment_action(Cap::ModerateComments, true)).is_ok();
+    let moderator = cx
+        .allow(Some(&access), comment_action(Cap::ModerateComments, true))
+        .is_ok();
     let status = match cx.params().str("status") {
         None => {
             if moderator {
@@ -584,7 +738,9 @@ pub async fn comments_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                     "Sorry, you are not allowed to edit 'status' for comments.",
                 ));
             }
-            CommentStatus::parse(&s).ok_or_else(|| ApiError::invalid_param("status", "status is not a comment status."))?
+            CommentStatus::parse(&s).ok_or_else(|| {
+                ApiError::invalid_param("status", "status is not a comment status.")
+            })?
         }
     };
     let new = NewComment {
@@ -598,5 +754,6 @@ pub async fn comments_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     };
     let c = cx.app.store.insert_comment(&new, cx.now).await?;
     let location = format!("{}/wp-json/wp/v2/comments/{}", site.url, c.id.0);
-    Ok(Reply::created(comment_json(site, &c, Some(&user.email))).header(header::LOCATION, &location))
+    Ok(Reply::created(comment_json(site, &c, Some(&user.email)))
+        .header(header::LOCATION, &location))
 }

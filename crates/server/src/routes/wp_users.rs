@@ -18,7 +18,11 @@ use serde_json::{json, Map, Value};
 fn list_users(cx: &Cx<'_>, access: &SiteAccess) -> bool {
     cx.allow(
         Some(access),
-        Action::Use { cap: Cap::ListUsers, area: Area::Users, write: false },
+        Action::Use {
+            cap: Cap::ListUsers,
+            area: Area::Users,
+            write: false,
+        },
     )
     .is_ok()
 }
@@ -74,33 +78,60 @@ fn edit_context(cx: &Cx<'_>) -> Result<bool, ApiError> {
     match cx.params().str("context").as_deref() {
         None | Some("view") | Some("embed") => Ok(false),
         Some("edit") => Ok(true),
-        Some(_) => Err(ApiError::invalid_param("context", "context is not one of view, embed, and edit.")),
+        Some(_) => Err(ApiError::invalid_param(
+            "context",
+            "context is not one of view, embed, and edit.",
+        )),
     }
 }
 
 pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
-    cx.require(None, Action::ReadSelf, "rest_not_logged_in", "You are not currently logged in.")?;
+    cx.require(
+        None,
+        Action::ReadSelf,
+        "rest_not_logged_in",
+        "You are not currently logged in.",
+    )?;
     let Some(user) = cx.principal.user.as_ref() else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "rest_not_logged_in", "You are not currently logged in."));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "rest_not_logged_in",
+            "You are not currently logged in.",
+        ));
     };
     let access = cx.access(site).await?;
     let edit = edit_context(cx)?;
-    Ok(allow_header(Reply::ok(user_json(site, user, access.role, edit)), &["GET"]))
+    Ok(allow_header(
+        Reply::ok(user_json(site, user, access.role, edit)),
+        &["GET"],
+    ))
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     let access = cx.access(site).await?;
-    cx.require(Some(&access), Action::ReadPublic(Area::Users), "rest_forbidden", "Sorry, you are not allowed to do that.")?;
+    cx.require(
+        Some(&access),
+        Action::ReadPublic(Area::Users),
+        "rest_forbidden",
+        "Sorry, you are not allowed to do that.",
+    )?;
     let page = page_params(cx, 10)?;
     let can_list = list_users(cx, &access);
     let edit = edit_context(cx)?;
     if edit && !can_list {
         return Err(super::deny(
-            cx.allow(Some(&access), Action::Use { cap: Cap::ListUsers, area: Area::Users, write: false })
-                .err()
-                .unwrap_or(gatehouse_core::policy::Denial::Forbidden),
+            cx.allow(
+                Some(&access),
+                Action::Use {
+                    cap: Cap::ListUsers,
+                    area: Area::Users,
+                    write: false,
+                },
+            )
+            .err()
+            .unwrap_or(gatehouse_core::policy::Denial::Forbidden),
             "rest_forbidden_context",
             "Sorry, you are not allowed to list users.",
         ));
@@ -116,16 +147,30 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             "The page number requested is larger than the number of pages available.",
         ));
     }
-    let body: Vec<Value> = users.iter().map(|(u, r)| user_json(site, u, Some(*r), edit)).collect();
+    let body: Vec<Value> = users
+        .iter()
+        .map(|(u, r)| user_json(site, u, Some(*r), edit))
+        .collect();
     let reply = allow_header(Reply::ok(Value::Array(body)), &["GET"]);
-    Ok(wp_pagination(reply, cx, &format!("{}/wp-json/wp/v2/users", site.url), &page, total))
+    Ok(wp_pagination(
+        reply,
+        cx,
+        &format!("{}/wp-json/wp/v2/users", site.url),
+        &page,
+        total,
+    ))
 }
 
 pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     let id = UserId(parse_id(id)?);
     let access = cx.access(site).await?;
-    cx.require(Some(&access), Action::ReadPublic(Area::Users), "rest_forbidden", "Sorry, you are not allowed to do that.")?;
+    cx.require(
+        Some(&access),
+        Action::ReadPublic(Area::Users),
+        "rest_forbidden",
+        "Sorry, you are not allowed to do that.",
+    )?;
     let invalid = || ApiError::not_found("rest_user_invalid_id", "Invalid user ID.");
     let user = match cx.app.store.get_user(id).await {
         Ok(u) => u,
@@ -148,13 +193,28 @@ pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
         };
         let (_, published) = cx.app.store.list_posts(site.id, &filter).await?;
         if published == 0 {
-            let code_status = if cx.principal.is_anonymous() { StatusCode::UNAUTHORIZED } else { StatusCode::FORBIDDEN };
-            return Err(ApiError::new(code_status, "rest_user_cannot_view", "Sorry, you are not allowed to list users."));
+            let code_status = if cx.principal.is_anonymous() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::FORBIDDEN
+            };
+            return Err(ApiError::new(
+                code_status,
+                "rest_user_cannot_view",
+                "Sorry, you are not allowed to list users.",
+            ));
         }
     }
     let edit = edit_context(cx)?;
     if edit && !is_self && !can_list {
-        return Err(ApiError::new(StatusCode::FORBIDDEN, "rest_forbidden_context", "Sorry, you are not allowed to list users."));
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "rest_forbidden_context",
+            "Sorry, you are not allowed to list users.",
+        ));
     }
-    Ok(allow_header(Reply::ok(user_json(site, &user, role, edit)), &["GET"]))
+    Ok(allow_header(
+        Reply::ok(user_json(site, &user, role, edit)),
+        &["GET"],
+    ))
 }

@@ -30,7 +30,10 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ("GET", ["sites", site, "posts"]) => posts_list(cx, site).await,
         ("POST", ["sites", site, "posts", "new"]) => posts_new(cx, site).await,
         ("GET", ["sites", site, "posts", id]) => post_get(cx, site, id).await,
-        _ => Err(ApiError::not_found("rest_no_route", "The requested endpoint does not exist.").alt("unknown_endpoint")),
+        _ => Err(
+            ApiError::not_found("rest_no_route", "The requested endpoint does not exist.")
+                .alt("unknown_endpoint"),
+        ),
     }
 }
 
@@ -39,21 +42,32 @@ fn unknown_blog() -> ApiError {
 }
 
 fn wpcom_use(cap: Cap, write: bool) -> Action {
-    Action::Use { cap, area: Area::Posts, write }
+    Action::Use {
+        cap,
+        area: Area::Posts,
+        write,
+    }
 }
 
 async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    const MSG: &str = "An active access token must be used to query information about the current user.";
+    const MSG: &str =
+        "An active access token must be used to query information about the current user.";
     cx.require(None, Action::ReadSelf, "authorization_required", MSG)?;
     let Some(u) = cx.principal.user.as_ref() else {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "authorization_required", MSG).alt("authorization_required"));
+        return Err(
+            ApiError::new(StatusCode::UNAUTHORIZED, "authorization_required", MSG)
+                .alt("authorization_required"),
+        );
     };
     let (sites, count) = cx.app.store.list_sites(Some(u.id), 0, 1).await?;
     let primary = sites.first();
     let c = &cx.principal.constraints;
     let scope: Value = match &c.scopes {
         None => json!(["global"]),
-        Some(s) => json!(s.iter().map(|x| format!("{x:?}").to_lowercase()).collect::<Vec<_>>()),
+        Some(s) => json!(s
+            .iter()
+            .map(|x| format!("{x:?}").to_lowercase())
+            .collect::<Vec<_>>()),
     };
     Ok(Reply::ok(json!({
         "ID": u.id.0,
@@ -74,7 +88,9 @@ async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 async fn find_site(cx: &Cx<'_>, site: &str) -> Result<Site, ApiError> {
-    let decoded = percent_encoding::percent_decode_str(site).decode_utf8_lossy().to_string();
+    let decoded = percent_encoding::percent_decode_str(site)
+        .decode_utf8_lossy()
+        .to_string();
     let found = if let Ok(id) = decoded.parse::<i64>() {
         match cx.app.store.get_site(SiteId(id)).await {
             Ok(s) => Some(s),
@@ -128,7 +144,11 @@ async fn site_get(cx: &Cx<'_>, site: &str) -> Result<Reply, ApiError> {
     Ok(Reply::ok(site_json(&site)))
 }
 
-async fn author_json(cx: &Cx<'_>, cache: &mut HashMap<i64, Value>, id: UserId) -> Result<Value, ApiError> {
+async fn author_json(
+    cx: &Cx<'_>,
+    cache: &mut HashMap<i64, Value>,
+    id: UserId,
+) -> Result<Value, ApiError> {
     if let Some(v) = cache.get(&id.0) {
         return Ok(v.clone());
     }
@@ -188,28 +208,45 @@ async fn posts_list(cx: &Cx<'_>, site: &str) -> Result<Reply, ApiError> {
         Some(page) => (page - 1) * number,
         None => p.int("offset", 0, i64::MAX / 2)?.unwrap_or(0),
     };
-    let statuses: Vec<PostStatus> = match p.list("status") {
-        None => vec![PostStatus::Publish],
-        Some(list) => {
-            let mut out = Vec::new();
-            for s in list {
-                if s == "any" {
-                    out.extend(PostStatus::ALL.iter().filter(|s| **s != PostStatus::Trash));
-                } else {
-                    out.push(PostStatus::parse(&s).ok_or_else(|| ApiError::invalid_param("status", "unknown post status"))?);
+    let statuses: Vec<PostStatus> =
+        match p.list("status") {
+            None => vec![PostStatus::Publish],
+            Some(list) => {
+                let mut out = Vec::new();
+                for s in list {
+                    if s == "any" {
+                        out.extend(PostStatus::ALL.iter().filter(|s| **s != PostStatus::Trash));
+                    } else {
+                        out.push(PostStatus::parse(&s).ok_or_else(|| {
+                            ApiError::invalid_param("status", "unknown post status")
+                        })?);
+                    }
                 }
+                out
             }
-            out
-        }
-    };
+        };
     let mut nonpublic_only_by = None;
     if statuses.iter().any(|s| *s != PostStatus::Publish) {
-        cx.require(Some(&access), wpcom_use(Cap::EditPosts, false), "unauthorized", "User cannot view unpublished posts.")?;
-        if cx.allow(Some(&access), wpcom_use(Cap::EditOthersPosts, false)).is_err() {
+        cx.require(
+            Some(&access),
+            wpcom_use(Cap::EditPosts, false),
+            "unauthorized",
+            "User cannot view unpublished posts.",
+        )?;
+        if cx
+            .allow(Some(&access), wpcom_use(Cap::EditOthersPosts, false))
+            .is_err()
+        {
             nonpublic_only_by = cx.principal.user_id();
         }
     }
-    let order_asc = matches!(p.str("order").as_deref().map(str::to_ascii_uppercase).as_deref(), Some("ASC"));
+    let order_asc = matches!(
+        p.str("order")
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .as_deref(),
+        Some("ASC")
+    );
     let filter = PostFilter {
         statuses,
         search: p.str("search").filter(|s| !s.trim().is_empty()),
@@ -240,7 +277,12 @@ async fn post_get(cx: &Cx<'_>, site: &str, id: &str) -> Result<Reply, ApiError> 
     };
     if let Some(caps) = read_caps(post.author_id, post.status, cx.principal.user_id()) {
         for cap in caps {
-            cx.require(Some(&access), wpcom_use(cap, false), "unauthorized", "User cannot view this post.")?;
+            cx.require(
+                Some(&access),
+                wpcom_use(cap, false),
+                "unauthorized",
+                "User cannot view this post.",
+            )?;
         }
     }
     let author = author_json(cx, &mut HashMap::new(), post.author_id).await?;
@@ -250,9 +292,18 @@ async fn post_get(cx: &Cx<'_>, site: &str, id: &str) -> Result<Reply, ApiError> 
 async fn posts_new(cx: &Cx<'_>, site: &str) -> Result<Reply, ApiError> {
     let (site, access) = readable_site(cx, site).await?;
     const MSG: &str = "User cannot publish posts";
-    cx.require(Some(&access), wpcom_use(Cap::EditPosts, true), "unauthorized", MSG)?;
+    cx.require(
+        Some(&access),
+        wpcom_use(Cap::EditPosts, true),
+        "unauthorized",
+        MSG,
+    )?;
     let Some(user) = cx.principal.user_id() else {
-        return Err(super::deny(gatehouse_core::policy::Denial::NotLoggedIn, "unauthorized", MSG));
+        return Err(super::deny(
+            gatehouse_core::policy::Denial::NotLoggedIn,
+            "unauthorized",
+            MSG,
+        ));
     };
     let p = cx.params();
     let status = match p.str("status") {
@@ -263,7 +314,12 @@ async fn posts_new(cx: &Cx<'_>, site: &str) -> Result<Reply, ApiError> {
         },
     };
     if status_needs_publish(status) {
-        cx.require(Some(&access), wpcom_use(Cap::PublishPosts, true), "unauthorized", MSG)?;
+        cx.require(
+            Some(&access),
+            wpcom_use(Cap::PublishPosts, true),
+            "unauthorized",
+            MSG,
+        )?;
     }
     let title = p.str("title").unwrap_or_default();
     let slug = match p.str("slug") {

@@ -7,12 +7,21 @@ use gatehouse_core::throttle::ThrottlePolicy;
 use gatehouse_server::Settings;
 use gatehouse_testkit::{basic, both, TestApp};
 
-both!(basic_with_account_password_is_off_by_default, settings = |s: &mut Settings| s.basic_auth_with_account_password = false, |app: TestApp| async move {
-    let r = get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "editor"))).await;
-    assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_password"));
-    let r = get(&app, "/wp-json/", None).await;
-    assert_eq!(r.body["authentication"], serde_json::json!({}));
-});
+both!(
+    basic_with_account_password_is_off_by_default,
+    settings = |s: &mut Settings| s.basic_auth_with_account_password = false,
+    |app: TestApp| async move {
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&as_user(&app, "editor")),
+        )
+        .await;
+        assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_password"));
+        let r = get(&app, "/wp-json/", None).await;
+        assert_eq!(r.body["authentication"], serde_json::json!({}));
+    }
+);
 
 fn small_throttle(s: &mut Settings) {
     s.throttle = ThrottlePolicy {
@@ -24,75 +33,205 @@ fn small_throttle(s: &mut Settings) {
     };
 }
 
-both!(throttle_blocks_pairs_and_releases, settings = small_throttle, |app: TestApp| async move {
-    let editor = app.user("editor");
-    let wrong = basic("editor", "wrong password");
-    for _ in 0..3 {
-        assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&wrong)).await.status, 401);
+both!(
+    throttle_blocks_pairs_and_releases,
+    settings = small_throttle,
+    |app: TestApp| async move {
+        let editor = app.user("editor");
+        let wrong = basic("editor", "wrong password");
+        for _ in 0..3 {
+            assert_eq!(
+                get(&app, "/wp-json/wp/v2/users/me", Some(&wrong))
+                    .await
+                    .status,
+                401
+            );
+        }
+        // Blocked now, even with the right password.
+        let r = get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await;
+        assert_eq!(r.status, 429);
+        assert_eq!(r.header("retry-after"), Some("30"));
+        // Another account from the same address is not blocked (no lock-out for everyone).
+        assert_eq!(
+            get(
+                &app,
+                "/wp-json/wp/v2/users/me",
+                Some(&as_user(&app, "author"))
+            )
+            .await
+            .status,
+            200
+        );
+        // The burst was audited.
+        let audit = app.store.list_audit(10).await.unwrap();
+        assert!(audit
+            .iter()
+            .any(|e| e.event == "auth.failure_burst" && e.login.as_deref() == Some("editor")));
+        // The block expires with time; the next failure doubles it.
+        app.clock.advance(31);
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&wrong))
+                .await
+                .status,
+            401
+        );
+        let r = get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await;
+        assert_eq!(
+            (r.status.as_u16(), r.header("retry-after")),
+            (429, Some("60"))
+        );
+        app.clock.advance(61);
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic()))
+                .await
+                .status,
+            200
+        );
+        // Success reset the pair: one more failure does not block.
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&wrong))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic()))
+                .await
+                .status,
+            200
+        );
+        // Per address: 8 failures in the window from many accounts block the address.
+        for i in 0..8 {
+            get(
+                &app,
+                "/wp-json/wp/v2/users/me",
+                Some(&basic(&format!("ghost{i}"), "x")),
+            )
+            .await;
+        }
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&as_user(&app, "subscriber")),
+        )
+        .await;
+        assert_eq!(r.status, 429);
+        app.clock.advance(301);
+        assert_eq!(
+            get(
+                &app,
+                "/wp-json/wp/v2/users/me",
+                Some(&as_user(&app, "subscriber"))
+            )
+            .await
+            .status,
+            200
+        );
     }
-    // Blocked now, even with the right password.
-    let r = get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await;
-    assert_eq!(r.status, 429);
-    assert_eq!(r.header("retry-after"), Some("30"));
-    // Another account from the same address is not blocked (no lock-out for everyone).
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "author"))).await.status, 200);
-    // The burst was audited.
-    let audit = app.store.list_audit(10).await.unwrap();
-    assert!(audit.iter().any(|e| e.event == "auth.failure_burst" && e.login.as_deref() == Some("editor")));
-    // The block expires with time; the next failure doubles it.
-    app.clock.advance(31);
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&wrong)).await.status, 401);
-    let r = get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await;
-    assert_eq!((r.status.as_u16(), r.header("retry-after")), (429, Some("60")));
-    app.clock.advance(61);
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await.status, 200);
-    // Success reset the pair: one more failure does not block.
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&wrong)).await.status, 401);
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await.status, 200);
-    // Per address: 8 failures in the window from many accounts block the address.
-    for i in 0..8 {
-        get(&app, "/wp-json/wp/v2/users/me", Some(&basic(&format!("ghost{i}"), "x"))).await;
+);
+
+both!(
+    argon2_cap_answers_503,
+    settings = |s: &mut Settings| s.argon2_max_concurrency = 1,
+    |app: TestApp| async move {
+        let held = app.state.argon2.clone().acquire_owned().await.unwrap();
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&as_user(&app, "editor")),
+        )
+        .await;
+        assert_eq!(r.status, 503);
+        assert_eq!(r.header("retry-after"), Some("1"));
+        drop(held);
+        assert_eq!(
+            get(
+                &app,
+                "/wp-json/wp/v2/users/me",
+                Some(&as_user(&app, "editor"))
+            )
+            .await
+            .status,
+            200
+        );
     }
-    let r = get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "subscriber"))).await;
-    assert_eq!(r.status, 429);
-    app.clock.advance(301);
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "subscriber"))).await.status, 200);
-});
+);
 
-both!(argon2_cap_answers_503, settings = |s: &mut Settings| s.argon2_max_concurrency = 1, |app: TestApp| async move {
-    let held = app.state.argon2.clone().acquire_owned().await.unwrap();
-    let r = get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "editor"))).await;
-    assert_eq!(r.status, 503);
-    assert_eq!(r.header("retry-after"), Some("1"));
-    drop(held);
-    assert_eq!(get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "editor"))).await.status, 200);
-});
+both!(
+    disabled_accounts_fail_like_wrong_passwords,
+    |app: TestApp| async move {
+        app.store
+            .set_user_disabled(app.user("editor").user.id, true)
+            .await
+            .unwrap();
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&as_user(&app, "editor")),
+        )
+        .await;
+        assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_password"));
+    }
+);
 
-both!(disabled_accounts_fail_like_wrong_passwords, |app: TestApp| async move {
-    app.store.set_user_disabled(app.user("editor").user.id, true).await.unwrap();
-    let r = get(&app, "/wp-json/wp/v2/users/me", Some(&as_user(&app, "editor"))).await;
-    assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_password"));
-});
+both!(
+    plain_http_and_trusted_proxies,
+    settings = |s: &mut Settings| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()],
+    |app: TestApp| async move {
+        let auth = as_user(&app, "editor");
+        // From a remote client over http (told by a trusted proxy): refused.
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", &auth)
+                .header("x-forwarded-for", "203.0.113.7"),
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "rest_insecure_transport")
+        );
+        // The same over https: accepted.
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", &auth)
+                .header("x-forwarded-for", "203.0.113.7")
+                .header("x-forwarded-proto", "https"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        // Anonymous requests are not affected.
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/posts"))
+                .header("x-forwarded-for", "203.0.113.7"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    }
+);
 
-both!(plain_http_and_trusted_proxies, settings = |s: &mut Settings| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()], |app: TestApp| async move {
-    let auth = as_user(&app, "editor");
-    // From a remote client over http (told by a trusted proxy): refused.
-    let r = finish(app.http().get(app.url("/wp-json/wp/v2/users/me")).header("authorization", &auth).header("x-forwarded-for", "203.0.113.7")).await;
-    assert_eq!((r.status.as_u16(), r.code()), (403, "rest_insecure_transport"));
-    // The same over https: accepted.
-    let r = finish(app.http().get(app.url("/wp-json/wp/v2/users/me")).header("authorization", &auth).header("x-forwarded-for", "203.0.113.7").header("x-forwarded-proto", "https")).await;
-    assert_eq!(r.status, 200);
-    // Anonymous requests are not affected.
-    let r = finish(app.http().get(app.url("/wp-json/wp/v2/posts")).header("x-forwarded-for", "203.0.113.7")).await;
-    assert_eq!(r.status, 200);
-});
-
-both!(untrusted_forwarding_headers_are_ignored, |app: TestApp| async move {
-    // No trusted proxies: X-Forwarded-For cannot make a loopback peer look remote (or the reverse).
-    let auth = as_user(&app, "editor");
-    let r = finish(app.http().get(app.url("/wp-json/wp/v2/users/me")).header("authorization", &auth).header("x-forwarded-for", "203.0.113.7")).await;
-    assert_eq!(r.status, 200);
-    // Nor choose another site through X-Forwarded-Host.
-    let r = finish(app.http().get(app.url("/wp-json/")).header("x-forwarded-host", "evil.example")).await;
-    assert_eq!(r.body["url"], app.base_url);
-});
+both!(
+    untrusted_forwarding_headers_are_ignored,
+    |app: TestApp| async move {
+        // No trusted proxies: X-Forwarded-For cannot make a loopback peer look remote (or the reverse).
+        let auth = as_user(&app, "editor");
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", &auth)
+                .header("x-forwarded-for", "203.0.113.7"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        // Nor choose another site through X-Forwarded-Host.
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/"))
+                .header("x-forwarded-host", "evil.example"),
+        )
+        .await;
+        assert_eq!(r.body["url"], app.base_url);
+    }
+);

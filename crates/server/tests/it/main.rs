@@ -1,5 +1,6 @@
 //! HTTP tests: the real server on 127.0.0.1:0, real SQLite and PostgreSQL, real requests.
 //! Each `both!` test runs one body against both databases.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod auth;
 mod hosting;

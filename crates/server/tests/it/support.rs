@@ -27,7 +27,13 @@ impl Resp {
     }
 }
 
-pub async fn send(app: &TestApp, method: Method, path: &str, auth: Option<&str>, json: Option<Value>) -> Resp {
+pub async fn send(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    auth: Option<&str>,
+    json: Option<Value>,
+) -> Resp {
     let mut rb = app.http().request(method, app.url(path));
     if let Some(a) = auth {
         rb = rb.header("authorization", a);
@@ -44,7 +50,12 @@ pub async fn finish(rb: reqwest::RequestBuilder) -> Resp {
     let headers = r.headers().clone();
     let text = r.text().await.unwrap();
     let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, headers, body, text }
+    Resp {
+        status,
+        headers,
+        body,
+        text,
+    }
 }
 
 pub async fn get(app: &TestApp, path: &str, auth: Option<&str>) -> Resp {
