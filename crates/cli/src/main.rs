@@ -171,12 +171,19 @@ fn main() -> ExitCode {
                     },
                 );
             }
+            // One line: clap's message without the usage block that follows it.
             let rendered = e.render().to_string();
             let line = rendered
                 .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("error: invalid arguments");
-            eprintln!("{line}");
+                .map(str::trim)
+                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
+                .collect::<Vec<_>>()
+                .join(" ");
+            if line.is_empty() {
+                eprintln!("error: invalid arguments");
+            } else {
+                eprintln!("{line}");
+            }
             return ExitCode::from(2);
         }
     };
