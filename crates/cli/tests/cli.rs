@@ -185,23 +185,10 @@ async fn users_sites_and_roles_from_the_command_line() {
             ),
             "password",
         );
-        let c = json(&gatehouse(
-            &db,
-            &[
-                "user",
-                "add",
-                "carol",
-                "--email",
-                "c@example.com",
-                "--password",
-                "12345678",
-                "--json",
-            ],
-            None,
-        ));
+        let store = gatehouse_store::connect(&db.url).await.unwrap();
         assert_eq!(
-            c["id"].as_i64().unwrap(),
-            b["id"].as_i64().unwrap() + 1,
+            store.count_users().await.unwrap(),
+            2,
             "failed adds wrote nothing"
         );
 
@@ -320,7 +307,6 @@ async fn users_sites_and_roles_from_the_command_line() {
         );
 
         // The server sees what the CLI wrote.
-        let store = gatehouse_store::connect(&db.url).await.unwrap();
         let site = store
             .get_site(gatehouse_core_site_id(s["id"].as_i64().unwrap()))
             .await
