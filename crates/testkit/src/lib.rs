@@ -208,6 +208,19 @@ impl TestApp {
         format!("{}{path}", self.base_url)
     }
 
+    /// Signals shutdown and returns a future that resolves when the server has stopped.
+    pub fn begin_shutdown(&mut self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let handle = self.server.take();
+        async move {
+            if let Some(h) = handle {
+                let _ = h.await;
+            }
+        }
+    }
+
     /// Stops the server gracefully and waits for it (in-flight requests finish first).
     pub async fn stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
