@@ -150,6 +150,18 @@ impl Incoming {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+    /// The method to route on (HEAD as GET) and the route's segments.
+    pub fn routing(&self) -> (&str, Vec<&str>) {
+        let method = match self.method.as_str() {
+            "HEAD" => "GET",
+            m => m,
+        };
+        (
+            method,
+            self.route.trim_start_matches('/').split('/').collect(),
+        )
+    }
+
     pub fn is_write(&self) -> bool {
         !matches!(self.method.as_str(), "GET" | "HEAD" | "OPTIONS")
     }

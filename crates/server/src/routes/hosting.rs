@@ -16,12 +16,7 @@ use gatehouse_core::store::StoreError;
 use serde_json::{json, Value};
 
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let route = cx.inc.route.clone();
-    let segs: Vec<&str> = route.trim_start_matches('/').split('/').collect();
-    let method = match cx.inc.method.as_str() {
-        "HEAD" => "GET",
-        m => m,
-    };
+    let (method, segs) = cx.inc.routing();
     match (method, segs.as_slice()) {
         ("GET", ["user"]) => user(cx).await,
         ("GET", ["sites"]) => sites_list(cx).await,

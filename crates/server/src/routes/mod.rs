@@ -295,6 +295,17 @@ impl Page {
     pub fn offset(&self) -> i64 {
         (self.page - 1) * self.per_page
     }
+    /// WordPress refuses a page past the last one (`code` names the collection).
+    pub fn check_within(&self, total: i64, code: &'static str) -> Result<(), ApiError> {
+        if total > 0 && self.page > self.total_pages(total) {
+            return Err(ApiError::bad_request(
+                code,
+                "The page number requested is larger than the number of pages available.",
+            ));
+        }
+        Ok(())
+    }
+
     pub fn total_pages(&self, total: i64) -> i64 {
         if total == 0 {
             0

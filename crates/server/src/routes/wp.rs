@@ -25,12 +25,7 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             });
         }
     }
-    let route = cx.inc.route.clone();
-    let segs: Vec<&str> = route.trim_start_matches('/').split('/').collect();
-    let method = match cx.inc.method.as_str() {
-        "HEAD" => "GET",
-        m => m,
-    };
+    let (method, segs) = cx.inc.routing();
     match (method, segs.as_slice()) {
         ("GET", [""]) => index(cx),
         ("GET", ["wp", "v2"]) => namespace_index(cx),

@@ -248,12 +248,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         order_asc,
     };
     let (posts, total) = cx.app.store.list_posts(site.id, &filter).await?;
-    if total > 0 && page.page > page.total_pages(total) {
-        return Err(ApiError::bad_request(
-            "rest_post_invalid_page_number",
-            "The page number requested is larger than the number of pages available.",
-        ));
-    }
+    page.check_within(total, "rest_post_invalid_page_number")?;
     let body: Vec<Value> = posts.iter().map(|p| post_json(site, p, edit)).collect();
     let mut methods = vec!["GET"];
     if can(cx, &access, &[Cap::EditPosts], true) {
@@ -632,12 +627,7 @@ pub async fn comments_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         limit: page.per_page,
     };
     let (comments, total) = cx.app.store.list_comments(site.id, &filter).await?;
-    if total > 0 && page.page > page.total_pages(total) {
-        return Err(ApiError::bad_request(
-            "rest_comment_invalid_page_number",
-            "The page number requested is larger than the number of pages available.",
-        ));
-    }
+    page.check_within(total, "rest_comment_invalid_page_number")?;
     let body: Vec<Value> = comments
         .iter()
         .map(|c| comment_json(site, c, None))

@@ -141,12 +141,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .store
         .list_site_users(site.id, !can_list, page.offset(), page.per_page)
         .await?;
-    if total > 0 && page.page > page.total_pages(total) {
-        return Err(ApiError::bad_request(
-            "rest_user_invalid_page_number",
-            "The page number requested is larger than the number of pages available.",
-        ));
-    }
+    page.check_within(total, "rest_user_invalid_page_number")?;
     let body: Vec<Value> = users
         .iter()
         .map(|(u, r)| user_json(site, u, Some(*r), edit))

@@ -18,12 +18,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let route = cx.inc.route.clone();
-    let segs: Vec<&str> = route.trim_start_matches('/').split('/').collect();
-    let method = match cx.inc.method.as_str() {
-        "HEAD" => "GET",
-        m => m,
-    };
+    let (method, segs) = cx.inc.routing();
     match (method, segs.as_slice()) {
         ("GET", ["me"]) => me(cx).await,
         ("GET", ["sites", site]) => site_get(cx, site).await,
