@@ -12,6 +12,7 @@ pub mod net;
 pub mod password;
 pub mod policy;
 pub mod posts;
+pub mod secrets;
 pub mod store;
 pub mod throttle;
 pub mod validate;

@@ -13,7 +13,7 @@ macro_rules! id_type {
         pub struct $name(pub i64);
     )*};
 }
-id_type!(UserId, SiteId, PostId, CommentId);
+id_type!(UserId, SiteId, PostId, CommentId, ApiKeyId);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {
@@ -222,6 +222,12 @@ pub enum AuthMethod {
     Anonymous,
     /// HTTP Basic with the account password (`basic_auth_with_account_password`).
     AccountPassword,
+    /// HTTP Basic with an application password (SPEC §4).
+    AppPassword,
+    /// A user API key, `gak_…` (SPEC §5).
+    ApiKey,
+    /// A site API key, `gsk_…`: reads what a visitor may, never writes (SPEC §5).
+    SiteKey,
 }
 
 impl AuthMethod {
@@ -229,7 +235,16 @@ impl AuthMethod {
         match self {
             AuthMethod::Anonymous => "anonymous",
             AuthMethod::AccountPassword => "account_password",
+            AuthMethod::AppPassword => "app_password",
+            AuthMethod::ApiKey => "api_key",
+            AuthMethod::SiteKey => "site_key",
         }
+    }
+
+    /// May this credential create, list or revoke credentials (SPEC §6)? Only what a person
+    /// holds: the account password, an application password (and, later, a session).
+    pub fn may_manage_credentials(self) -> bool {
+        matches!(self, AuthMethod::AccountPassword | AuthMethod::AppPassword)
     }
 }
 
@@ -243,6 +258,127 @@ pub enum Scope {
     Posts,
     PostsRead,
     Comments,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 7] = [
+        Scope::Auth,
+        Scope::Global,
+        Scope::SitesRead,
+        Scope::SitesWrite,
+        Scope::Posts,
+        Scope::PostsRead,
+        Scope::Comments,
+    ];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Auth => "auth",
+            Scope::Global => "global",
+            Scope::SitesRead => "sites:read",
+            Scope::SitesWrite => "sites:write",
+            Scope::Posts => "posts",
+            Scope::PostsRead => "posts:read",
+            Scope::Comments => "comments",
+        }
+    }
+
+    /// Parses a space-separated scope list (SPEC §3): unknown scopes are refused, and `auth` and
+    /// `global` stand alone. An empty list is `None` (not scope-limited).
+    pub fn parse_list<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Option<Vec<Scope>>, String> {
+        let mut out: Vec<Scope> = Vec::new();
+        for item in items.into_iter().flat_map(str::split_whitespace) {
+            let s = Scope::ALL
+                .into_iter()
+                .find(|s| s.as_str() == item)
+                .ok_or_else(|| format!("unknown scope {item:?}"))?;
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+        if out.len() > 1 && out.iter().any(|s| matches!(s, Scope::Auth | Scope::Global)) {
+            return Err("the auth and global scopes cannot be combined with others".into());
+        }
+        Ok((!out.is_empty()).then_some(out))
+    }
+
+    pub fn join(scopes: &[Scope]) -> String {
+        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+    }
+}
+
+/// Whether an API key acts as its user or reads for a site.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiKeyKind {
+    User,
+    Site,
+}
+
+impl ApiKeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ApiKeyKind::User => "user",
+            ApiKeyKind::Site => "site",
+        }
+    }
+}
+
+/// An API key as stored: everything but the secret (only its keyed hash is kept).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKey {
+    pub id: ApiKeyId,
+    pub kind: ApiKeyKind,
+    /// The user a user key acts as; `None` for a site key.
+    pub user_id: Option<UserId>,
+    /// The site a key is limited to (always set for a site key).
+    pub site_id: Option<SiteId>,
+    pub created_by: UserId,
+    pub description: String,
+    pub scopes: Option<Vec<Scope>>,
+    pub methods: Option<Vec<String>>,
+    pub expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub last_ip: Option<String>,
+    pub key_version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub kind: ApiKeyKind,
+    pub user_id: Option<UserId>,
+    pub site_id: Option<SiteId>,
+    pub created_by: UserId,
+    pub description: String,
+    pub scopes: Option<Vec<Scope>>,
+    pub methods: Option<Vec<String>>,
+    pub expires_at: Option<Timestamp>,
+    /// HMAC of the secret under the API-key subkey of key `key_version`.
+    pub hash: String,
+    pub key_version: i64,
+}
+
+/// An application password as stored (SPEC §4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPassword {
+    pub uuid: String,
+    pub user_id: UserId,
+    pub app_id: String,
+    pub name: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Option<Timestamp>,
+    pub last_ip: Option<String>,
+    pub key_version: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewAppPassword {
+    pub uuid: String,
+    pub user_id: UserId,
+    pub app_id: String,
+    pub name: String,
+    pub hash: String,
+    pub key_version: i64,
 }
 
 /// What narrows a credential below its user (SPEC §1 Principal, §12).
@@ -262,6 +398,8 @@ pub struct Principal {
     pub user: Option<User>,
     pub method: AuthMethod,
     pub constraints: Constraints,
+    /// The credential's own id (application password uuid, API key id), for introspection.
+    pub credential_id: Option<String>,
 }
 
 impl Principal {
@@ -270,6 +408,7 @@ impl Principal {
             user: None,
             method: AuthMethod::Anonymous,
             constraints: Constraints::default(),
+            credential_id: None,
         }
     }
     pub fn user_id(&self) -> Option<UserId> {

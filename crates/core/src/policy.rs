@@ -4,7 +4,7 @@
 //! Pure: no I/O, no time (expiry is checked when the credential is authenticated).
 
 use crate::caps::Cap;
-use crate::model::{Principal, Scope, SiteAccess};
+use crate::model::{AuthMethod, Principal, Scope, SiteAccess};
 
 /// Which family of resources an action touches; decides which scopes cover it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,8 +101,12 @@ pub fn allow(
         }
     }
     if p.is_anonymous() {
-        return match action {
-            Action::ReadPublic(_) if !site.is_some_and(|s| s.require_auth) => Ok(()),
+        return match (p.method, action) {
+            // A site key reads what a visitor may, also on a `require_auth` site (its site was
+            // checked above), and nothing else.
+            (AuthMethod::SiteKey, Action::ReadPublic(_)) if site.is_some() => Ok(()),
+            (AuthMethod::SiteKey, _) => Err(Denial::Forbidden),
+            (_, Action::ReadPublic(_)) if !site.is_some_and(|s| s.require_auth) => Ok(()),
             _ => Err(Denial::NotLoggedIn),
         };
     }
@@ -119,7 +123,7 @@ pub fn allow(
 mod tests {
     use super::*;
     use crate::caps::Role;
-    use crate::model::{AuthMethod, Constraints, Site, SiteId, User, UserId};
+    use crate::model::{Constraints, Site, SiteId, User, UserId};
 
     fn user(network_admin: bool) -> User {
         User {
@@ -152,6 +156,7 @@ mod tests {
             },
             user: u,
             constraints: c,
+            credential_id: None,
         }
     }
     const CREATE: Action = Action::Use {
@@ -285,5 +290,30 @@ mod tests {
             allow(&sites_write, "POST", None, Action::Sites { write: true }),
             Ok(())
         );
+    }
+
+    #[test]
+    fn site_keys_read_their_site_only_and_never_write() {
+        let key = Principal {
+            user: None,
+            method: AuthMethod::SiteKey,
+            constraints: Constraints {
+                site: Some(SiteId(1)),
+                read_only: true,
+                ..Default::default()
+            },
+            credential_id: None,
+        };
+        let closed = SiteAccess::new(&site(true), None, None);
+        let read = Action::ReadPublic(Area::Posts);
+        assert_eq!(allow(&key, "GET", Some(&closed), read), Ok(()), "also on a require_auth site");
+        assert_eq!(allow(&key, "POST", Some(&closed), CREATE), Err(Denial::OutsideConstraints));
+        let drafts = Action::Use { cap: Cap::EditPosts, area: Area::Posts, write: false };
+        assert_eq!(allow(&key, "GET", Some(&closed), drafts), Err(Denial::Forbidden));
+        assert_eq!(allow(&key, "GET", None, Action::ReadSelf), Err(Denial::Forbidden));
+        let mut other = site(false);
+        other.id = SiteId(2);
+        let other = SiteAccess::new(&other, None, None);
+        assert_eq!(allow(&key, "GET", Some(&other), read), Err(Denial::OutsideConstraints));
     }
 }

@@ -142,9 +142,73 @@ pub trait AuditStore {
     async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEvent>>;
 }
 
+/// An application password found by its hash, with the user it belongs to.
+#[derive(Debug, Clone)]
+pub struct AppPasswordMatch {
+    pub password: AppPassword,
+    pub hash: String,
+    pub user: User,
+}
+
+/// An API key found by its hash.
+#[derive(Debug, Clone)]
+pub struct ApiKeyMatch {
+    pub key: ApiKey,
+    pub hash: String,
+}
+
+#[async_trait]
+pub trait KeyStore {
+    /// Records the fingerprint of server key `version` if none is recorded yet, and returns the
+    /// recorded one (which the caller compares with its own). One atomic statement.
+    async fn record_key_fingerprint(&self, version: i64, fingerprint: &str, now: Timestamp)
+        -> StoreResult<String>;
+}
+
+#[async_trait]
+pub trait ApiKeyStore {
+    async fn insert_api_key(&self, new: &NewApiKey, now: Timestamp) -> StoreResult<ApiKey>;
+    /// One indexed look-up by keyed hash; revoked keys are returned too (the caller refuses them).
+    async fn find_api_key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyMatch>>;
+    async fn get_api_key(&self, id: ApiKeyId) -> StoreResult<ApiKey>;
+    /// Keys created by or acting as `user` that are not revoked, newest first.
+    async fn list_api_keys(&self, user: UserId) -> StoreResult<Vec<ApiKey>>;
+    /// Revokes a key; false if it was unknown or already revoked.
+    async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool>;
+    /// Revokes every key of or by `user`; returns how many.
+    async fn revoke_user_api_keys(&self, user: UserId, now: Timestamp) -> StoreResult<u64>;
+    /// Records use, unless recorded less than `min_interval` seconds ago (one conditional update).
+    async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp, ip: &str, min_interval: i64) -> StoreResult<()>;
+}
+
+#[async_trait]
+pub trait AppPasswordStore {
+    /// Creates one; `Conflict("name")` if the user already has one with that name.
+    async fn insert_app_password(&self, new: &NewAppPassword, now: Timestamp) -> StoreResult<AppPassword>;
+    /// One indexed look-up by keyed hash, joined with the owner.
+    async fn find_app_password_by_hash(&self, hash: &str) -> StoreResult<Option<AppPasswordMatch>>;
+    async fn list_app_passwords(&self, user: UserId) -> StoreResult<Vec<AppPassword>>;
+    async fn get_app_password(&self, user: UserId, uuid: &str) -> StoreResult<AppPassword>;
+    async fn rename_app_password(&self, user: UserId, uuid: &str, name: &str) -> StoreResult<AppPassword>;
+    /// False if there was no such password.
+    async fn delete_app_password(&self, user: UserId, uuid: &str) -> StoreResult<bool>;
+    async fn delete_app_passwords(&self, user: UserId) -> StoreResult<u64>;
+    async fn touch_app_password(&self, uuid: &str, now: Timestamp, ip: &str, min_interval: i64) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait Store:
-    UserStore + SiteStore + PostStore + ThrottleStore + AuditStore + Send + Sync + std::fmt::Debug
+    UserStore
+    + SiteStore
+    + PostStore
+    + ThrottleStore
+    + AuditStore
+    + KeyStore
+    + ApiKeyStore
+    + AppPasswordStore
+    + Send
+    + Sync
+    + std::fmt::Debug
 {
     /// Succeeds when the database answers (`/readyz`).
     async fn ping(&self) -> StoreResult<()>;

@@ -169,6 +169,122 @@ impl From<AuditRow> for AuditEvent {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    pub id: i64,
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub created_by: i64,
+    pub description: String,
+    pub scopes: Option<String>,
+    pub methods: Option<String>,
+    pub expires_at: Option<i64>,
+    pub hash: String,
+    pub key_version: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+}
+
+impl TryFrom<ApiKeyRow> for gatehouse_core::store::ApiKeyMatch {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
+        let kind = match r.kind.as_str() {
+            "user" => ApiKeyKind::User,
+            "site" => ApiKeyKind::Site,
+            other => return Err(StoreError::Backend(format!("bad api key kind {other:?}"))),
+        };
+        let scopes = match &r.scopes {
+            Some(s) => Scope::parse_list([s.as_str()]).map_err(StoreError::Backend)?,
+            None => None,
+        };
+        Ok(gatehouse_core::store::ApiKeyMatch {
+            key: ApiKey {
+                id: ApiKeyId(r.id),
+                kind,
+                user_id: r.user_id.map(UserId),
+                site_id: r.site_id.map(SiteId),
+                created_by: UserId(r.created_by),
+                description: r.description,
+                scopes,
+                methods: r.methods.map(|m| m.split_whitespace().map(str::to_string).collect()),
+                expires_at: r.expires_at,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+                last_used_at: r.last_used_at,
+                last_ip: r.last_ip,
+                key_version: r.key_version,
+            },
+            hash: r.hash,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppPasswordRow {
+    pub uuid: String,
+    pub user_id: i64,
+    pub app_id: String,
+    pub name: String,
+    pub hash: String,
+    pub key_version: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+}
+
+impl From<AppPasswordRow> for (AppPassword, String) {
+    fn from(r: AppPasswordRow) -> (AppPassword, String) {
+        (
+            AppPassword {
+                uuid: r.uuid,
+                user_id: UserId(r.user_id),
+                app_id: r.app_id,
+                name: r.name,
+                created_at: r.created_at,
+                last_used_at: r.last_used_at,
+                last_ip: r.last_ip,
+                key_version: r.key_version,
+            },
+            r.hash,
+        )
+    }
+}
+
+/// An application password joined with its owner; the owner's columns are prefixed `u_` so
+/// that no name is read twice (`created_at` exists on both).
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppPasswordUserRow {
+    #[sqlx(flatten)]
+    pub password: AppPasswordRow,
+    pub u_id: i64,
+    pub u_login: String,
+    pub u_email: String,
+    pub u_display_name: String,
+    pub u_network_admin: bool,
+    pub u_disabled: bool,
+    pub u_created_at: i64,
+}
+
+impl AppPasswordUserRow {
+    pub(crate) fn user(&self) -> User {
+        User {
+            id: UserId(self.u_id),
+            login: self.u_login.clone(),
+            email: self.u_email.clone(),
+            display_name: self.u_display_name.clone(),
+            network_admin: self.u_network_admin,
+            disabled: self.u_disabled,
+            created_at: self.u_created_at,
+        }
+    }
+}
+
+pub(crate) const API_KEY_COLS: &str = "id, kind, user_id, site_id, created_by, description, scopes, methods, expires_at, hash, key_version, created_at, revoked_at, last_used_at, last_ip";
+pub(crate) const APP_PASSWORD_COLS: &str = "uuid, user_id, app_id, name, hash, key_version, created_at, last_used_at, last_ip";
+
 pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s).ok_or_else(|| StoreError::Backend(format!("bad role {s:?}")))
 }
@@ -632,6 +748,153 @@ macro_rules! impl_store {
                 .bind(limit)
                 .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
                 Ok(rows.into_iter().map(Into::into).collect())
+            }
+        }
+
+        #[async_trait]
+        impl KeyStore for $store {
+            async fn record_key_fingerprint(&self, version: i64, fingerprint: &str, now: Timestamp) -> StoreResult<String> {
+                sqlx::query("INSERT INTO server_keys (version, fingerprint, created_at) VALUES ($1, $2, $3) ON CONFLICT (version) DO NOTHING")
+                    .bind(version).bind(fingerprint).bind(now)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                sqlx::query_scalar("SELECT fingerprint FROM server_keys WHERE version = $1")
+                    .bind(version)
+                    .fetch_one(&self.pool).await.map_err(crate::backend_err)
+            }
+        }
+
+        #[async_trait]
+        impl ApiKeyStore for $store {
+            async fn insert_api_key(&self, new: &NewApiKey, now: Timestamp) -> StoreResult<ApiKey> {
+                let q = format!(
+                    "INSERT INTO api_keys (kind, user_id, site_id, created_by, description, scopes, methods, expires_at, hash, key_version, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) RETURNING {API_KEY_COLS}"
+                );
+                let row: ApiKeyRow = sqlx::query_as(&q)
+                    .bind(new.kind.as_str()).bind(new.user_id.map(|u| u.0)).bind(new.site_id.map(|s| s.0))
+                    .bind(new.created_by.0).bind(&new.description)
+                    .bind(new.scopes.as_ref().map(|s| Scope::join(s)))
+                    .bind(new.methods.as_ref().map(|m| m.join(" ")))
+                    .bind(new.expires_at).bind(&new.hash).bind(new.key_version).bind(now)
+                    .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(ApiKeyMatch::try_from(row)?.key)
+            }
+
+            async fn find_api_key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyMatch>> {
+                let q = format!("SELECT {API_KEY_COLS} FROM api_keys WHERE hash = $1");
+                let row: Option<ApiKeyRow> = sqlx::query_as(&q).bind(hash)
+                    .fetch_optional(&self.pool).await.map_err(crate::backend_err)?;
+                row.map(ApiKeyMatch::try_from).transpose()
+            }
+
+            async fn get_api_key(&self, id: ApiKeyId) -> StoreResult<ApiKey> {
+                let q = format!("SELECT {API_KEY_COLS} FROM api_keys WHERE id = $1");
+                let row: ApiKeyRow = sqlx::query_as(&q).bind(id.0)
+                    .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(ApiKeyMatch::try_from(row)?.key)
+            }
+
+            async fn list_api_keys(&self, user: UserId) -> StoreResult<Vec<ApiKey>> {
+                let q = format!(
+                    "SELECT {API_KEY_COLS} FROM api_keys WHERE (user_id = $1 OR created_by = $1) AND revoked_at IS NULL ORDER BY id DESC"
+                );
+                let rows: Vec<ApiKeyRow> = sqlx::query_as(&q).bind(user.0)
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                rows.into_iter().map(|r| ApiKeyMatch::try_from(r).map(|m| m.key)).collect()
+            }
+
+            async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool> {
+                let r = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                    .bind(id.0).bind(now)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn revoke_user_api_keys(&self, user: UserId, now: Timestamp) -> StoreResult<u64> {
+                let r = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE (user_id = $1 OR created_by = $1) AND revoked_at IS NULL")
+                    .bind(user.0).bind(now)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp, ip: &str, min_interval: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE api_keys SET last_used_at = $2, last_ip = $3 WHERE id = $1 AND (last_used_at IS NULL OR last_used_at <= $4)")
+                    .bind(id.0).bind(now).bind(ip).bind(now - min_interval)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl AppPasswordStore for $store {
+            async fn insert_app_password(&self, new: &NewAppPassword, now: Timestamp) -> StoreResult<AppPassword> {
+                let q = format!(
+                    "INSERT INTO app_passwords (uuid, user_id, app_id, name, hash, key_version, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {APP_PASSWORD_COLS}"
+                );
+                let row: AppPasswordRow = sqlx::query_as(&q)
+                    .bind(&new.uuid).bind(new.user_id.0).bind(&new.app_id).bind(&new.name)
+                    .bind(&new.hash).bind(new.key_version).bind(now)
+                    .fetch_one(&self.pool).await.map_err(conflict_as("name"))?;
+                Ok(<(AppPassword, String)>::from(row).0)
+            }
+
+            async fn find_app_password_by_hash(&self, hash: &str) -> StoreResult<Option<AppPasswordMatch>> {
+                let q = format!(
+                    "SELECT {}, u.id AS u_id, u.login AS u_login, u.email AS u_email, u.display_name AS u_display_name, \
+                     u.network_admin AS u_network_admin, u.disabled AS u_disabled, u.created_at AS u_created_at \
+                     FROM app_passwords a JOIN users u ON u.id = a.user_id WHERE a.hash = $1",
+                    APP_PASSWORD_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
+                );
+                let row: Option<AppPasswordUserRow> = sqlx::query_as(&q).bind(hash)
+                    .fetch_optional(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(row.map(|r| {
+                    let user = r.user();
+                    let (password, hash) = r.password.into();
+                    AppPasswordMatch { password, hash, user }
+                }))
+            }
+
+            async fn list_app_passwords(&self, user: UserId) -> StoreResult<Vec<AppPassword>> {
+                let q = format!("SELECT {APP_PASSWORD_COLS} FROM app_passwords WHERE user_id = $1 ORDER BY created_at, uuid");
+                let rows: Vec<AppPasswordRow> = sqlx::query_as(&q).bind(user.0)
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(rows.into_iter().map(|r| <(AppPassword, String)>::from(r).0).collect())
+            }
+
+            async fn get_app_password(&self, user: UserId, uuid: &str) -> StoreResult<AppPassword> {
+                let q = format!("SELECT {APP_PASSWORD_COLS} FROM app_passwords WHERE user_id = $1 AND uuid = $2");
+                let row: AppPasswordRow = sqlx::query_as(&q).bind(user.0).bind(uuid)
+                    .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(<(AppPassword, String)>::from(row).0)
+            }
+
+            async fn rename_app_password(&self, user: UserId, uuid: &str, name: &str) -> StoreResult<AppPassword> {
+                let q = format!("UPDATE app_passwords SET name = $3 WHERE user_id = $1 AND uuid = $2 RETURNING {APP_PASSWORD_COLS}");
+                let row: AppPasswordRow = sqlx::query_as(&q).bind(user.0).bind(uuid).bind(name)
+                    .fetch_one(&self.pool).await.map_err(conflict_as("name"))?;
+                Ok(<(AppPassword, String)>::from(row).0)
+            }
+
+            async fn delete_app_password(&self, user: UserId, uuid: &str) -> StoreResult<bool> {
+                let r = sqlx::query("DELETE FROM app_passwords WHERE user_id = $1 AND uuid = $2")
+                    .bind(user.0).bind(uuid)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn delete_app_passwords(&self, user: UserId) -> StoreResult<u64> {
+                let r = sqlx::query("DELETE FROM app_passwords WHERE user_id = $1")
+                    .bind(user.0)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected())
+            }
+
+            async fn touch_app_password(&self, uuid: &str, now: Timestamp, ip: &str, min_interval: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE app_passwords SET last_used_at = $2, last_ip = $3 WHERE uuid = $1 AND (last_used_at IS NULL OR last_used_at <= $4)")
+                    .bind(uuid).bind(now).bind(ip).bind(now - min_interval)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(())
             }
         }
 

@@ -65,6 +65,9 @@ both!(
     posts_and_comments,
     throttle_counters,
     audit_log,
+    key_fingerprints,
+    api_keys,
+    app_passwords,
 );
 
 #[test]

@@ -103,6 +103,7 @@ pub async fn authenticate(
                 user: Some(f.user),
                 method: AuthMethod::AccountPassword,
                 constraints: Constraints::default(),
+                credential_id: None,
             })
         }
         found => {

@@ -1,0 +1,316 @@
+//! Every secret Gatehouse mints or recognises (SPEC §2): the token formats (type prefix, base62
+//! body of ≥ 256 bits from the OS RNG, CRC32 checksum suffix, so a typo or truncation is refused
+//! before any look-up and secret scanners can recognise them), WordPress-format application
+//! passwords, and keyed hashing: HMAC-SHA256 under an HKDF purpose subkey of the server key.
+//! Invariants: secret newtypes have a redacted `Debug` and no `Display`/`Serialize`; comparisons
+//! of hashes are constant-time; randomness only from the OS RNG, here.
+
+use hmac::{Hmac, Mac};
+use rand::rngs::OsRng;
+use rand::Rng;
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+const BASE62: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/// 43 base62 characters carry 256.03 bits.
+pub const BODY_LEN: usize = 43;
+pub const CHECKSUM_LEN: usize = 6;
+
+/// The kinds of prefixed secret (SPEC §2 "Formats").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    AccessToken,
+    RefreshToken,
+    UserApiKey,
+    SiteApiKey,
+    ClientSecret,
+}
+
+impl TokenKind {
+    pub const ALL: [TokenKind; 5] = [
+        TokenKind::AccessToken,
+        TokenKind::RefreshToken,
+        TokenKind::UserApiKey,
+        TokenKind::SiteApiKey,
+        TokenKind::ClientSecret,
+    ];
+    pub fn prefix(self) -> &'static str {
+        match self {
+            TokenKind::AccessToken => "gat_",
+            TokenKind::RefreshToken => "grt_",
+            TokenKind::UserApiKey => "gak_",
+            TokenKind::SiteApiKey => "gsk_",
+            TokenKind::ClientSecret => "gcs_",
+        }
+    }
+    /// Which prefix `s` carries, if any (before any other check).
+    pub fn of(s: &str) -> Option<TokenKind> {
+        TokenKind::ALL.into_iter().find(|k| s.starts_with(k.prefix()))
+    }
+    pub fn len() -> usize {
+        4 + BODY_LEN + CHECKSUM_LEN
+    }
+}
+
+/// A secret value. `Debug` shows only its kind; there is no `Display`.
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: String) -> Secret {
+        Secret(s)
+    }
+    pub fn expose_secret(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(REDACTED)")
+    }
+}
+
+fn random_base62(n: usize) -> String {
+    let mut rng = OsRng;
+    (0..n)
+        .map(|_| BASE62[rng.gen_range(0..62)] as char)
+        .collect()
+}
+
+fn checksum(prefix_and_body: &str) -> String {
+    let mut v = crc32fast::hash(prefix_and_body.as_bytes()) as u64;
+    let mut out = [b'0'; CHECKSUM_LEN];
+    for slot in out.iter_mut().rev() {
+        *slot = BASE62[(v % 62) as usize];
+        v /= 62;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Mints a new secret of `kind`.
+pub fn mint(kind: TokenKind) -> Secret {
+    let head = format!("{}{}", kind.prefix(), random_base62(BODY_LEN));
+    let sum = checksum(&head);
+    Secret(format!("{head}{sum}"))
+}
+
+/// Why a presented token is refused before any look-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum FormatError {
+    #[error("unknown token prefix")]
+    Prefix,
+    #[error("token has the wrong length or characters")]
+    Shape,
+    #[error("token checksum does not match")]
+    Checksum,
+}
+
+/// Checks a presented token's kind, shape and checksum. No secret material is needed.
+pub fn parse(s: &str) -> Result<TokenKind, FormatError> {
+    let kind = TokenKind::of(s).ok_or(FormatError::Prefix)?;
+    if s.len() != TokenKind::len() || !s[4..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(FormatError::Shape);
+    }
+    let (head, sum) = s.split_at(4 + BODY_LEN);
+    if checksum(head).as_bytes().ct_eq(sum.as_bytes()).into() {
+        Ok(kind)
+    } else {
+        Err(FormatError::Checksum)
+    }
+}
+
+/// A WordPress application password: 24 characters `[A-Za-z0-9]`.
+pub fn mint_app_password() -> Secret {
+    Secret(random_base62(24))
+}
+
+/// WordPress strips every non-alphanumeric character before checking; a result of exactly 24
+/// characters is an application password's shape.
+pub fn normalize_app_password(presented: &str) -> Option<String> {
+    let s: String = presented.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    (s.len() == 24).then_some(s)
+}
+
+/// `abcd efgh …`: how WordPress shows an application password.
+pub fn group_app_password(p: &str) -> String {
+    p.as_bytes()
+        .chunks(4)
+        .map(|c| String::from_utf8_lossy(c).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The server key: 32 bytes. `Debug` is redacted.
+#[derive(Clone)]
+pub struct ServerKey([u8; 32]);
+
+impl std::fmt::Debug for ServerKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServerKey(REDACTED)")
+    }
+}
+
+impl ServerKey {
+    pub fn from_bytes(b: [u8; 32]) -> ServerKey {
+        ServerKey(b)
+    }
+    /// Parses 64 hex characters (surrounding whitespace ignored).
+    pub fn from_hex(s: &str) -> Option<ServerKey> {
+        let s = s.trim();
+        if s.len() != 64 {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (i, chunk) in s.as_bytes().chunks(2).enumerate() {
+            let hex = std::str::from_utf8(chunk).ok()?;
+            out[i] = u8::from_str_radix(hex, 16).ok()?;
+        }
+        Some(ServerKey(out))
+    }
+    pub fn generate() -> ServerKey {
+        let mut b = [0u8; 32];
+        OsRng.fill(&mut b);
+        ServerKey(b)
+    }
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+    /// A public identifier of the key, recorded in the database to detect a wrong key.
+    pub fn fingerprint(&self) -> String {
+        let sub = self.subkey("fingerprint");
+        sub.iter().take(16).map(|b| format!("{b:02x}")).collect()
+    }
+    /// HKDF-SHA256 purpose subkey (RFC 5869).
+    pub fn subkey(&self, purpose: &str) -> [u8; 32] {
+        let hk = hkdf::Hkdf::<Sha256>::new(Some(b"gatehouse"), &self.0);
+        let mut okm = [0u8; 32];
+        // 32 bytes is always a valid HKDF-SHA256 output length.
+        let _ = hk.expand(format!("gatehouse/v1/{purpose}").as_bytes(), &mut okm);
+        okm
+    }
+}
+
+/// What a keyed hash protects; each purpose has its own subkey.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    ApiKey,
+    AppPassword,
+}
+
+impl Purpose {
+    fn name(self) -> &'static str {
+        match self {
+            Purpose::ApiKey => "api-key",
+            Purpose::AppPassword => "app-password",
+        }
+    }
+}
+
+/// The server key's subkeys, derived once at start.
+#[derive(Clone)]
+pub struct Keyring {
+    pub version: i64,
+    api_key: [u8; 32],
+    app_password: [u8; 32],
+}
+
+impl std::fmt::Debug for Keyring {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Keyring(version {}, REDACTED)", self.version)
+    }
+}
+
+impl Keyring {
+    pub fn new(key: &ServerKey, version: i64) -> Keyring {
+        Keyring {
+            version,
+            api_key: key.subkey(Purpose::ApiKey.name()),
+            app_password: key.subkey(Purpose::AppPassword.name()),
+        }
+    }
+
+    /// HMAC-SHA256 of `secret` under the purpose's subkey, as lower-case hex (what is stored).
+    pub fn hash(&self, purpose: Purpose, secret: &str) -> String {
+        let key = match purpose {
+            Purpose::ApiKey => &self.api_key,
+            Purpose::AppPassword => &self.app_password,
+        };
+        // HMAC accepts keys of any length.
+        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+            return String::new();
+        };
+        mac.update(secret.as_bytes());
+        mac.finalize()
+            .into_bytes()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
+/// Constant-time equality of two stored hashes.
+pub fn hashes_equal(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn minted_tokens_parse_and_typos_do_not() {
+        for kind in TokenKind::ALL {
+            let t = mint(kind);
+            let s = t.expose_secret();
+            assert_eq!(s.len(), 53);
+            assert!(s.starts_with(kind.prefix()));
+            assert_eq!(parse(s), Ok(kind));
+            // One changed character in the body breaks the checksum.
+            let mut b = s.as_bytes().to_vec();
+            b[10] = if b[10] == b'a' { b'b' } else { b'a' };
+            assert_eq!(parse(std::str::from_utf8(&b).unwrap()), Err(FormatError::Checksum));
+            assert_eq!(parse(&s[..52]), Err(FormatError::Shape));
+        }
+        assert_eq!(parse("xyz_abc"), Err(FormatError::Prefix));
+        assert_eq!(parse(&format!("gak_{}", "!".repeat(49))), Err(FormatError::Shape));
+        assert_ne!(mint(TokenKind::UserApiKey).expose_secret(), mint(TokenKind::UserApiKey).expose_secret());
+        assert_eq!(format!("{:?}", mint(TokenKind::UserApiKey)), "Secret(REDACTED)");
+    }
+
+    #[test]
+    fn app_passwords_have_wordpress_shape() {
+        let p = mint_app_password();
+        let s = p.expose_secret();
+        assert_eq!(s.len(), 24);
+        let grouped = group_app_password(s);
+        assert_eq!(grouped.len(), 29);
+        assert_eq!(normalize_app_password(&grouped).as_deref(), Some(s));
+        assert_eq!(normalize_app_password(s).as_deref(), Some(s));
+        assert_eq!(normalize_app_password("too short"), None);
+        assert_eq!(normalize_app_password("correct horse battery staple!"), None);
+    }
+
+    #[test]
+    fn keyed_hashes_depend_on_key_and_purpose() {
+        let k1 = Keyring::new(&ServerKey::from_bytes([1; 32]), 1);
+        let k2 = Keyring::new(&ServerKey::from_bytes([2; 32]), 1);
+        let a = k1.hash(Purpose::ApiKey, "x");
+        assert_eq!(a.len(), 64);
+        assert_eq!(a, k1.hash(Purpose::ApiKey, "x"));
+        assert_ne!(a, k1.hash(Purpose::AppPassword, "x"));
+        assert_ne!(a, k2.hash(Purpose::ApiKey, "x"));
+        assert!(hashes_equal(&a, &a.clone()));
+        assert!(!hashes_equal(&a, &k2.hash(Purpose::ApiKey, "x")));
+    }
+
+    #[test]
+    fn server_keys_round_trip_hex_and_fingerprint() {
+        let k = ServerKey::generate();
+        let again = ServerKey::from_hex(&k.to_hex()).unwrap();
+        assert_eq!(k.fingerprint(), again.fingerprint());
+        assert_ne!(k.fingerprint(), ServerKey::generate().fingerprint());
+        assert!(ServerKey::from_hex("abc").is_none());
+        assert!(ServerKey::from_hex(&"zz".repeat(32)).is_none());
+        assert_eq!(format!("{k:?}"), "ServerKey(REDACTED)");
+    }
+}
