@@ -9,7 +9,7 @@ use gatehouse_core::caps::Role;
 use gatehouse_core::clock::{Clock, SystemClock};
 use gatehouse_core::store::Store;
 use gatehouse_server::config::{Overrides, Settings};
-use gatehouse_server::{app, demo, telemetry, AppState, Application};
+use gatehouse_server::{app, demo, keys, telemetry, AppState, Application};
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -50,6 +50,64 @@ enum Command {
     /// Manage sites.
     #[command(subcommand)]
     Site(SiteCommand),
+    /// Manage API keys.
+    #[command(subcommand, name = "api-key")]
+    ApiKey(ApiKeyCommand),
+    /// Manage application passwords.
+    #[command(subcommand, name = "app-password")]
+    AppPassword(AppPasswordCommand),
+    /// Revoke credentials: one API key, or every API key and application password of a user.
+    Revoke(RevokeArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum ApiKeyCommand {
+    /// Create a user key (--user) or a read-only site key (--site without --user).
+    Create {
+        /// The user the key acts as.
+        #[arg(long)]
+        user: Option<String>,
+        /// Limit the key to this site (id or URL); for a site key, the site it reads.
+        #[arg(long)]
+        site: Option<String>,
+        #[arg(long)]
+        description: String,
+        /// Scope (repeatable): posts, posts:read, comments, sites:read, sites:write, auth, global.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// Allowed HTTP method (repeatable); default all.
+        #[arg(long = "method")]
+        methods: Vec<String>,
+        /// Lifetime in seconds; default: until revoked.
+        #[arg(long)]
+        expires_in: Option<i64>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum AppPasswordCommand {
+    /// Create an application password for a user.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+struct RevokeArgs {
+    /// Revoke one API key by id.
+    #[arg(long)]
+    api_key_id: Option<i64>,
+    /// Revoke every API key and application password of a user.
+    #[arg(long)]
+    user: Option<String>,
 }
 
 #[derive(Args, Debug)]
@@ -264,6 +322,33 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         Command::Site(SiteCommand::Add { name, url, .. }) => {
             admin::site_patch(Some(name), Some(url), None)?;
         }
+        Command::ApiKey(ApiKeyCommand::Create {
+            user,
+            site,
+            description,
+            scopes,
+            methods,
+            expires_in,
+            ..
+        }) => {
+            if user.is_none() && site.is_none() {
+                return Err(usage(
+                    "api-key create needs --user (a user key) or --site (a site key)",
+                ));
+            }
+            let spec = api_key_spec(
+                user.is_some(),
+                site.is_some(),
+                description,
+                scopes,
+                methods,
+                *expires_in,
+            );
+            gatehouse_core::credentials::validate_api_key(&spec)?;
+        }
+        Command::AppPassword(AppPasswordCommand::Create { name, .. }) => {
+            gatehouse_core::credentials::app_password_name(name)?;
+        }
         Command::Site(SiteCommand::Member { role, .. }) => {
             parse_role(role)?;
         }
@@ -327,7 +412,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("migrations applied ({})", s.backend());
             Ok(())
         }
-        Command::Serve(args) => serve(&mut settings, store, args.demo).await,
+        Command::Serve(args) => {
+            let keys = keyring(&settings, s, now).await?;
+            serve(&mut settings, store, keys, args.demo).await
+        }
         Command::User(UserCommand::Add { json, .. }) => {
             let Some(spec) = user_spec else {
                 return Err(usage("missing user input"));
@@ -340,6 +428,92 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 });
             } else {
                 println!("created user {} (id {})", u.login, u.id.0);
+            }
+            Ok(())
+        }
+        Command::ApiKey(ApiKeyCommand::Create {
+            user,
+            site,
+            description,
+            scopes,
+            methods,
+            expires_in,
+            json,
+        }) => {
+            let keys = keyring(&settings, s, now).await?;
+            let user = match &user {
+                Some(l) => Some(admin::find_user(s, l).await?),
+                None => None,
+            };
+            let site = match &site {
+                Some(x) => Some(admin::find_site(s, x).await?),
+                None => None,
+            };
+            let mut spec = api_key_spec(
+                user.is_some(),
+                site.is_some(),
+                &description,
+                &scopes,
+                &methods,
+                expires_in,
+            );
+            spec.user = user.as_ref().map(|u| u.id);
+            spec.site = site.as_ref().map(|x| x.id);
+            spec.created_by = match (&user, &site) {
+                (Some(u), _) => u.id,
+                (None, Some(x)) => x.owner_id,
+                (None, None) => return Err(usage("api-key create needs --user or --site")),
+            };
+            let (key, secret) =
+                gatehouse_core::credentials::create_api_key(s, &keys, &spec, now).await?;
+            if json {
+                print_json(&serde_json::json!({ "id": key.id.0, "key": secret.expose_secret() }));
+            } else {
+                println!(
+                    "API key {} ({}) created. It is shown only now:\n{}",
+                    key.id.0,
+                    key.kind.as_str(),
+                    secret.expose_secret()
+                );
+            }
+            Ok(())
+        }
+        Command::AppPassword(AppPasswordCommand::Create { user, name, json }) => {
+            let keys = keyring(&settings, s, now).await?;
+            let user = admin::find_user(s, &user).await?;
+            let (pw, secret) =
+                gatehouse_core::credentials::create_app_password(s, &keys, user.id, &name, "", now)
+                    .await?;
+            let grouped = gatehouse_core::secrets::group_app_password(secret.expose_secret());
+            if json {
+                print_json(&serde_json::json!({ "uuid": pw.uuid, "password": grouped }));
+            } else {
+                println!("application password {:?} for {} created ({}). It is shown only now:\n{grouped}", pw.name, user.login, pw.uuid);
+            }
+            Ok(())
+        }
+        Command::Revoke(RevokeArgs { api_key_id, user }) => {
+            if let Some(id) = api_key_id {
+                if !s
+                    .revoke_api_key(gatehouse_core::model::ApiKeyId(id), now)
+                    .await
+                    .map_err(store_failure)?
+                {
+                    return Err(usage(format!("no active API key with id {id}")));
+                }
+                println!("revoked API key {id}");
+            }
+            if let Some(login) = user {
+                let u = admin::find_user(s, &login).await?;
+                let keys = s
+                    .revoke_user_api_keys(u.id, now)
+                    .await
+                    .map_err(store_failure)?;
+                let pws = s.delete_app_passwords(u.id).await.map_err(store_failure)?;
+                println!(
+                    "revoked {keys} API keys and {pws} application passwords of {}",
+                    u.login
+                );
             }
             Ok(())
         }
@@ -410,6 +584,56 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     }
 }
 
+fn store_failure(e: gatehouse_core::store::StoreError) -> Failure {
+    Failure {
+        code: 1,
+        message: e.to_string(),
+    }
+}
+
+fn api_key_spec(
+    has_user: bool,
+    has_site: bool,
+    description: &str,
+    scopes: &[String],
+    methods: &[String],
+    expires_in: Option<i64>,
+) -> gatehouse_core::credentials::ApiKeySpec {
+    use gatehouse_core::model::{ApiKeyKind, SiteId, UserId};
+    gatehouse_core::credentials::ApiKeySpec {
+        kind: if has_user {
+            ApiKeyKind::User
+        } else {
+            ApiKeyKind::Site
+        },
+        // Placeholders until the database is open; validation only needs their presence.
+        user: has_user.then_some(UserId(0)),
+        site: has_site.then_some(SiteId(0)),
+        created_by: UserId(0),
+        description: description.to_string(),
+        scopes: scopes.to_vec(),
+        methods: methods.to_vec(),
+        expires_in,
+    }
+}
+
+/// Loads the server key and checks it against the database's record (SPEC §2).
+async fn keyring(
+    settings: &Settings,
+    store: &dyn Store,
+    now: i64,
+) -> Result<gatehouse_core::secrets::Keyring, Failure> {
+    let env = std::env::var("GATEHOUSE_SECRET_KEY").ok();
+    let key = keys::load(settings, env.as_deref()).map_err(|e| Failure {
+        code: 1,
+        message: e.0,
+    })?;
+    keys::verify(store, &key, now).await.map_err(|e| Failure {
+        code: 1,
+        message: e.0,
+    })
+}
+
 fn print_json<T: serde::Serialize>(v: &T) {
     match serde_json::to_string(v) {
         Ok(s) => println!("{s}"),
@@ -436,6 +660,7 @@ fn create_data_dir(dir: &std::path::Path) -> Result<(), Failure> {
 async fn serve(
     settings: &mut Settings,
     store: Arc<dyn Store>,
+    keys: gatehouse_core::secrets::Keyring,
     demo_mode: bool,
 ) -> Result<(), Failure> {
     telemetry::init_logging(settings.log_format, &settings.log_level);
@@ -443,8 +668,7 @@ async fn serve(
     let public = settings.effective_public_url();
     let mut try_it = None;
     if demo_mode {
-        settings.basic_auth_with_account_password = true;
-        match demo::seed(store.as_ref(), &public, clock.now()).await? {
+        match demo::seed(store.as_ref(), &keys, &public, clock.now()).await? {
             Some(d) => try_it = Some(demo::try_it(&d, &public)),
             None => {
                 eprintln!(
@@ -454,7 +678,7 @@ async fn serve(
             }
         }
     }
-    let state = AppState::new(store, clock, settings.clone());
+    let state = AppState::new(store, clock, settings.clone(), keys);
     let app = Application::bind(settings.listen, state)
         .await
         .map_err(|e| Failure {

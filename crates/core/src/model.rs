@@ -284,7 +284,9 @@ impl Scope {
 
     /// Parses a space-separated scope list (SPEC §3): unknown scopes are refused, and `auth` and
     /// `global` stand alone. An empty list is `None` (not scope-limited).
-    pub fn parse_list<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Option<Vec<Scope>>, String> {
+    pub fn parse_list<'a>(
+        items: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Option<Vec<Scope>>, String> {
         let mut out: Vec<Scope> = Vec::new();
         for item in items.into_iter().flat_map(str::split_whitespace) {
             let s = Scope::ALL
@@ -302,7 +304,11 @@ impl Scope {
     }
 
     pub fn join(scopes: &[Scope]) -> String {
-        scopes.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" ")
+        scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 

@@ -306,14 +306,34 @@ mod tests {
         };
         let closed = SiteAccess::new(&site(true), None, None);
         let read = Action::ReadPublic(Area::Posts);
-        assert_eq!(allow(&key, "GET", Some(&closed), read), Ok(()), "also on a require_auth site");
-        assert_eq!(allow(&key, "POST", Some(&closed), CREATE), Err(Denial::OutsideConstraints));
-        let drafts = Action::Use { cap: Cap::EditPosts, area: Area::Posts, write: false };
-        assert_eq!(allow(&key, "GET", Some(&closed), drafts), Err(Denial::Forbidden));
-        assert_eq!(allow(&key, "GET", None, Action::ReadSelf), Err(Denial::Forbidden));
+        assert_eq!(
+            allow(&key, "GET", Some(&closed), read),
+            Ok(()),
+            "also on a require_auth site"
+        );
+        assert_eq!(
+            allow(&key, "POST", Some(&closed), CREATE),
+            Err(Denial::OutsideConstraints)
+        );
+        let drafts = Action::Use {
+            cap: Cap::EditPosts,
+            area: Area::Posts,
+            write: false,
+        };
+        assert_eq!(
+            allow(&key, "GET", Some(&closed), drafts),
+            Err(Denial::Forbidden)
+        );
+        assert_eq!(
+            allow(&key, "GET", None, Action::ReadSelf),
+            Err(Denial::Forbidden)
+        );
         let mut other = site(false);
         other.id = SiteId(2);
         let other = SiteAccess::new(&other, None, None);
-        assert_eq!(allow(&key, "GET", Some(&other), read), Err(Denial::OutsideConstraints));
+        assert_eq!(
+            allow(&key, "GET", Some(&other), read),
+            Err(Denial::OutsideConstraints)
+        );
     }
 }

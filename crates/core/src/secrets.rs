@@ -45,7 +45,9 @@ impl TokenKind {
     }
     /// Which prefix `s` carries, if any (before any other check).
     pub fn of(s: &str) -> Option<TokenKind> {
-        TokenKind::ALL.into_iter().find(|k| s.starts_with(k.prefix()))
+        TokenKind::ALL
+            .into_iter()
+            .find(|k| s.starts_with(k.prefix()))
     }
     pub fn len() -> usize {
         4 + BODY_LEN + CHECKSUM_LEN
@@ -127,7 +129,10 @@ pub fn mint_app_password() -> Secret {
 /// WordPress strips every non-alphanumeric character before checking; a result of exactly 24
 /// characters is an application password's shape.
 pub fn normalize_app_password(presented: &str) -> Option<String> {
-    let s: String = presented.chars().filter(|c| c.is_ascii_alphanumeric()).collect();
+    let s: String = presented
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
     (s.len() == 24).then_some(s)
 }
 
@@ -268,13 +273,25 @@ mod tests {
             // One changed character in the body breaks the checksum.
             let mut b = s.as_bytes().to_vec();
             b[10] = if b[10] == b'a' { b'b' } else { b'a' };
-            assert_eq!(parse(std::str::from_utf8(&b).unwrap()), Err(FormatError::Checksum));
+            assert_eq!(
+                parse(std::str::from_utf8(&b).unwrap()),
+                Err(FormatError::Checksum)
+            );
             assert_eq!(parse(&s[..52]), Err(FormatError::Shape));
         }
         assert_eq!(parse("xyz_abc"), Err(FormatError::Prefix));
-        assert_eq!(parse(&format!("gak_{}", "!".repeat(49))), Err(FormatError::Shape));
-        assert_ne!(mint(TokenKind::UserApiKey).expose_secret(), mint(TokenKind::UserApiKey).expose_secret());
-        assert_eq!(format!("{:?}", mint(TokenKind::UserApiKey)), "Secret(REDACTED)");
+        assert_eq!(
+            parse(&format!("gak_{}", "!".repeat(49))),
+            Err(FormatError::Shape)
+        );
+        assert_ne!(
+            mint(TokenKind::UserApiKey).expose_secret(),
+            mint(TokenKind::UserApiKey).expose_secret()
+        );
+        assert_eq!(
+            format!("{:?}", mint(TokenKind::UserApiKey)),
+            "Secret(REDACTED)"
+        );
     }
 
     #[test]
@@ -287,7 +304,10 @@ mod tests {
         assert_eq!(normalize_app_password(&grouped).as_deref(), Some(s));
         assert_eq!(normalize_app_password(s).as_deref(), Some(s));
         assert_eq!(normalize_app_password("too short"), None);
-        assert_eq!(normalize_app_password("correct horse battery staple!"), None);
+        assert_eq!(
+            normalize_app_password("correct horse battery staple!"),
+            None
+        );
     }
 
     #[test]

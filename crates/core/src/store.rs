@@ -155,14 +155,20 @@ pub struct AppPasswordMatch {
 pub struct ApiKeyMatch {
     pub key: ApiKey,
     pub hash: String,
+    /// The user a user key acts as (joined in the same look-up).
+    pub user: Option<User>,
 }
 
 #[async_trait]
 pub trait KeyStore {
     /// Records the fingerprint of server key `version` if none is recorded yet, and returns the
     /// recorded one (which the caller compares with its own). One atomic statement.
-    async fn record_key_fingerprint(&self, version: i64, fingerprint: &str, now: Timestamp)
-        -> StoreResult<String>;
+    async fn record_key_fingerprint(
+        &self,
+        version: i64,
+        fingerprint: &str,
+        now: Timestamp,
+    ) -> StoreResult<String>;
 }
 
 #[async_trait]
@@ -178,22 +184,43 @@ pub trait ApiKeyStore {
     /// Revokes every key of or by `user`; returns how many.
     async fn revoke_user_api_keys(&self, user: UserId, now: Timestamp) -> StoreResult<u64>;
     /// Records use, unless recorded less than `min_interval` seconds ago (one conditional update).
-    async fn touch_api_key(&self, id: ApiKeyId, now: Timestamp, ip: &str, min_interval: i64) -> StoreResult<()>;
+    async fn touch_api_key(
+        &self,
+        id: ApiKeyId,
+        now: Timestamp,
+        ip: &str,
+        min_interval: i64,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]
 pub trait AppPasswordStore {
     /// Creates one; `Conflict("name")` if the user already has one with that name.
-    async fn insert_app_password(&self, new: &NewAppPassword, now: Timestamp) -> StoreResult<AppPassword>;
+    async fn insert_app_password(
+        &self,
+        new: &NewAppPassword,
+        now: Timestamp,
+    ) -> StoreResult<AppPassword>;
     /// One indexed look-up by keyed hash, joined with the owner.
     async fn find_app_password_by_hash(&self, hash: &str) -> StoreResult<Option<AppPasswordMatch>>;
     async fn list_app_passwords(&self, user: UserId) -> StoreResult<Vec<AppPassword>>;
     async fn get_app_password(&self, user: UserId, uuid: &str) -> StoreResult<AppPassword>;
-    async fn rename_app_password(&self, user: UserId, uuid: &str, name: &str) -> StoreResult<AppPassword>;
+    async fn rename_app_password(
+        &self,
+        user: UserId,
+        uuid: &str,
+        name: &str,
+    ) -> StoreResult<AppPassword>;
     /// False if there was no such password.
     async fn delete_app_password(&self, user: UserId, uuid: &str) -> StoreResult<bool>;
     async fn delete_app_passwords(&self, user: UserId) -> StoreResult<u64>;
-    async fn touch_app_password(&self, uuid: &str, now: Timestamp, ip: &str, min_interval: i64) -> StoreResult<()>;
+    async fn touch_app_password(
+        &self,
+        uuid: &str,
+        now: Timestamp,
+        ip: &str,
+        min_interval: i64,
+    ) -> StoreResult<()>;
 }
 
 #[async_trait]

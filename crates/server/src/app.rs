@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 use gatehouse_core::clock::Clock;
+use gatehouse_core::secrets::Keyring;
 use gatehouse_core::store::Store;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -30,11 +31,19 @@ pub struct AppState {
     /// Bounds concurrent Argon2id checks (SPEC §2).
     pub argon2: Arc<Semaphore>,
     pub metrics: Arc<Metrics>,
+    /// Purpose subkeys of the server key, for keyed hashes of secrets (SPEC §2).
+    pub keys: Arc<Keyring>,
 }
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: Settings) -> AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: Settings,
+        keys: Keyring,
+    ) -> AppState {
         AppState {
+            keys: Arc::new(keys),
             argon2: Arc::new(Semaphore::new(settings.argon2_permits())),
             store,
             clock,

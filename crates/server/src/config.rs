@@ -50,6 +50,8 @@ pub struct Settings {
     pub argon2_max_concurrency: usize,
     /// Largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// The server key file (default: beside the SQLite file, else in `data_dir`).
+    pub secret_key_file: Option<PathBuf>,
     pub throttle: ThrottlePolicy,
 }
 
@@ -68,6 +70,7 @@ impl Default for Settings {
             site_creation: SiteCreation::NetworkAdmins,
             argon2_max_concurrency: 0,
             max_body_bytes: 1 << 20,
+            secret_key_file: None,
             throttle: ThrottlePolicy::default(),
         }
     }
@@ -118,6 +121,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("site_creation", Kind::Str),
     ("argon2_max_concurrency", Kind::Int),
     ("max_body_bytes", Kind::Int),
+    ("secret_key_file", Kind::Str),
     ("throttle.pair_failures", Kind::Int),
     ("throttle.pair_base_secs", Kind::Int),
     ("throttle.pair_max_secs", Kind::Int),

@@ -6,14 +6,18 @@
 use gatehouse_core::admin::{self, AdminError, UserSpec};
 use gatehouse_core::caps::Role;
 use gatehouse_core::clock::Timestamp;
+use gatehouse_core::credentials::{self, ApiKeySpec};
 use gatehouse_core::model::*;
 use gatehouse_core::password;
+use gatehouse_core::secrets::{group_app_password, Keyring};
 use gatehouse_core::store::Store;
 
 #[derive(Debug, Clone)]
 pub struct DemoUser {
     pub login: String,
     pub password: String,
+    /// An application password, grouped as WordPress shows it.
+    pub app_password: String,
     pub role: Role,
     pub network_admin: bool,
 }
@@ -22,11 +26,15 @@ pub struct DemoUser {
 pub struct Demo {
     pub site: Site,
     pub users: Vec<DemoUser>,
+    /// The author's API key (`gak_`) and the site's read-only key (`gsk_`).
+    pub user_key: String,
+    pub site_key: String,
 }
 
 /// Seeds the demo on an empty database; `None` when there are already users.
 pub async fn seed(
     store: &dyn Store,
+    keys: &Keyring,
     site_url: &str,
     now: Timestamp,
 ) -> Result<Option<Demo>, AdminError> {
@@ -56,9 +64,11 @@ pub async fn seed(
         )
         .await?;
         ids.push((u.id, role));
+        let (_, app) = credentials::create_app_password(store, keys, u.id, "demo", "", now).await?;
         users.push(DemoUser {
             login,
             password: pw,
+            app_password: group_app_password(app.expose_secret()),
             role,
             network_admin,
         });
@@ -135,7 +145,36 @@ pub async fn seed(
             .await
             .map_err(AdminError::Store)?;
     }
-    Ok(Some(Demo { site, users }))
+    let key_spec = |kind, user: Option<UserId>, description: &str| ApiKeySpec {
+        kind,
+        user,
+        site: Some(site.id),
+        created_by: user.unwrap_or(owner),
+        description: description.into(),
+        scopes: Vec::new(),
+        methods: Vec::new(),
+        expires_in: None,
+    };
+    let (_, user_key) = credentials::create_api_key(
+        store,
+        keys,
+        &key_spec(ApiKeyKind::User, Some(ids[2].0), "demo author key"),
+        now,
+    )
+    .await?;
+    let (_, site_key) = credentials::create_api_key(
+        store,
+        keys,
+        &key_spec(ApiKeyKind::Site, None, "demo site key"),
+        now,
+    )
+    .await?;
+    Ok(Some(Demo {
+        site,
+        users,
+        user_key: user_key.expose_secret().to_string(),
+        site_key: site_key.expose_secret().to_string(),
+    }))
 }
 
 fn shell_quote(s: &str) -> String {
@@ -144,21 +183,26 @@ fn shell_quote(s: &str) -> String {
 
 /// The "try it" block printed after seeding.
 pub fn try_it(demo: &Demo, base: &str) -> String {
-    let cred = |login: &str| {
+    let app = |login: &str| {
         let u = demo.users.iter().find(|u| u.login == login);
         shell_quote(&format!(
             "{login}:{}",
-            u.map(|u| u.password.as_str()).unwrap_or("")
+            u.map(|u| u.app_password.as_str()).unwrap_or("")
         ))
     };
     let site_id = demo.site.id.0;
     let mut out = String::new();
-    out.push_str("Demo data created. Accounts (passwords are shown only now):\n");
+    out.push_str("Demo data created. Credentials (shown only now; stored only as hashes):\n");
+    out.push_str(&format!(
+        "  {:<12} {:<22} {:<31} role\n",
+        "login", "account password", "application password"
+    ));
     for u in &demo.users {
         out.push_str(&format!(
-            "  {:<12} {:<22} {}{}\n",
+            "  {:<12} {:<22} {:<31} {}{}\n",
             u.login,
             u.password,
+            u.app_password,
             u.role.as_str(),
             if u.network_admin {
                 ", network admin"
@@ -167,20 +211,22 @@ pub fn try_it(demo: &Demo, base: &str) -> String {
             }
         ));
     }
-    out.push_str("\nTry it (HTTP Basic with the account password is enabled for this demo):\n");
+    out.push_str(&format!(
+        "  author's API key:   {}\n  site read-only key: {}\n",
+        demo.user_key, demo.site_key
+    ));
+    out.push_str("\nTry it:\n");
     let lines = [
         format!("curl -s {base}/wp-json/wp/v2/posts"),
-        format!("curl -s -u {} {base}/wp-json/wp/v2/users/me", cred("editor")),
+        format!("curl -s -u {} {base}/wp-json/wp/v2/users/me", app("editor")),
         format!(
-            "curl -s -u {} -H 'Content-Type: application/json' -d '{{\"title\":\"Hello from curl\",\"status\":\"publish\"}}' {base}/wp-json/wp/v2/posts",
-            cred("author")
+            "curl -s -H 'Authorization: ApiKey {}' -H 'Content-Type: application/json' -d '{{\"title\":\"Hello from curl\",\"status\":\"publish\"}}' {base}/wp-json/wp/v2/posts",
+            demo.user_key
         ),
-        format!(
-            "curl -s -u {} -H 'Content-Type: application/json' -d '{{\"title\":\"Not allowed\"}}' {base}/wp-json/wp/v2/posts   # 403 rest_cannot_create",
-            cred("subscriber")
-        ),
-        format!("curl -s -u {} {base}/v1/sites", cred("admin")),
-        format!("curl -s -u {} {base}/rest/v1.1/me", cred("admin")),
+        format!("curl -s -H 'Authorization: Bearer {}' '{base}/wp-json/wp/v2/posts?per_page=2'", demo.site_key),
+        format!("curl -s -u {} {base}/wp-json/wp/v2/users/me/application-passwords", app("author")),
+        format!("curl -s -u {} {base}/v1/sites", app("admin")),
+        format!("curl -s -u {} {base}/rest/v1.1/me", app("admin")),
         format!("curl -s {base}/rest/v1.1/sites/{site_id}/posts/"),
     ];
     for l in lines {

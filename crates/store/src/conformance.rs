@@ -4,9 +4,9 @@
 
 use gatehouse_core::caps::Role;
 use gatehouse_core::model::*;
-use gatehouse_core::store::{AuditEvent, Store, StoreError};
 #[allow(unused_imports)]
 use gatehouse_core::model::{ApiKeyKind, NewApiKey, NewAppPassword, Scope};
+use gatehouse_core::store::{AuditEvent, Store, StoreError};
 
 fn new_user(login: &str, email: &str) -> NewUser {
     NewUser {
@@ -321,15 +321,30 @@ pub async fn audit_log(s: &dyn Store) {
 
 /// The server key's fingerprint is recorded once; later calls return the first one.
 pub async fn key_fingerprints(s: &dyn Store) {
-    assert_eq!(s.record_key_fingerprint(1, "aaaa", 10).await.unwrap(), "aaaa");
-    assert_eq!(s.record_key_fingerprint(1, "bbbb", 11).await.unwrap(), "aaaa");
-    assert_eq!(s.record_key_fingerprint(2, "cccc", 12).await.unwrap(), "cccc");
+    assert_eq!(
+        s.record_key_fingerprint(1, "aaaa", 10).await.unwrap(),
+        "aaaa"
+    );
+    assert_eq!(
+        s.record_key_fingerprint(1, "bbbb", 11).await.unwrap(),
+        "aaaa"
+    );
+    assert_eq!(
+        s.record_key_fingerprint(2, "cccc", 12).await.unwrap(),
+        "cccc"
+    );
 }
 
 /// API keys are found by hash, listed, revoked once, and touched at most once per interval.
 pub async fn api_keys(s: &dyn Store) {
-    let u = s.insert_user(&new_user("keyholder", "k@example.com"), 1).await.unwrap();
-    let site = s.insert_site(&site("K", "k.example"), u.id, 1).await.unwrap();
+    let u = s
+        .insert_user(&new_user("keyholder", "k@example.com"), 1)
+        .await
+        .unwrap();
+    let site = s
+        .insert_site(&site("K", "k.example"), u.id, 1)
+        .await
+        .unwrap();
     let new = NewApiKey {
         kind: ApiKeyKind::User,
         user_id: Some(u.id),
@@ -346,32 +361,83 @@ pub async fn api_keys(s: &dyn Store) {
     assert_eq!(k.scopes, Some(vec![Scope::Posts, Scope::SitesRead]));
     assert_eq!(k.methods, Some(vec!["GET".to_string(), "POST".to_string()]));
     let site_key = s
-        .insert_api_key(&NewApiKey { kind: ApiKeyKind::Site, user_id: None, scopes: None, methods: None, expires_at: None, hash: "h2".into(), ..new.clone() }, 101)
+        .insert_api_key(
+            &NewApiKey {
+                kind: ApiKeyKind::Site,
+                user_id: None,
+                scopes: None,
+                methods: None,
+                expires_at: None,
+                hash: "h2".into(),
+                ..new.clone()
+            },
+            101,
+        )
         .await
         .unwrap();
-    assert!(matches!(s.insert_api_key(&new, 102).await, Err(StoreError::Backend(_) | StoreError::Conflict(_))), "hashes are unique");
+    assert!(
+        matches!(
+            s.insert_api_key(&new, 102).await,
+            Err(StoreError::Backend(_) | StoreError::Conflict(_))
+        ),
+        "hashes are unique"
+    );
     let found = s.find_api_key_by_hash("h1").await.unwrap().unwrap();
     assert_eq!((found.key.id, found.hash.as_str()), (k.id, "h1"));
+    assert_eq!(
+        found.user.map(|x| (x.login, x.created_at)),
+        Some(("keyholder".to_string(), 1))
+    );
+    assert!(
+        s.find_api_key_by_hash("h2")
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .is_none(),
+        "site keys have no user"
+    );
     assert!(s.find_api_key_by_hash("nope").await.unwrap().is_none());
     assert_eq!(s.list_api_keys(u.id).await.unwrap().len(), 2);
     s.touch_api_key(k.id, 200, "127.0.0.1", 60).await.unwrap();
     s.touch_api_key(k.id, 230, "10.0.0.1", 60).await.unwrap();
     let got = s.get_api_key(k.id).await.unwrap();
-    assert_eq!((got.last_used_at, got.last_ip.as_deref()), (Some(200), Some("127.0.0.1")), "at most once a minute");
+    assert_eq!(
+        (got.last_used_at, got.last_ip.as_deref()),
+        (Some(200), Some("127.0.0.1")),
+        "at most once a minute"
+    );
     s.touch_api_key(k.id, 260, "10.0.0.2", 60).await.unwrap();
     assert_eq!(s.get_api_key(k.id).await.unwrap().last_used_at, Some(260));
     assert!(s.revoke_api_key(k.id, 300).await.unwrap());
     assert!(!s.revoke_api_key(k.id, 301).await.unwrap());
-    assert_eq!(s.find_api_key_by_hash("h1").await.unwrap().unwrap().key.revoked_at, Some(300));
+    assert_eq!(
+        s.find_api_key_by_hash("h1")
+            .await
+            .unwrap()
+            .unwrap()
+            .key
+            .revoked_at,
+        Some(300)
+    );
     assert_eq!(s.list_api_keys(u.id).await.unwrap().len(), 1);
     assert_eq!(s.revoke_user_api_keys(u.id, 400).await.unwrap(), 1);
-    assert_eq!(s.get_api_key(site_key.id).await.unwrap().revoked_at, Some(400));
+    assert_eq!(
+        s.get_api_key(site_key.id).await.unwrap().revoked_at,
+        Some(400)
+    );
 }
 
 /// Application passwords: unique names per user, found by hash with their owner, renamed, deleted.
 pub async fn app_passwords(s: &dyn Store) {
-    let u = s.insert_user(&new_user("apper", "a@example.com"), 1).await.unwrap();
-    let other = s.insert_user(&new_user("other2", "o2@example.com"), 1).await.unwrap();
+    let u = s
+        .insert_user(&new_user("apper", "a@example.com"), 1)
+        .await
+        .unwrap();
+    let other = s
+        .insert_user(&new_user("other2", "o2@example.com"), 1)
+        .await
+        .unwrap();
     let mk = |uuid: &str, user: UserId, name: &str, hash: &str| NewAppPassword {
         uuid: uuid.into(),
         user_id: user,
@@ -380,24 +446,64 @@ pub async fn app_passwords(s: &dyn Store) {
         hash: hash.into(),
         key_version: 1,
     };
-    let a = s.insert_app_password(&mk("u-1", u.id, "phone", "ha"), 50).await.unwrap();
+    let a = s
+        .insert_app_password(&mk("u-1", u.id, "phone", "ha"), 50)
+        .await
+        .unwrap();
     assert_eq!(a.created_at, 50);
     assert!(matches!(
         s.insert_app_password(&mk("u-2", u.id, "phone", "hb"), 51).await,
         Err(StoreError::Conflict(w)) if w == "name"
     ));
-    s.insert_app_password(&mk("u-3", other.id, "phone", "hc"), 52).await.unwrap();
-    s.insert_app_password(&mk("u-4", u.id, "laptop", "hd"), 53).await.unwrap();
+    s.insert_app_password(&mk("u-3", other.id, "phone", "hc"), 52)
+        .await
+        .unwrap();
+    s.insert_app_password(&mk("u-4", u.id, "laptop", "hd"), 53)
+        .await
+        .unwrap();
     let m = s.find_app_password_by_hash("ha").await.unwrap().unwrap();
-    assert_eq!((m.password.uuid.as_str(), m.user.login.as_str(), m.user.created_at), ("u-1", "apper", 1));
+    assert_eq!(
+        (
+            m.password.uuid.as_str(),
+            m.user.login.as_str(),
+            m.user.created_at
+        ),
+        ("u-1", "apper", 1)
+    );
     assert_eq!(m.password.created_at, 50);
     assert_eq!(s.list_app_passwords(u.id).await.unwrap().len(), 2);
-    assert!(matches!(s.get_app_password(other.id, "u-1").await, Err(StoreError::NotFound)), "scoped to the user");
-    assert_eq!(s.rename_app_password(u.id, "u-1", "tablet").await.unwrap().name, "tablet");
-    assert!(matches!(s.rename_app_password(u.id, "u-1", "laptop").await, Err(StoreError::Conflict(_))));
-    s.touch_app_password("u-1", 100, "127.0.0.1", 60).await.unwrap();
-    s.touch_app_password("u-1", 120, "10.0.0.9", 60).await.unwrap();
-    assert_eq!(s.get_app_password(u.id, "u-1").await.unwrap().last_ip.as_deref(), Some("127.0.0.1"));
+    assert!(
+        matches!(
+            s.get_app_password(other.id, "u-1").await,
+            Err(StoreError::NotFound)
+        ),
+        "scoped to the user"
+    );
+    assert_eq!(
+        s.rename_app_password(u.id, "u-1", "tablet")
+            .await
+            .unwrap()
+            .name,
+        "tablet"
+    );
+    assert!(matches!(
+        s.rename_app_password(u.id, "u-1", "laptop").await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.touch_app_password("u-1", 100, "127.0.0.1", 60)
+        .await
+        .unwrap();
+    s.touch_app_password("u-1", 120, "10.0.0.9", 60)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.get_app_password(u.id, "u-1")
+            .await
+            .unwrap()
+            .last_ip
+            .as_deref(),
+        Some("127.0.0.1")
+    );
     assert!(s.delete_app_password(u.id, "u-1").await.unwrap());
     assert!(!s.delete_app_password(u.id, "u-1").await.unwrap());
     assert_eq!(s.delete_app_passwords(u.id).await.unwrap(), 1);

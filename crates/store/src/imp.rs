@@ -209,7 +209,9 @@ impl TryFrom<ApiKeyRow> for gatehouse_core::store::ApiKeyMatch {
                 created_by: UserId(r.created_by),
                 description: r.description,
                 scopes,
-                methods: r.methods.map(|m| m.split_whitespace().map(str::to_string).collect()),
+                methods: r
+                    .methods
+                    .map(|m| m.split_whitespace().map(str::to_string).collect()),
                 expires_at: r.expires_at,
                 created_at: r.created_at,
                 revoked_at: r.revoked_at,
@@ -218,9 +220,50 @@ impl TryFrom<ApiKeyRow> for gatehouse_core::store::ApiKeyMatch {
                 key_version: r.key_version,
             },
             hash: r.hash,
+            user: None,
         })
     }
 }
+
+/// An API key with its user's columns (prefixed `u_`, NULL for a site key).
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyUserRow {
+    #[sqlx(flatten)]
+    pub key: ApiKeyRow,
+    pub u_id: Option<i64>,
+    pub u_login: Option<String>,
+    pub u_email: Option<String>,
+    pub u_display_name: Option<String>,
+    pub u_network_admin: Option<bool>,
+    pub u_disabled: Option<bool>,
+    pub u_created_at: Option<i64>,
+}
+
+impl TryFrom<ApiKeyUserRow> for gatehouse_core::store::ApiKeyMatch {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyUserRow) -> Result<Self, StoreError> {
+        let user = match (r.u_id, r.u_login, r.u_email, r.u_display_name) {
+            (Some(id), Some(login), Some(email), Some(display_name)) => Some(User {
+                id: UserId(id),
+                login,
+                email,
+                display_name,
+                network_admin: r.u_network_admin.unwrap_or(false),
+                disabled: r.u_disabled.unwrap_or(true),
+                created_at: r.u_created_at.unwrap_or(0),
+            }),
+            _ => None,
+        };
+        let mut m = gatehouse_core::store::ApiKeyMatch::try_from(r.key)?;
+        m.user = user;
+        Ok(m)
+    }
+}
+
+/// The `u_`-prefixed user columns for joins with another table that has `id`/`created_at`.
+pub(crate) const USER_COLS_PREFIXED: &str = "u.id AS u_id, u.login AS u_login, u.email AS u_email, \
+    u.display_name AS u_display_name, u.network_admin AS u_network_admin, u.disabled AS u_disabled, \
+    u.created_at AS u_created_at";
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AppPasswordRow {
@@ -283,7 +326,8 @@ impl AppPasswordUserRow {
 }
 
 pub(crate) const API_KEY_COLS: &str = "id, kind, user_id, site_id, created_by, description, scopes, methods, expires_at, hash, key_version, created_at, revoked_at, last_used_at, last_ip";
-pub(crate) const APP_PASSWORD_COLS: &str = "uuid, user_id, app_id, name, hash, key_version, created_at, last_used_at, last_ip";
+pub(crate) const APP_PASSWORD_COLS: &str =
+    "uuid, user_id, app_id, name, hash, key_version, created_at, last_used_at, last_ip";
 
 pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s).ok_or_else(|| StoreError::Backend(format!("bad role {s:?}")))
@@ -781,8 +825,11 @@ macro_rules! impl_store {
             }
 
             async fn find_api_key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyMatch>> {
-                let q = format!("SELECT {API_KEY_COLS} FROM api_keys WHERE hash = $1");
-                let row: Option<ApiKeyRow> = sqlx::query_as(&q).bind(hash)
+                let q = format!(
+                    "SELECT {}, {USER_COLS_PREFIXED} FROM api_keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.hash = $1",
+                    API_KEY_COLS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ")
+                );
+                let row: Option<ApiKeyUserRow> = sqlx::query_as(&q).bind(hash)
                     .fetch_optional(&self.pool).await.map_err(crate::backend_err)?;
                 row.map(ApiKeyMatch::try_from).transpose()
             }
@@ -841,9 +888,7 @@ macro_rules! impl_store {
 
             async fn find_app_password_by_hash(&self, hash: &str) -> StoreResult<Option<AppPasswordMatch>> {
                 let q = format!(
-                    "SELECT {}, u.id AS u_id, u.login AS u_login, u.email AS u_email, u.display_name AS u_display_name, \
-                     u.network_admin AS u_network_admin, u.disabled AS u_disabled, u.created_at AS u_created_at \
-                     FROM app_passwords a JOIN users u ON u.id = a.user_id WHERE a.hash = $1",
+                    "SELECT {}, {USER_COLS_PREFIXED} FROM app_passwords a JOIN users u ON u.id = a.user_id WHERE a.hash = $1",
                     APP_PASSWORD_COLS.split(", ").map(|c| format!("a.{c}")).collect::<Vec<_>>().join(", ")
                 );
                 let row: Option<AppPasswordUserRow> = sqlx::query_as(&q).bind(hash)

@@ -10,6 +10,7 @@ use gatehouse_core::admin::{self, UserSpec};
 use gatehouse_core::caps::Role;
 use gatehouse_core::clock::{Clock, FakeClock};
 use gatehouse_core::model::{Site, User};
+use gatehouse_core::secrets::ServerKey;
 use gatehouse_core::store::Store;
 use gatehouse_server::{AppState, Application, Settings};
 use gatehouse_store::scratch::{PgScratch, TEST_POSTGRES_ENV};
@@ -136,7 +137,11 @@ impl TestApp {
         };
         tweak(&mut settings);
         let clock = FakeClock::new(START);
-        let state = AppState::new(store.clone(), Arc::new(clock.clone()), settings);
+        let key = ServerKey::generate();
+        let keys = gatehouse_server::keys::verify(&*store, &key, START)
+            .await
+            .unwrap();
+        let state = AppState::new(store.clone(), Arc::new(clock.clone()), settings, keys);
 
         // Seed: a network admin who owns the site, one user per role, and an outsider.
         let now = clock.now();
@@ -192,6 +197,96 @@ impl TestApp {
             .find(|(l, _)| l == login)
             .expect("seeded user")
             .1
+    }
+
+    /// Creates an application password for a seeded user; returns it as WordPress shows it.
+    pub async fn app_password(&self, login: &str, name: &str) -> String {
+        let user = self.user(login).user.id;
+        let (_, secret) = gatehouse_core::credentials::create_app_password(
+            &*self.store,
+            &self.state.keys,
+            user,
+            name,
+            "",
+            self.clock.now(),
+        )
+        .await
+        .unwrap();
+        gatehouse_core::secrets::group_app_password(secret.expose_secret())
+    }
+
+    /// `Authorization: Basic` with a fresh application password of `login`.
+    pub async fn app_basic(&self, login: &str) -> String {
+        static N: AtomicU64 = AtomicU64::new(0);
+        let pw = self
+            .app_password(login, &format!("test-{}", N.fetch_add(1, Ordering::SeqCst)))
+            .await;
+        basic(login, &pw)
+    }
+
+    /// Creates an API key; returns its id and secret.
+    pub async fn api_key(&self, spec: gatehouse_core::credentials::ApiKeySpec) -> (i64, String) {
+        let (key, secret) = gatehouse_core::credentials::create_api_key(
+            &*self.store,
+            &self.state.keys,
+            &spec,
+            self.clock.now(),
+        )
+        .await
+        .unwrap();
+        (key.id.0, secret.expose_secret().to_string())
+    }
+
+    /// A user key for `login` on the test site, with optional scopes, methods and lifetime.
+    pub fn user_key_spec(&self, login: &str) -> gatehouse_core::credentials::ApiKeySpec {
+        let id = self.user(login).user.id;
+        gatehouse_core::credentials::ApiKeySpec {
+            kind: gatehouse_core::model::ApiKeyKind::User,
+            user: Some(id),
+            site: Some(self.site.id),
+            created_by: id,
+            description: format!("{login} test key"),
+            scopes: Vec::new(),
+            methods: Vec::new(),
+            expires_in: None,
+        }
+    }
+
+    /// Every byte the database holds, for checking that no secret is stored in clear: the SQLite
+    /// file with its WAL, or every row of every PostgreSQL table as text.
+    pub async fn raw_database_dump(&self) -> Vec<u8> {
+        let url = self.state.settings.database_url.clone().unwrap();
+        if gatehouse_store::is_postgres_url(&url) {
+            use sqlx::{Connection, Row};
+            let mut conn = sqlx::PgConnection::connect(&url).await.unwrap();
+            let tables: Vec<String> = sqlx::query_scalar(
+                "SELECT table_name::text FROM information_schema.tables WHERE table_schema = 'public'",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+            let mut out = Vec::new();
+            for t in tables {
+                let rows = sqlx::query(&format!("SELECT t::text FROM \"{t}\" t"))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                for r in rows {
+                    let text: String = r.get(0);
+                    out.extend_from_slice(text.as_bytes());
+                }
+            }
+            out
+        } else {
+            let path = url.trim_start_matches("sqlite://").to_string();
+            let mut out = Vec::new();
+            for suffix in ["", "-wal", "-shm"] {
+                if let Ok(bytes) = std::fs::read(format!("{path}{suffix}")) {
+                    out.extend_from_slice(&bytes);
+                }
+            }
+            out
+        }
     }
 
     /// A raw HTTP client: redirects off, short timeouts, loopback only.

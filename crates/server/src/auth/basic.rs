@@ -1,10 +1,13 @@
-//! HTTP Basic (RFC 7617) with the account password, when `basic_auth_with_account_password` is
-//! on (SPEC §4). Application passwords join this path in a later issue.
+//! HTTP Basic (RFC 7617): `login-or-email:application-password` (SPEC §4; spaces and other
+//! separators ignored, as WordPress does), and the account password when
+//! `basic_auth_with_account_password` is on. An application password costs one HMAC and one
+//! indexed look-up (no Argon2, no write: use is recorded at most once a minute off the request).
 //! Invariants: unknown user, wrong password and disabled account are one answer in the same time
 //! (a dummy Argon2id check for unknown users); the throttle of SPEC §2 is consulted before any
 //! hashing and counts every failure; Argon2id runs at most `argon2_permits` at a time (else 503).
 //! Time from the app's clock; nothing here is logged except the outcome.
 
+use super::apikey::TOUCH_INTERVAL_SECS;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::rest::Incoming;
@@ -14,6 +17,7 @@ use base64::Engine;
 use gatehouse_core::model::{AuthMethod, Constraints, Principal};
 use gatehouse_core::net::throttle_group;
 use gatehouse_core::password;
+use gatehouse_core::secrets::{self, hashes_equal, Purpose};
 use gatehouse_core::store::AuditEvent;
 use gatehouse_core::throttle::{self, Gate};
 
@@ -53,24 +57,120 @@ pub async fn authenticate(
     b64: &str,
 ) -> Result<Principal, ApiError> {
     let (login, pass) = decode(b64)?;
-    if !app.settings.basic_auth_with_account_password {
-        // No Basic credential kind is enabled: every attempt fails alike, without a look-up.
-        return Err(incorrect());
+    // An application password: one HMAC and one indexed look-up, whoever the user is.
+    if let Some(normalized) = secrets::normalize_app_password(&pass) {
+        if let Some(p) = app_password(app, inc, &login, &normalized).await? {
+            return Ok(p);
+        }
     }
+    if app.settings.basic_auth_with_account_password {
+        return account_password(app, inc, login, pass).await;
+    }
+    // Nothing matched: count the failure (no Argon2 was spent, none is needed).
+    let now = app.clock.now();
+    let group = throttle_group(inc.origin.addr);
+    if let Gate::Blocked { retry_after } =
+        throttle::gate(app.store.as_ref(), &login, &group, now).await?
+    {
+        return Err(throttled(retry_after));
+    }
+    fail(app, inc, &login, &group, None, now).await
+}
+
+/// Checks an application password by its keyed hash; `None` when it is not one of this user's.
+async fn app_password(
+    app: &AppState,
+    inc: &Incoming,
+    login: &str,
+    normalized: &str,
+) -> Result<Option<Principal>, ApiError> {
+    let hash = app.keys.hash(Purpose::AppPassword, normalized);
+    let Some(found) = app.store.find_app_password_by_hash(&hash).await? else {
+        return Ok(None);
+    };
+    let user = &found.user;
+    let same_user =
+        user.login.eq_ignore_ascii_case(login) || user.email.eq_ignore_ascii_case(login);
+    if !hashes_equal(&found.hash, &hash) || !same_user || user.disabled {
+        return Ok(None);
+    }
+    let now = app.clock.now();
+    let pw = &found.password;
+    if pw
+        .last_used_at
+        .is_none_or(|t| t <= now - TOUCH_INTERVAL_SECS)
+    {
+        let store = app.store.clone();
+        let (uuid, ip) = (pw.uuid.clone(), inc.origin.addr.to_string());
+        tokio::spawn(async move {
+            if let Err(e) = store
+                .touch_app_password(&uuid, now, &ip, TOUCH_INTERVAL_SECS)
+                .await
+            {
+                tracing::warn!(error = %e, "could not record application password use");
+            }
+        });
+    }
+    Ok(Some(Principal {
+        user: Some(found.user),
+        method: AuthMethod::AppPassword,
+        constraints: Constraints::default(),
+        credential_id: Some(found.password.uuid),
+    }))
+}
+
+fn throttled(retry_after: i64) -> ApiError {
+    let mut e = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "too_many_requests",
+        "Too many failed attempts; try again later.",
+    );
+    e.retry_after = Some(retry_after);
+    e
+}
+
+/// Records a failed check (and audits a burst), then answers the one failure.
+async fn fail(
+    app: &AppState,
+    inc: &Incoming,
+    login: &str,
+    group: &str,
+    user_id: Option<gatehouse_core::model::UserId>,
+    now: i64,
+) -> Result<Principal, ApiError> {
+    let store = app.store.as_ref();
+    let burst = throttle::record_failure(store, &app.settings.throttle, login, group, now).await?;
+    if burst {
+        store
+            .insert_audit(&AuditEvent {
+                at: now,
+                event: "auth.failure_burst".into(),
+                user_id,
+                login: Some(login.to_string()),
+                address: Some(inc.origin.addr.to_string()),
+                detail: format!(
+                    "{} consecutive failed Basic attempts; pair blocked",
+                    app.settings.throttle.pair_failures
+                ),
+            })
+            .await?;
+        tracing::warn!(address = %inc.origin.addr, "burst of failed Basic attempts against one account");
+    }
+    Err(incorrect())
+}
+
+/// The account password, Argon2id-checked under the throttle and the concurrency cap.
+async fn account_password(
+    app: &AppState,
+    inc: &Incoming,
+    login: String,
+    pass: String,
+) -> Result<Principal, ApiError> {
     let store = app.store.as_ref();
     let now = app.clock.now();
     let group = throttle_group(inc.origin.addr);
-    let gate = throttle::gate(store, &login, &group, now).await?;
-    let pair_dirty = match gate {
-        Gate::Blocked { retry_after } => {
-            let mut e = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "too_many_requests",
-                "Too many failed attempts; try again later.",
-            );
-            e.retry_after = Some(retry_after);
-            return Err(e);
-        }
+    let pair_dirty = match throttle::gate(store, &login, &group, now).await? {
+        Gate::Blocked { retry_after } => return Err(throttled(retry_after)),
         Gate::Open { pair_dirty } => pair_dirty,
     };
     let Ok(permit) = app.argon2.clone().try_acquire_owned() else {
@@ -106,28 +206,7 @@ pub async fn authenticate(
                 credential_id: None,
             })
         }
-        found => {
-            let burst =
-                throttle::record_failure(store, &app.settings.throttle, &login, &group, now)
-                    .await?;
-            if burst {
-                store
-                    .insert_audit(&AuditEvent {
-                        at: now,
-                        event: "auth.failure_burst".into(),
-                        user_id: found.as_ref().map(|f| f.user.id),
-                        login: Some(login.clone()),
-                        address: Some(inc.origin.addr.to_string()),
-                        detail: format!(
-                            "{} consecutive failed Basic attempts; pair blocked",
-                            app.settings.throttle.pair_failures
-                        ),
-                    })
-                    .await?;
-                tracing::warn!(address = %inc.origin.addr, "burst of failed Basic attempts against one account");
-            }
-            Err(incorrect())
-        }
+        found => fail(app, inc, &login, &group, found.map(|f| f.user.id), now).await,
     }
 }
 

@@ -5,6 +5,7 @@
 //! session rule of WordPress. Each credential kind verifies in its own module (`basic`).
 //! Invariants: a presented credential that fails is a 401, never silently anonymous.
 
+pub mod apikey;
 pub mod basic;
 
 use crate::app::AppState;
@@ -109,7 +110,7 @@ pub async fn authenticate(
     }
     let result = match presented {
         Presented::Basic => basic::authenticate(app, inc, rest).await,
-        Presented::Bearer | Presented::ApiKey => Err(invalid_token()),
+        Presented::Bearer | Presented::ApiKey => apikey::authenticate(app, inc, rest).await,
         Presented::OAuth => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "consumer_key_unknown",
@@ -122,7 +123,7 @@ pub async fn authenticate(
             ..ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "INVALID_AUTHORIZATION_HEADER_TOKEN_TYPE",
-                "The Authorization scheme is not supported; use Bearer, ApiKey, Basic or OAuth.",
+                "Authorization header must be type of Bearer Token.",
             )
         }),
     };
@@ -136,17 +137,4 @@ pub async fn authenticate(
             Err((e, presented))
         }
     }
-}
-
-/// A bearer token or API key that does not verify (no token kinds are enabled in this build, so
-/// every one is refused; SPEC §0: a failed credential is a 401, not anonymous).
-fn invalid_token() -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::UNAUTHORIZED,
-        "invalid_token",
-        "The access token or API key is invalid, expired or revoked.",
-    )
-    .alt("invalid_token");
-    e.invalid_token = true;
-    e
 }

@@ -3,9 +3,11 @@
 //! envelope (`error`), and add the dialect's common headers.
 //! Invariant: every handler decision goes through `Cx::allow` → `policy::allow`.
 
+pub mod gatehouse_api;
 pub mod hosting;
 pub mod ops;
 pub mod wp;
+pub mod wp_app_passwords;
 pub mod wp_posts;
 pub mod wp_users;
 pub mod wpcom;
@@ -71,6 +73,28 @@ impl Cx<'_> {
     ) -> Result<(), ApiError> {
         self.allow(access, action)
             .map_err(|d| deny(d, code, message))
+    }
+}
+
+/// SPEC §6: only a credential a person holds (account password, application password; later a
+/// session) may create, list or revoke credentials. Returns the acting user.
+pub fn require_manager<'a>(cx: &'a Cx<'_>) -> Result<&'a gatehouse_core::model::User, ApiError> {
+    match &cx.principal.user {
+        Some(u) if cx.principal.method.may_manage_credentials() => Ok(u),
+        None if cx.principal.method == gatehouse_core::model::AuthMethod::Anonymous => {
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "rest_not_logged_in",
+                "You are not currently logged in.",
+            )
+            .alt("authorization_required"))
+        }
+        _ => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "rest_forbidden_credential",
+            "This credential cannot manage credentials; use an application password or log in.",
+        )
+        .alt("forbidden")),
     }
 }
 

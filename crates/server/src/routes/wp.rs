@@ -4,7 +4,7 @@
 //! (the key plugin's `MISSING_AUTHORIZATION_HEADER`, SPEC §5). Posts and comments live in
 //! `wp_posts`, users in `wp_users`. SPEC §9.
 
-use super::{wp_posts, wp_users, Cx};
+use super::{gatehouse_api, wp_app_passwords, wp_posts, wp_users, Cx};
 use crate::error::ApiError;
 use crate::rest::Reply;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -14,13 +14,14 @@ use serde_json::{json, Map, Value};
 
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     if let Some(site) = cx.site {
-        if site.require_auth && cx.principal.is_anonymous() {
+        if site.require_auth && cx.principal.method == gatehouse_core::model::AuthMethod::Anonymous
+        {
             return Err(ApiError {
                 plugin: true,
                 ..ApiError::new(
                     StatusCode::UNAUTHORIZED,
                     "MISSING_AUTHORIZATION_HEADER",
-                    "This site requires authentication for every REST API request.",
+                    "Authorization header not received. Either authorization header was not sent or it was removed by your server due to security reasons.",
                 )
             });
         }
@@ -37,6 +38,30 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ("GET", ["wp", "v2", "comments"]) => wp_posts::comments_list(cx).await,
         ("POST", ["wp", "v2", "comments"]) => wp_posts::comments_create(cx).await,
         ("GET", ["wp", "v2", "users"]) => wp_users::list(cx).await,
+        ("GET", ["wp", "v2", "users", who, "application-passwords"]) => {
+            wp_app_passwords::list(cx, who).await
+        }
+        ("POST", ["wp", "v2", "users", who, "application-passwords"]) => {
+            wp_app_passwords::create(cx, who).await
+        }
+        ("DELETE", ["wp", "v2", "users", who, "application-passwords"]) => {
+            wp_app_passwords::delete_all(cx, who).await
+        }
+        ("GET", ["wp", "v2", "users", who, "application-passwords", "introspect"]) => {
+            wp_app_passwords::introspect(cx, who).await
+        }
+        ("GET", ["wp", "v2", "users", who, "application-passwords", uuid]) => {
+            wp_app_passwords::get(cx, who, uuid).await
+        }
+        ("POST" | "PUT" | "PATCH", ["wp", "v2", "users", who, "application-passwords", uuid]) => {
+            wp_app_passwords::update(cx, who, uuid).await
+        }
+        ("DELETE", ["wp", "v2", "users", who, "application-passwords", uuid]) => {
+            wp_app_passwords::delete(cx, who, uuid).await
+        }
+        ("GET", ["gatehouse", "v1", "api-keys"]) => gatehouse_api::list(cx).await,
+        ("POST", ["gatehouse", "v1", "api-keys"]) => gatehouse_api::create(cx).await,
+        ("DELETE", ["gatehouse", "v1", "api-keys", id]) => gatehouse_api::delete(cx, id).await,
         ("GET", ["wp", "v2", "users", "me"]) => wp_users::me(cx).await,
         ("GET", ["wp", "v2", "users", id]) => wp_users::get(cx, id).await,
         _ => Err(ApiError::not_found(
@@ -59,12 +84,30 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/wp/v2/users", &["GET"]),
     ("/wp/v2/users/me", &["GET"]),
     ("/wp/v2/users/(?P<id>[\\d]+)", &["GET"]),
+    (
+        "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords",
+        &["GET", "POST", "DELETE"],
+    ),
+    (
+        "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/introspect",
+        &["GET"],
+    ),
+    (
+        "/wp/v2/users/(?P<user_id>(?:[\\d]+|me))/application-passwords/(?P<uuid>[\\w\\-]+)",
+        &["GET", "POST", "PUT", "PATCH", "DELETE"],
+    ),
+    ("/gatehouse/v1/api-keys", &["GET", "POST"]),
+    ("/gatehouse/v1/api-keys/(?P<id>[\\d]+)", &["DELETE"]),
 ];
 
 fn routes_json(base: &str, prefix: &str) -> Value {
     let mut routes = Map::new();
     for (route, methods) in ROUTES.iter().filter(|(r, _)| r.starts_with(prefix)) {
-        let namespace = if *route == "/" { "" } else { "wp/v2" };
+        let namespace = match *route {
+            "/" => "",
+            r if r.starts_with("/gatehouse/v1") => "gatehouse/v1",
+            _ => "wp/v2",
+        };
         let mut entry = json!({
             "namespace": namespace,
             "methods": methods,
@@ -81,6 +124,11 @@ fn routes_json(base: &str, prefix: &str) -> Value {
 /// The `authentication` object of the index: one member per enabled method.
 fn authentication(cx: &Cx<'_>) -> Value {
     let mut auth = Map::new();
+    auth.insert("application-passwords".into(), json!({ "endpoints": {} }));
+    auth.insert(
+        "api-key".into(),
+        json!({ "header": "Authorization", "schemes": ["ApiKey", "Bearer"], "endpoints": { "keys": format!("{}/wp-json/gatehouse/v1/api-keys", cx.site.map(|s| s.url.as_str()).unwrap_or("")) } }),
+    );
     if cx.app.settings.basic_auth_with_account_password {
         auth.insert("basic".into(), json!({ "account_password": true }));
     }
@@ -96,7 +144,7 @@ fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         "home": site.url,
         "gmt_offset": 0,
         "timezone_string": "UTC",
-        "namespaces": ["wp/v2"],
+        "namespaces": ["wp/v2", "gatehouse/v1"],
         "authentication": authentication(cx),
         "routes": routes_json(&site.url, ""),
         "_links": { "help": [{ "href": "https://developer.wordpress.org/rest-api/" }] },
@@ -141,10 +189,13 @@ pub fn common_headers(resp: &mut Response, site: Option<&Site>, authenticated: b
             header::EXPIRES,
             HeaderValue::from_static("Wed, 11 Jan 1984 05:00:00 GMT"),
         );
-        h.insert(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-cache, must-revalidate, max-age=0"),
-        );
+        // A response that carries a secret already says `no-store`; keep the stricter one.
+        if !h.contains_key(header::CACHE_CONTROL) {
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache, must-revalidate, max-age=0"),
+            );
+        }
     }
 }
 

@@ -19,7 +19,10 @@ both!(
         .await;
         assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_password"));
         let r = get(&app, "/wp-json/", None).await;
-        assert_eq!(r.body["authentication"], serde_json::json!({}));
+        assert!(r.body["authentication"].get("basic").is_none());
+        assert!(r.body["authentication"]
+            .get("application-passwords")
+            .is_some());
     }
 );
 

@@ -654,9 +654,14 @@ both!(users_and_index, |app: TestApp| async move {
     assert_eq!(r.body["name"], "Test Site");
     assert_eq!(r.body["url"], app.base_url);
     assert_eq!(
-        r.body["authentication"],
-        json!({"basic": {"account_password": true}})
+        r.body["authentication"]["basic"],
+        json!({"account_password": true})
     );
+    assert_eq!(
+        r.body["authentication"]["api-key"]["schemes"],
+        json!(["ApiKey", "Bearer"])
+    );
+    assert!(r.body["authentication"]["application-passwords"].is_object());
     assert!(r.body["routes"]["/wp/v2/posts"]["methods"].is_array());
     assert_eq!(
         get(&app, "/?rest_route=/", None).await.body["name"],

@@ -1,0 +1,149 @@
+//! Creating and revoking the credentials scripts use (SPEC §4, §5): API keys and application
+//! passwords. Owns input validation and the mint → keyed hash → store sequence, shared by the
+//! CLI and the JSON APIs, so the secret exists in clear only in the value returned here.
+//! Who may create what (SPEC §6) is decided by the caller (policy for the APIs; the operator for
+//! the CLI). Randomness: `secrets` (OS RNG); time: the caller's `now`.
+
+use crate::admin::AdminError;
+use crate::clock::Timestamp;
+use crate::model::*;
+use crate::secrets::{self, Keyring, Purpose, Secret, TokenKind};
+use crate::store::{Store, StoreError};
+
+/// HTTP methods a key may be limited to.
+pub const METHODS: [&str; 7] = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
+
+/// A request to create an API key, as given by a person or a script.
+#[derive(Debug, Clone)]
+pub struct ApiKeySpec {
+    pub kind: ApiKeyKind,
+    /// The user a user key acts as.
+    pub user: Option<UserId>,
+    pub site: Option<SiteId>,
+    pub created_by: UserId,
+    pub description: String,
+    pub scopes: Vec<String>,
+    pub methods: Vec<String>,
+    pub expires_in: Option<i64>,
+}
+
+/// Validates everything that needs no database.
+pub fn validate_api_key(
+    spec: &ApiKeySpec,
+) -> Result<(Option<Vec<Scope>>, Option<Vec<String>>), AdminError> {
+    let d = spec.description.trim();
+    if d.is_empty() || d.chars().count() > 200 {
+        return Err(AdminError::Invalid(
+            "description must be 1 to 200 characters".into(),
+        ));
+    }
+    let scopes =
+        Scope::parse_list(spec.scopes.iter().map(String::as_str)).map_err(AdminError::Invalid)?;
+    let mut methods = Vec::new();
+    for m in spec
+        .methods
+        .iter()
+        .flat_map(|m| m.split([',', ' ']))
+        .filter(|m| !m.is_empty())
+    {
+        let up = m.to_ascii_uppercase();
+        if !METHODS.contains(&up.as_str()) {
+            return Err(AdminError::Invalid(format!("unknown HTTP method {m:?}")));
+        }
+        if !methods.contains(&up) {
+            methods.push(up);
+        }
+    }
+    if let Some(secs) = spec.expires_in {
+        if secs < 1 {
+            return Err(AdminError::Invalid(
+                "expires_in must be a positive number of seconds".into(),
+            ));
+        }
+    }
+    match spec.kind {
+        ApiKeyKind::User if spec.user.is_none() => {
+            Err(AdminError::Invalid("a user key needs a user".into()))
+        }
+        ApiKeyKind::Site if spec.site.is_none() => {
+            Err(AdminError::Invalid("a site key needs a site".into()))
+        }
+        ApiKeyKind::Site if !scopes.is_none() || !methods.is_empty() => Err(AdminError::Invalid(
+            "a site key is read-only; scopes and methods do not apply".into(),
+        )),
+        _ => Ok((scopes, (!methods.is_empty()).then_some(methods))),
+    }
+}
+
+pub async fn create_api_key(
+    store: &dyn Store,
+    keys: &Keyring,
+    spec: &ApiKeySpec,
+    now: Timestamp,
+) -> Result<(ApiKey, Secret), AdminError> {
+    let (scopes, methods) = validate_api_key(spec)?;
+    let secret = secrets::mint(match spec.kind {
+        ApiKeyKind::User => TokenKind::UserApiKey,
+        ApiKeyKind::Site => TokenKind::SiteApiKey,
+    });
+    let new = NewApiKey {
+        kind: spec.kind,
+        user_id: spec.user,
+        site_id: spec.site,
+        created_by: spec.created_by,
+        description: spec.description.trim().to_string(),
+        scopes,
+        methods,
+        expires_at: spec.expires_in.map(|s| now.saturating_add(s)),
+        hash: keys.hash(Purpose::ApiKey, secret.expose_secret()),
+        key_version: keys.version,
+    };
+    let key = store
+        .insert_api_key(&new, now)
+        .await
+        .map_err(AdminError::Store)?;
+    Ok((key, secret))
+}
+
+/// Validates an application password's name (WordPress: required, unique per user).
+pub fn app_password_name(name: &str) -> Result<String, AdminError> {
+    let n = name.trim();
+    if n.is_empty() {
+        return Err(AdminError::Invalid(
+            "An application name is required to create an application password.".into(),
+        ));
+    }
+    if n.chars().count() > 200 {
+        return Err(AdminError::Invalid(
+            "application names are at most 200 characters".into(),
+        ));
+    }
+    Ok(n.to_string())
+}
+
+pub async fn create_app_password(
+    store: &dyn Store,
+    keys: &Keyring,
+    user: UserId,
+    name: &str,
+    app_id: &str,
+    now: Timestamp,
+) -> Result<(AppPassword, Secret), AdminError> {
+    let name = app_password_name(name)?;
+    let secret = secrets::mint_app_password();
+    let new = NewAppPassword {
+        uuid: uuid::Uuid::new_v4().to_string(),
+        user_id: user,
+        app_id: app_id.to_string(),
+        name,
+        hash: keys.hash(Purpose::AppPassword, secret.expose_secret()),
+        key_version: keys.version,
+    };
+    match store.insert_app_password(&new, now).await {
+        Ok(p) => Ok((p, secret)),
+        Err(StoreError::Conflict(_)) => Err(AdminError::Conflict(
+            "Each application name should be unique.".into(),
+        )),
+        Err(e) => Err(AdminError::Store(e)),
+    }
+}

@@ -1,0 +1,151 @@
+//! Gatehouse's own JSON API under `/wp-json/gatehouse/v1/` (SPEC §9): API keys — `GET/POST
+//! /api-keys`, `DELETE /api-keys/{id}`. Managing needs a credential a person holds (SPEC §6);
+//! nothing created may reach further than its creator: a user key's site must be one the user has
+//! a role on, and a site key needs `manage_options` there. The secret is only in the create answer.
+
+use super::{require_manager, Cx};
+use crate::error::ApiError;
+use crate::rest::Reply;
+use axum::http::{header, StatusCode};
+use gatehouse_core::admin::{self, AdminError};
+use gatehouse_core::caps::Cap;
+use gatehouse_core::clock::rfc3339;
+use gatehouse_core::credentials::{self, ApiKeySpec};
+use gatehouse_core::model::*;
+use gatehouse_core::store::{AuditEvent, StoreError};
+use serde_json::{json, Value};
+
+pub fn key_json(k: &ApiKey) -> Value {
+    json!({
+        "id": k.id.0,
+        "type": k.kind.as_str(),
+        "description": k.description,
+        "user_id": k.user_id.map(|u| u.0),
+        "site_id": k.site_id.map(|s| s.0),
+        "scopes": k.scopes.as_ref().map(|s| s.iter().map(|x| x.as_str()).collect::<Vec<_>>()),
+        "methods": k.methods,
+        "expires": k.expires_at.map(rfc3339),
+        "created": rfc3339(k.created_at),
+        "last_used": k.last_used_at.map(rfc3339),
+        "last_ip": k.last_ip,
+    })
+}
+
+fn not_found() -> ApiError {
+    ApiError::not_found("gatehouse_api_key_not_found", "API key not found.")
+}
+
+fn invalid(e: AdminError) -> ApiError {
+    match e {
+        AdminError::Invalid(m) => ApiError::bad_request("rest_invalid_param", m),
+        AdminError::NotFound(m) => {
+            ApiError::bad_request("rest_invalid_param", format!("{m} not found"))
+        }
+        AdminError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "gatehouse_conflict", m),
+        AdminError::Store(s) => ApiError::internal(s),
+    }
+}
+
+pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?;
+    let keys = cx.app.store.list_api_keys(me.id).await?;
+    Ok(Reply::ok(Value::Array(keys.iter().map(key_json).collect())))
+}
+
+pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let p = cx.params();
+    let kind = match p.str("type").as_deref() {
+        None | Some("user") => ApiKeyKind::User,
+        Some("site") => ApiKeyKind::Site,
+        Some(_) => {
+            return Err(ApiError::invalid_param(
+                "type",
+                "type is not one of user and site.",
+            ))
+        }
+    };
+    let site = match p.str("site") {
+        Some(s) => Some(
+            admin::find_site(cx.app.store.as_ref(), &s)
+                .await
+                .map_err(invalid)?,
+        ),
+        None => None,
+    };
+    if let Some(site) = &site {
+        // Reach no further than the creator: a role on the site; a site key needs manage_options.
+        let access = cx.access(site).await?;
+        let allowed = match kind {
+            ApiKeyKind::User => me.network_admin || access.role.is_some(),
+            ApiKeyKind::Site => access.caps.has(Cap::ManageOptions),
+        };
+        if !allowed {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "gatehouse_cannot_create_key",
+                "Sorry, you may not create a key for that site.",
+            ));
+        }
+    }
+    let spec = ApiKeySpec {
+        kind,
+        user: (kind == ApiKeyKind::User).then_some(me.id),
+        site: site.as_ref().map(|s| s.id),
+        created_by: me.id,
+        description: p.str("description").unwrap_or_default(),
+        scopes: p.list("scopes").unwrap_or_default(),
+        methods: p.list("methods").unwrap_or_default(),
+        expires_in: p.int("expires_in", 1, 10 * 365 * 86_400)?,
+    };
+    let (key, secret) =
+        credentials::create_api_key(cx.app.store.as_ref(), &cx.app.keys, &spec, cx.now)
+            .await
+            .map_err(invalid)?;
+    audit(
+        cx,
+        "api_key.create",
+        &me,
+        format!("id={} type={}", key.id.0, key.kind.as_str()),
+    )
+    .await?;
+    let mut body = key_json(&key);
+    body["key"] = json!(secret.expose_secret());
+    Ok(Reply::created(body).header(header::CACHE_CONTROL, "no-store"))
+}
+
+pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let id = ApiKeyId(id.parse::<i64>().map_err(|_| not_found())?);
+    let key = match cx.app.store.get_api_key(id).await {
+        Ok(k) => k,
+        Err(StoreError::NotFound) => return Err(not_found()),
+        Err(e) => return Err(e.into()),
+    };
+    let mine = key.user_id == Some(me.id) || key.created_by == me.id || me.network_admin;
+    if !mine || key.revoked_at.is_some() {
+        return Err(not_found());
+    }
+    if !cx.app.store.revoke_api_key(id, cx.now).await? {
+        return Err(not_found());
+    }
+    audit(cx, "api_key.revoke", &me, format!("id={}", id.0)).await?;
+    Ok(Reply::ok(
+        json!({ "deleted": true, "previous": key_json(&key) }),
+    ))
+}
+
+async fn audit(cx: &Cx<'_>, event: &str, user: &User, detail: String) -> Result<(), ApiError> {
+    cx.app
+        .store
+        .insert_audit(&AuditEvent {
+            at: cx.now,
+            event: event.into(),
+            user_id: Some(user.id),
+            login: Some(user.login.clone()),
+            address: Some(cx.inc.origin.addr.to_string()),
+            detail,
+        })
+        .await?;
+    Ok(())
+}
