@@ -380,3 +380,311 @@ async fn bad_invocations_exit_2_with_one_line() {
     assert!(warn.status.success());
     assert!(String::from_utf8_lossy(&warn.stderr).contains("GATEHOUSE_NO_SUCH_SETTING"));
 }
+
+fn with_env(db: &Db, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    cmd.args(["--database-url", &db.url])
+        .args(args)
+        .current_dir(&db.dir)
+        .env_remove("GATEHOUSE_SECRET_KEY");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+const KEY_A: &str = "0101010101010101010101010101010101010101010101010101010101010101";
+const KEY_B: &str = "0202020202020202020202020202020202020202020202020202020202020202";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn credentials_from_the_command_line_and_the_server_key() {
+    for db in databases("creds").await {
+        let env = [("GATEHOUSE_SECRET_KEY", KEY_A)];
+        json(&with_env(
+            &db,
+            &[
+                "user",
+                "add",
+                "dave",
+                "--email",
+                "dave@example.com",
+                "--password",
+                "12345678",
+                "--json",
+            ],
+            &env,
+        ));
+        json(&with_env(
+            &db,
+            &[
+                "site",
+                "add",
+                "D",
+                "--url",
+                "https://d.example",
+                "--owner",
+                "dave",
+                "--json",
+            ],
+            &env,
+        ));
+        let k = json(&with_env(
+            &db,
+            &[
+                "api-key",
+                "create",
+                "--user",
+                "dave",
+                "--description",
+                "ci",
+                "--scope",
+                "posts",
+                "--site",
+                "https://d.example",
+                "--expires-in",
+                "3600",
+                "--json",
+            ],
+            &env,
+        ));
+        assert!(k["key"].as_str().unwrap().starts_with("gak_"));
+        assert!(k["id"].is_i64());
+        let sk = json(&with_env(
+            &db,
+            &[
+                "api-key",
+                "create",
+                "--site",
+                "https://d.example",
+                "--description",
+                "public",
+                "--json",
+            ],
+            &env,
+        ));
+        assert!(sk["key"].as_str().unwrap().starts_with("gsk_"));
+        let ap = json(&with_env(
+            &db,
+            &[
+                "app-password",
+                "create",
+                "--user",
+                "dave",
+                "--name",
+                "phone",
+                "--json",
+            ],
+            &env,
+        ));
+        assert_eq!(ap["password"].as_str().unwrap().len(), 29);
+        assert!(ap["uuid"].is_string());
+        // Bad input: exit 2, one line.
+        usage_error(
+            &with_env(
+                &db,
+                &[
+                    "api-key",
+                    "create",
+                    "--user",
+                    "dave",
+                    "--description",
+                    "x",
+                    "--scope",
+                    "everything",
+                ],
+                &env,
+            ),
+            "scope",
+        );
+        usage_error(
+            &with_env(&db, &["api-key", "create", "--description", "x"], &env),
+            "--user",
+        );
+        usage_error(
+            &with_env(
+                &db,
+                &[
+                    "app-password",
+                    "create",
+                    "--user",
+                    "dave",
+                    "--name",
+                    "phone",
+                ],
+                &env,
+            ),
+            "unique",
+        );
+        usage_error(&with_env(&db, &["revoke"], &env), "required");
+        usage_error(
+            &with_env(&db, &["revoke", "--api-key-id", "424242"], &env),
+            "424242",
+        );
+        // Revocation.
+        let id = k["id"].to_string();
+        let out = with_env(&db, &["revoke", "--api-key-id", &id], &env);
+        assert!(out.status.success());
+        usage_error(
+            &with_env(&db, &["revoke", "--api-key-id", &id], &env),
+            "no active API key",
+        );
+        // A different server key is refused rather than silently invalidating every credential.
+        let out = with_env(
+            &db,
+            &["api-key", "create", "--user", "dave", "--description", "x"],
+            &[("GATEHOUSE_SECRET_KEY", KEY_B)],
+        );
+        assert_eq!(out.status.code(), Some(1));
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("not the key this database was set up with"));
+        let serve = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args([
+                "--database-url",
+                &db.url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("GATEHOUSE_SECRET_KEY", KEY_B)
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(30), serve)
+            .await
+            .expect("serve must refuse, not run")
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(1),
+            "serve refuses to start with the wrong key"
+        );
+        let out = with_env(
+            &db,
+            &["api-key", "create", "--user", "dave", "--description", "x"],
+            &[("GATEHOUSE_SECRET_KEY", "not hex")],
+        );
+        assert_eq!(out.status.code(), Some(1));
+    }
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_key_file_is_created_private_and_checked() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempdir("keyfile");
+    let db = Db {
+        url: format!("sqlite://{}/k.db", dir.display()),
+        dir: dir.clone(),
+        _pg: None,
+    };
+    json(&with_env(
+        &db,
+        &[
+            "user",
+            "add",
+            "erin",
+            "--email",
+            "erin@example.com",
+            "--password",
+            "12345678",
+            "--json",
+        ],
+        &[],
+    ));
+    json(&with_env(
+        &db,
+        &[
+            "app-password",
+            "create",
+            "--user",
+            "erin",
+            "--name",
+            "a",
+            "--json",
+        ],
+        &[],
+    ));
+    let key_file = dir.join("secret.key");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "created beside the SQLite file with mode 0600");
+    json(&with_env(
+        &db,
+        &[
+            "app-password",
+            "create",
+            "--user",
+            "erin",
+            "--name",
+            "b",
+            "--json",
+        ],
+        &[],
+    ));
+    std::fs::set_permissions(&key_file, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let out = with_env(
+        &db,
+        &["app-password", "create", "--user", "erin", "--name", "c"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("readable by group or others"));
+    // A missing key file would mint a new key; the database refuses it.
+    std::fs::remove_file(&key_file).unwrap();
+    let out = with_env(
+        &db,
+        &["app-password", "create", "--user", "erin", "--name", "d"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not the key this database was set up with")
+    );
+}
+
+/// A revocation made by the CLI (another process) is honoured by the running server on the
+/// next request, on both databases.
+#[tokio::test(flavor = "multi_thread")]
+async fn cli_revocation_is_honoured_by_a_running_server() {
+    for backend in [
+        gatehouse_testkit::Backend::Sqlite,
+        gatehouse_testkit::Backend::Postgres,
+    ] {
+        let Some(app) = gatehouse_testkit::TestApp::spawn(backend).await else {
+            continue;
+        };
+        let (id, key) = app.api_key(app.user_key_spec("editor")).await;
+        let url = app.url("/wp-json/wp/v2/users/me");
+        let status = |auth: String| {
+            let client = app.http();
+            let url = url.clone();
+            async move {
+                client
+                    .get(url)
+                    .header("authorization", auth)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        assert_eq!(status(format!("ApiKey {key}")).await, 200);
+        let db = Db {
+            url: app.state.settings.database_url.clone().unwrap(),
+            dir: std::env::temp_dir(),
+            _pg: None,
+        };
+        let out = with_env(&db, &["revoke", "--api-key-id", &id.to_string()], &[]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(status(format!("ApiKey {key}")).await, 401);
+        // Revoking a user's credentials ends their application passwords too.
+        let auth = app.app_basic("author").await;
+        assert_eq!(status(auth.clone()).await, 200);
+        let out = with_env(&db, &["revoke", "--user", "author"], &[]);
+        assert!(out.status.success());
+        assert_eq!(status(auth).await, 401);
+    }
+}

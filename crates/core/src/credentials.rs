@@ -28,9 +28,10 @@ pub struct ApiKeySpec {
 }
 
 /// Validates everything that needs no database.
-pub fn validate_api_key(
-    spec: &ApiKeySpec,
-) -> Result<(Option<Vec<Scope>>, Option<Vec<String>>), AdminError> {
+/// A key's validated limits: scopes and methods (`None` = not limited).
+pub type KeyLimits = (Option<Vec<Scope>>, Option<Vec<String>>);
+
+pub fn validate_api_key(spec: &ApiKeySpec) -> Result<KeyLimits, AdminError> {
     let d = spec.description.trim();
     if d.is_empty() || d.chars().count() > 200 {
         return Err(AdminError::Invalid(
@@ -68,7 +69,7 @@ pub fn validate_api_key(
         ApiKeyKind::Site if spec.site.is_none() => {
             Err(AdminError::Invalid("a site key needs a site".into()))
         }
-        ApiKeyKind::Site if !scopes.is_none() || !methods.is_empty() => Err(AdminError::Invalid(
+        ApiKeyKind::Site if scopes.is_some() || !methods.is_empty() => Err(AdminError::Invalid(
             "a site key is read-only; scopes and methods do not apply".into(),
         )),
         _ => Ok((scopes, (!methods.is_empty()).then_some(methods))),
