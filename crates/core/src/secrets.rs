@@ -178,12 +178,11 @@ impl ServerKey {
         ServerKey(b)
     }
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        to_hex(&self.0)
     }
     /// A public identifier of the key, recorded in the database to detect a wrong key.
     pub fn fingerprint(&self) -> String {
-        let sub = self.subkey("fingerprint");
-        sub.iter().take(16).map(|b| format!("{b:02x}")).collect()
+        to_hex(&self.subkey("fingerprint")[..16])
     }
     /// HKDF-SHA256 purpose subkey (RFC 5869).
     pub fn subkey(&self, purpose: &str) -> [u8; 32] {
@@ -211,12 +210,13 @@ impl Purpose {
     }
 }
 
-/// The server key's subkeys, derived once at start.
+/// The server key's subkeys, derived once at start, held as keyed HMAC states (the key
+/// schedule is done once, not per request).
 #[derive(Clone)]
 pub struct Keyring {
     pub version: i64,
-    api_key: [u8; 32],
-    app_password: [u8; 32],
+    api_key: Hmac<Sha256>,
+    app_password: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -227,30 +227,37 @@ impl std::fmt::Debug for Keyring {
 
 impl Keyring {
     pub fn new(key: &ServerKey, version: i64) -> Keyring {
+        let mac = |purpose: Purpose| {
+            // HMAC accepts keys of any length, so this cannot fail.
+            Hmac::<Sha256>::new_from_slice(&key.subkey(purpose.name()))
+                .unwrap_or_else(|_| Hmac::<Sha256>::new(&Default::default()))
+        };
         Keyring {
             version,
-            api_key: key.subkey(Purpose::ApiKey.name()),
-            app_password: key.subkey(Purpose::AppPassword.name()),
+            api_key: mac(Purpose::ApiKey),
+            app_password: mac(Purpose::AppPassword),
         }
     }
 
     /// HMAC-SHA256 of `secret` under the purpose's subkey, as lower-case hex (what is stored).
     pub fn hash(&self, purpose: Purpose, secret: &str) -> String {
-        let key = match purpose {
-            Purpose::ApiKey => &self.api_key,
-            Purpose::AppPassword => &self.app_password,
-        };
-        // HMAC accepts keys of any length.
-        let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
-            return String::new();
+        let mut mac = match purpose {
+            Purpose::ApiKey => self.api_key.clone(),
+            Purpose::AppPassword => self.app_password.clone(),
         };
         mac.update(secret.as_bytes());
-        mac.finalize()
-            .into_bytes()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        to_hex(&mac.finalize().into_bytes())
     }
+}
+
+fn to_hex(bytes: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(HEX[(b >> 4) as usize] as char);
+        out.push(HEX[(b & 15) as usize] as char);
+    }
+    out
 }
 
 /// Constant-time equality of two stored hashes.
