@@ -14,6 +14,7 @@ pub mod password;
 pub mod policy;
 pub mod posts;
 pub mod secrets;
+pub mod sessions;
 pub mod store;
 pub mod throttle;
 pub mod validate;

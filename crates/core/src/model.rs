@@ -228,6 +228,8 @@ pub enum AuthMethod {
     ApiKey,
     /// A site API key, `gsk_…`: reads what a visitor may, never writes (SPEC §5).
     SiteKey,
+    /// A login session cookie with a valid `wp_rest` nonce (SPEC §7).
+    Cookie,
 }
 
 impl AuthMethod {
@@ -238,13 +240,17 @@ impl AuthMethod {
             AuthMethod::AppPassword => "app_password",
             AuthMethod::ApiKey => "api_key",
             AuthMethod::SiteKey => "site_key",
+            AuthMethod::Cookie => "cookie",
         }
     }
 
     /// May this credential create, list or revoke credentials (SPEC §6)? Only what a person
     /// holds: the account password, an application password (and, later, a session).
     pub fn may_manage_credentials(self) -> bool {
-        matches!(self, AuthMethod::AccountPassword | AuthMethod::AppPassword)
+        matches!(
+            self,
+            AuthMethod::AccountPassword | AuthMethod::AppPassword | AuthMethod::Cookie
+        )
     }
 }
 
@@ -449,4 +455,19 @@ impl SiteAccess {
             caps,
         }
     }
+}
+
+/// A server-side login session (SPEC §7). The id itself is only in the cookie; the database
+/// keeps its keyed hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Public row id, for listing and revoking.
+    pub id: i64,
+    pub user_id: UserId,
+    pub created_at: Timestamp,
+    pub last_seen_at: Timestamp,
+    /// The absolute end of the session.
+    pub expires_at: Timestamp,
+    pub ip: String,
+    pub user_agent: String,
 }

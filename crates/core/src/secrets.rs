@@ -121,6 +121,11 @@ pub fn parse(s: &str) -> Result<TokenKind, FormatError> {
     }
 }
 
+/// A session id or pre-session value: 43 base62 characters (256 bits).
+pub fn mint_session_id() -> Secret {
+    Secret(random_base62(BODY_LEN))
+}
+
 /// A WordPress application password: 24 characters `[A-Za-z0-9]`.
 pub fn mint_app_password() -> Secret {
     Secret(random_base62(24))
@@ -199,6 +204,12 @@ impl ServerKey {
 pub enum Purpose {
     ApiKey,
     AppPassword,
+    /// Session ids, stored hashed.
+    Session,
+    /// `wp_rest` and other WordPress-style nonces.
+    Nonce,
+    /// CSRF tokens of HTML forms.
+    Csrf,
 }
 
 impl Purpose {
@@ -206,6 +217,9 @@ impl Purpose {
         match self {
             Purpose::ApiKey => "api-key",
             Purpose::AppPassword => "app-password",
+            Purpose::Session => "session",
+            Purpose::Nonce => "nonce",
+            Purpose::Csrf => "csrf",
         }
     }
 }
@@ -217,6 +231,9 @@ pub struct Keyring {
     pub version: i64,
     api_key: Hmac<Sha256>,
     app_password: Hmac<Sha256>,
+    session: Hmac<Sha256>,
+    nonce: Hmac<Sha256>,
+    csrf: Hmac<Sha256>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -236,6 +253,9 @@ impl Keyring {
             version,
             api_key: mac(Purpose::ApiKey),
             app_password: mac(Purpose::AppPassword),
+            session: mac(Purpose::Session),
+            nonce: mac(Purpose::Nonce),
+            csrf: mac(Purpose::Csrf),
         }
     }
 
@@ -244,6 +264,9 @@ impl Keyring {
         let mut mac = match purpose {
             Purpose::ApiKey => self.api_key.clone(),
             Purpose::AppPassword => self.app_password.clone(),
+            Purpose::Session => self.session.clone(),
+            Purpose::Nonce => self.nonce.clone(),
+            Purpose::Csrf => self.csrf.clone(),
         };
         mac.update(secret.as_bytes());
         to_hex(&mac.finalize().into_bytes())

@@ -223,6 +223,47 @@ pub trait AppPasswordStore {
     ) -> StoreResult<()>;
 }
 
+/// A session found by its hash, with its user.
+#[derive(Debug, Clone)]
+pub struct SessionMatch {
+    pub session: Session,
+    pub hash: String,
+    pub user: User,
+}
+
+#[async_trait]
+pub trait SessionStore {
+    async fn insert_session(
+        &self,
+        hash: &str,
+        user: UserId,
+        now: Timestamp,
+        expires_at: Timestamp,
+        ip: &str,
+        user_agent: &str,
+    ) -> StoreResult<Session>;
+    /// One indexed look-up by keyed hash, joined with the user; revoked sessions are not found.
+    async fn find_session_by_hash(&self, hash: &str) -> StoreResult<Option<SessionMatch>>;
+    /// Records activity unless recorded less than `min_interval` seconds ago.
+    async fn touch_session(&self, id: i64, now: Timestamp, min_interval: i64) -> StoreResult<()>;
+    /// Live (not revoked, not expired at `now`) sessions of a user, newest first.
+    async fn list_sessions(
+        &self,
+        user: UserId,
+        now: Timestamp,
+        idle_secs: i64,
+    ) -> StoreResult<Vec<Session>>;
+    /// Ends one session of `user`; false if unknown.
+    async fn revoke_session(&self, user: UserId, id: i64, now: Timestamp) -> StoreResult<bool>;
+    /// Ends every session of `user` except `keep`; returns how many.
+    async fn revoke_user_sessions(
+        &self,
+        user: UserId,
+        keep: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+}
+
 #[async_trait]
 pub trait Store:
     UserStore
@@ -233,6 +274,7 @@ pub trait Store:
     + KeyStore
     + ApiKeyStore
     + AppPasswordStore
+    + SessionStore
     + Send
     + Sync
     + std::fmt::Debug

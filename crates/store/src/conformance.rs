@@ -509,3 +509,73 @@ pub async fn app_passwords(s: &dyn Store) {
     assert_eq!(s.delete_app_passwords(u.id).await.unwrap(), 1);
     assert_eq!(s.list_app_passwords(other.id).await.unwrap().len(), 1);
 }
+
+/// Sessions: found by hash with their user, touched at most once a minute, listed while live,
+/// revoked one by one or all but the current.
+pub async fn sessions(s: &dyn Store) {
+    let u = s
+        .insert_user(&new_user("sess", "s@example.com"), 1)
+        .await
+        .unwrap();
+    let a = s
+        .insert_session("ha", u.id, 100, 100 + 14 * 86400, "127.0.0.1", "curl")
+        .await
+        .unwrap();
+    let b = s
+        .insert_session("hb", u.id, 110, 110 + 14 * 86400, "127.0.0.1", "firefox")
+        .await
+        .unwrap();
+    let m = s.find_session_by_hash("ha").await.unwrap().unwrap();
+    assert_eq!(
+        (
+            m.session.id,
+            m.user.login.as_str(),
+            m.user.created_at,
+            m.hash.as_str()
+        ),
+        (a.id, "sess", 1, "ha")
+    );
+    assert_eq!(m.session.created_at, 100);
+    s.touch_session(a.id, 130, 60).await.unwrap();
+    assert_eq!(
+        s.find_session_by_hash("ha")
+            .await
+            .unwrap()
+            .unwrap()
+            .session
+            .last_seen_at,
+        100
+    );
+    s.touch_session(a.id, 160, 60).await.unwrap();
+    assert_eq!(
+        s.find_session_by_hash("ha")
+            .await
+            .unwrap()
+            .unwrap()
+            .session
+            .last_seen_at,
+        160
+    );
+    assert_eq!(s.list_sessions(u.id, 200, 172800).await.unwrap().len(), 2);
+    assert_eq!(
+        s.list_sessions(u.id, 110 + 172800, 172800)
+            .await
+            .unwrap()
+            .len(),
+        1,
+        "idle ones are not listed"
+    );
+    assert!(s.revoke_session(u.id, b.id, 300).await.unwrap());
+    assert!(!s.revoke_session(u.id, b.id, 301).await.unwrap());
+    assert!(s.find_session_by_hash("hb").await.unwrap().is_none());
+    let c = s
+        .insert_session("hc", u.id, 400, 400 + 14 * 86400, "::1", "x")
+        .await
+        .unwrap();
+    assert_eq!(
+        s.revoke_user_sessions(u.id, Some(c.id), 500).await.unwrap(),
+        1
+    );
+    assert!(s.find_session_by_hash("hc").await.unwrap().is_some());
+    assert_eq!(s.revoke_user_sessions(u.id, None, 501).await.unwrap(), 1);
+}

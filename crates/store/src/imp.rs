@@ -329,6 +329,48 @@ pub(crate) const API_KEY_COLS: &str = "id, kind, user_id, site_id, created_by, d
 pub(crate) const APP_PASSWORD_COLS: &str =
     "uuid, user_id, app_id, name, hash, key_version, created_at, last_used_at, last_ip";
 
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Session {
+        Session {
+            id: r.id,
+            user_id: UserId(r.user_id),
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionUserRow {
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    pub hash: String,
+    pub u_id: i64,
+    pub u_login: String,
+    pub u_email: String,
+    pub u_display_name: String,
+    pub u_network_admin: bool,
+    pub u_disabled: bool,
+    pub u_created_at: i64,
+}
+
+pub(crate) const SESSION_COLS: &str =
+    "id, user_id, created_at, last_seen_at, expires_at, ip, user_agent";
+
 pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
     Role::parse(s).ok_or_else(|| StoreError::Backend(format!("bad role {s:?}")))
 }
@@ -940,6 +982,73 @@ macro_rules! impl_store {
                     .bind(uuid).bind(now).bind(ip).bind(now - min_interval)
                     .execute(&self.pool).await.map_err(crate::backend_err)?;
                 Ok(())
+            }
+        }
+
+        #[async_trait]
+        impl SessionStore for $store {
+            async fn insert_session(&self, hash: &str, user: UserId, now: Timestamp, expires_at: Timestamp, ip: &str, user_agent: &str) -> StoreResult<Session> {
+                let q = format!(
+                    "INSERT INTO sessions (hash, user_id, created_at, last_seen_at, expires_at, ip, user_agent) \
+                     VALUES ($1, $2, $3, $3, $4, $5, $6) RETURNING {SESSION_COLS}"
+                );
+                let row: SessionRow = sqlx::query_as(&q)
+                    .bind(hash).bind(user.0).bind(now).bind(expires_at).bind(ip).bind(user_agent)
+                    .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(row.into())
+            }
+
+            async fn find_session_by_hash(&self, hash: &str) -> StoreResult<Option<SessionMatch>> {
+                let q = format!(
+                    "SELECT {}, s.hash, {USER_COLS_PREFIXED} FROM sessions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.hash = $1 AND s.revoked_at IS NULL",
+                    SESSION_COLS.split(", ").map(|c| format!("s.{c}")).collect::<Vec<_>>().join(", ")
+                );
+                let row: Option<SessionUserRow> = sqlx::query_as(&q).bind(hash)
+                    .fetch_optional(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(row.map(|r| {
+                    let user = User {
+                        id: UserId(r.u_id),
+                        login: r.u_login,
+                        email: r.u_email,
+                        display_name: r.u_display_name,
+                        network_admin: r.u_network_admin,
+                        disabled: r.u_disabled,
+                        created_at: r.u_created_at,
+                    };
+                    SessionMatch { session: r.session.into(), hash: r.hash, user }
+                }))
+            }
+
+            async fn touch_session(&self, id: i64, now: Timestamp, min_interval: i64) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at <= $3")
+                    .bind(id).bind(now).bind(now - min_interval)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(())
+            }
+
+            async fn list_sessions(&self, user: UserId, now: Timestamp, idle_secs: i64) -> StoreResult<Vec<Session>> {
+                let q = format!(
+                    "SELECT {SESSION_COLS} FROM sessions WHERE user_id = $1 AND revoked_at IS NULL \
+                     AND expires_at > $2 AND last_seen_at > $3 ORDER BY id DESC"
+                );
+                let rows: Vec<SessionRow> = sqlx::query_as(&q).bind(user.0).bind(now).bind(now - idle_secs)
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
+            async fn revoke_session(&self, user: UserId, id: i64, now: Timestamp) -> StoreResult<bool> {
+                let r = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND id = $2 AND revoked_at IS NULL")
+                    .bind(user.0).bind(id).bind(now)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
+            async fn revoke_user_sessions(&self, user: UserId, keep: Option<i64>, now: Timestamp) -> StoreResult<u64> {
+                let r = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)")
+                    .bind(user.0).bind(keep).bind(now)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected())
             }
         }
 

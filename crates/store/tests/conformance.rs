@@ -68,6 +68,7 @@ both!(
     key_fingerprints,
     api_keys,
     app_passwords,
+    sessions,
 );
 
 #[test]
