@@ -37,6 +37,8 @@ pub trait UserStore {
     /// Finds a user by login or email (case-insensitive), with the password hash. One indexed look-up.
     async fn find_user_auth(&self, login_or_email: &str) -> StoreResult<Option<UserAuth>>;
     async fn count_users(&self) -> StoreResult<i64>;
+    /// Users by id.
+    async fn list_users(&self, offset: i64, limit: i64) -> StoreResult<Vec<User>>;
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
 }
 

@@ -7,11 +7,12 @@ use crate::config::Settings;
 use crate::error::Dialect;
 use crate::routes;
 use crate::telemetry::{access_log, Metrics};
+use crate::web;
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get};
+use axum::routing::{any, get, post};
 use axum::Router;
 use gatehouse_core::clock::Clock;
 use gatehouse_core::secrets::Keyring;
@@ -73,6 +74,51 @@ pub fn router(state: AppState) -> Router {
         .route("/rest/v1.1", any(wpcom))
         .route("/rest/v1.1/", any(wpcom))
         .route("/rest/v1.1/{*rest}", any(wpcom))
+        .route("/login", get(web::login_get).post(web::login_post))
+        .route("/wp-login.php", get(web::login_get).post(web::login_post))
+        .route("/logout", post(web::logout_post))
+        .route("/profile", get(web::profile_get))
+        .route("/profile/api-keys", post(web::profile_api_key_create))
+        .route(
+            "/profile/api-keys/{id}/revoke",
+            post(web::profile_api_key_revoke),
+        )
+        .route(
+            "/profile/app-passwords",
+            post(web::profile_app_password_create),
+        )
+        .route(
+            "/profile/app-passwords/{uuid}/revoke",
+            post(web::profile_app_password_revoke),
+        )
+        .route(
+            "/profile/sessions/{id}/revoke",
+            post(web::profile_session_revoke),
+        )
+        .route(
+            "/profile/sessions/revoke-others",
+            post(web::profile_sessions_revoke_others),
+        )
+        .route("/admin", get(web::admin_get))
+        .route("/admin/users", post(web::admin_user_add))
+        .route("/admin/users/{id}/disable", post(web::admin_user_disable))
+        .route("/admin/users/{id}/enable", post(web::admin_user_enable))
+        .route("/admin/sites", post(web::admin_site_add))
+        .route(
+            "/admin/sites/{id}/require-auth",
+            post(web::admin_site_require_auth),
+        )
+        .route("/admin/members", post(web::admin_member_set))
+        .route(
+            "/wp-admin/admin-ajax.php",
+            get(web::admin_ajax).post(web::admin_ajax),
+        )
+        .route(
+            "/wp-admin/authorize-application.php",
+            get(web::authorize_get).post(web::authorize_post),
+        )
+        .route("/assets/app.css", get(web::asset_css))
+        .route("/assets/app.js", get(web::asset_js))
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(metrics, access_log))
         .with_state(state)

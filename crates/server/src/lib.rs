@@ -11,6 +11,7 @@ pub mod keys;
 pub mod rest;
 pub mod routes;
 pub mod telemetry;
+pub mod web;
 
 pub use app::{AppState, Application};
 pub use config::Settings;

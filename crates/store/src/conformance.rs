@@ -60,6 +60,7 @@ pub async fn users_share_one_identifier_namespace(s: &dyn Store) {
     assert_eq!(by_email.user.id, a.id);
     assert!(by_login.password_hash.starts_with("$argon2id$"));
     assert!(s.find_user_auth("nobody").await.unwrap().is_none());
+    assert_eq!(s.list_users(0, 10).await.unwrap(), vec![a.clone()]);
     s.set_user_disabled(a.id, true).await.unwrap();
     assert!(s.get_user(a.id).await.unwrap().disabled);
     assert!(matches!(

@@ -502,6 +502,13 @@ macro_rules! impl_store {
                     .map_err(crate::backend_err)
             }
 
+            async fn list_users(&self, offset: i64, limit: i64) -> StoreResult<Vec<User>> {
+                let q = format!("SELECT {USER_COLS} FROM users u ORDER BY u.id LIMIT $1 OFFSET $2");
+                let rows: Vec<UserRow> = sqlx::query_as(&q).bind(limit).bind(offset)
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(rows.into_iter().map(Into::into).collect())
+            }
+
             async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()> {
                 let r = sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1")
                     .bind(id.0)

@@ -64,7 +64,13 @@ pub async fn authenticate(
         }
     }
     if app.settings.basic_auth_with_account_password {
-        return account_password(app, inc, login, pass).await;
+        let user = check_account_password(app, inc.origin.addr, login, pass).await?;
+        return Ok(Principal {
+            user: Some(user),
+            method: AuthMethod::AccountPassword,
+            constraints: Constraints::default(),
+            credential_id: None,
+        });
     }
     // Nothing matched: count the failure (no Argon2 was spent, none is needed).
     let now = app.clock.now();
@@ -74,7 +80,7 @@ pub async fn authenticate(
     {
         return Err(throttled(retry_after));
     }
-    fail(app, inc, &login, &group, None, now).await
+    Err(fail(app, inc.origin.addr, &login, &group, None, now).await?)
 }
 
 /// Checks an application password by its keyed hash; `None` when it is not one of this user's.
@@ -129,15 +135,15 @@ fn throttled(retry_after: i64) -> ApiError {
     e
 }
 
-/// Records a failed check (and audits a burst), then answers the one failure.
+/// Records a failed check (and audits a burst); returns the one failure answer.
 async fn fail(
     app: &AppState,
-    inc: &Incoming,
+    addr: std::net::IpAddr,
     login: &str,
     group: &str,
     user_id: Option<gatehouse_core::model::UserId>,
     now: i64,
-) -> Result<Principal, ApiError> {
+) -> Result<ApiError, ApiError> {
     let store = app.store.as_ref();
     let burst = throttle::record_failure(store, &app.settings.throttle, login, group, now).await?;
     if burst {
@@ -147,28 +153,29 @@ async fn fail(
                 event: "auth.failure_burst".into(),
                 user_id,
                 login: Some(login.to_string()),
-                address: Some(inc.origin.addr.to_string()),
+                address: Some(addr.to_string()),
                 detail: format!(
                     "{} consecutive failed Basic attempts; pair blocked",
                     app.settings.throttle.pair_failures
                 ),
             })
             .await?;
-        tracing::warn!(address = %inc.origin.addr, "burst of failed Basic attempts against one account");
+        tracing::warn!(address = %addr, "burst of failed password attempts against one account");
     }
-    Err(incorrect())
+    Ok(incorrect())
 }
 
-/// The account password, Argon2id-checked under the throttle and the concurrency cap.
-async fn account_password(
+/// The account password, Argon2id-checked under the throttle and the concurrency cap (SPEC §2).
+/// Shared by HTTP Basic and the login form. Unknown users cost a dummy check.
+pub async fn check_account_password(
     app: &AppState,
-    inc: &Incoming,
+    addr: std::net::IpAddr,
     login: String,
     pass: String,
-) -> Result<Principal, ApiError> {
+) -> Result<gatehouse_core::model::User, ApiError> {
     let store = app.store.as_ref();
     let now = app.clock.now();
-    let group = throttle_group(inc.origin.addr);
+    let group = throttle_group(addr);
     let pair_dirty = match throttle::gate(store, &login, &group, now).await? {
         Gate::Blocked { retry_after } => return Err(throttled(retry_after)),
         Gate::Open { pair_dirty } => pair_dirty,
@@ -199,14 +206,9 @@ async fn account_password(
             if pair_dirty {
                 throttle::record_success(store, &login, &group).await?;
             }
-            Ok(Principal {
-                user: Some(f.user),
-                method: AuthMethod::AccountPassword,
-                constraints: Constraints::default(),
-                credential_id: None,
-            })
+            Ok(f.user)
         }
-        found => fail(app, inc, &login, &group, found.map(|f| f.user.id), now).await,
+        found => Err(fail(app, addr, &login, &group, found.map(|f| f.user.id), now).await?),
     }
 }
 

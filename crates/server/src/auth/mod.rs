@@ -7,6 +7,7 @@
 
 pub mod apikey;
 pub mod basic;
+pub mod session;
 
 use crate::app::AppState;
 use crate::error::{ApiError, Dialect, Presented};
@@ -25,6 +26,8 @@ const QUERY_CREDENTIALS: &[&str] = &["access_token", "api_key", "apikey"];
 pub struct Authenticated {
     pub principal: Principal,
     pub presented: Presented,
+    /// For cookie authentication: the session's hash, so the response can carry a fresh nonce.
+    pub session_hash: Option<String>,
 }
 
 fn malformed(msg: &'static str) -> ApiError {
@@ -55,23 +58,7 @@ pub async fn authenticate(
         return Err((e, Presented::Nothing));
     }
     let Some(value) = first else {
-        // WordPress: a nonce without a logged-in session fails the cookie check (transcript 24/25).
-        if dialect == Dialect::Wp
-            && (inc.headers.contains_key("x-wp-nonce") || inc.params.has("_wpnonce"))
-        {
-            return Err((
-                ApiError::new(
-                    StatusCode::FORBIDDEN,
-                    "rest_cookie_invalid_nonce",
-                    "Cookie check failed",
-                ),
-                Presented::Nothing,
-            ));
-        }
-        return Ok(Authenticated {
-            principal: Principal::anonymous(),
-            presented: Presented::Nothing,
-        });
+        return cookie_auth(app, inc, dialect).await;
     };
     if value.len() > MAX_AUTHORIZATION_LEN {
         return Err((
@@ -131,10 +118,76 @@ pub async fn authenticate(
         Ok(principal) => Ok(Authenticated {
             principal,
             presented,
+            session_hash: None,
         }),
         Err(e) => {
             app.metrics.auth_failure(presented);
             Err((e, presented))
         }
     }
+}
+
+fn invalid_nonce() -> (ApiError, Presented) {
+    (
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "rest_cookie_invalid_nonce",
+            "Cookie check failed",
+        ),
+        Presented::Nothing,
+    )
+}
+
+/// No `Authorization` header: WordPress's cookie check (SPEC §7, TRANSCRIPTS section C).
+/// A cookie without a nonce is anonymous; a wrong nonce, or a nonce without a (valid) session,
+/// is 403 `rest_cookie_invalid_nonce`. `_wpnonce` wins over `X-WP-Nonce`.
+async fn cookie_auth(
+    app: &AppState,
+    inc: &Incoming,
+    dialect: Dialect,
+) -> Result<Authenticated, (ApiError, Presented)> {
+    let nonce = inc
+        .params
+        .str("_wpnonce")
+        .or_else(|| inc.header("x-wp-nonce").map(str::to_string));
+    let anonymous = Authenticated {
+        principal: Principal::anonymous(),
+        presented: Presented::Nothing,
+        session_hash: None,
+    };
+    let Some(nonce) = nonce else {
+        return Ok(anonymous);
+    };
+    let session = session::load(app, &inc.headers)
+        .await
+        .map_err(|e| (e, Presented::Nothing))?;
+    let Some(found) = session else {
+        return if dialect == Dialect::Wp {
+            Err(invalid_nonce())
+        } else {
+            Ok(anonymous)
+        };
+    };
+    let now = app.clock.now();
+    let ok = gatehouse_core::sessions::verify_nonce(
+        &app.keys,
+        &nonce,
+        "wp_rest",
+        found.user.id.0,
+        &found.hash,
+        now,
+    );
+    if ok.is_none() {
+        return Err(invalid_nonce());
+    }
+    Ok(Authenticated {
+        principal: Principal {
+            user: Some(found.user),
+            method: gatehouse_core::model::AuthMethod::Cookie,
+            constraints: gatehouse_core::model::Constraints::default(),
+            credential_id: Some(found.session.id.to_string()),
+        },
+        presented: Presented::Nothing,
+        session_hash: Some(found.hash),
+    })
 }

@@ -149,3 +149,63 @@ async fn audit(cx: &Cx<'_>, event: &str, user: &User, detail: String) -> Result<
         .await?;
     Ok(())
 }
+
+/// `GET /gatehouse/v1/me/sessions`: the user's live log-in sessions (SPEC §9).
+pub async fn sessions_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?;
+    let list = cx
+        .app
+        .store
+        .list_sessions(me.id, cx.now, gatehouse_core::sessions::IDLE_SECS)
+        .await?;
+    let current = match cx.principal.method {
+        AuthMethod::Cookie => cx.principal.credential_id.clone(),
+        _ => None,
+    };
+    let body: Vec<Value> = list
+        .iter()
+        .map(|s| {
+            json!({
+                "id": s.id,
+                "created": rfc3339(s.created_at),
+                "last_seen": rfc3339(s.last_seen_at),
+                "expires": rfc3339(s.expires_at),
+                "ip": s.ip,
+                "user_agent": s.user_agent,
+                "current": current.as_deref() == Some(s.id.to_string().as_str()),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(Value::Array(body)))
+}
+
+/// `DELETE /gatehouse/v1/me/sessions/{id}`: ends one session; the next request with it is anonymous.
+pub async fn sessions_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let not_found = || ApiError::not_found("gatehouse_session_not_found", "Session not found.");
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
+    if !cx.app.store.revoke_session(me.id, id, cx.now).await? {
+        return Err(not_found());
+    }
+    audit(cx, "session.revoke", &me, format!("id={id}")).await?;
+    Ok(Reply::ok(json!({ "deleted": true, "id": id })))
+}
+
+/// `GET /gatehouse/v1/audit?limit=`: the audit log, for network admins (all) and site
+/// administrators (their own events).
+pub async fn audit_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?;
+    let limit = cx.params().int("limit", 1, 1000)?.unwrap_or(100);
+    let events = cx.app.store.list_audit(limit).await?;
+    let body: Vec<Value> = events
+        .iter()
+        .filter(|e| me.network_admin || e.user_id == Some(me.id))
+        .map(|e| {
+            json!({
+                "at": rfc3339(e.at), "event": e.event, "user_id": e.user_id.map(|u| u.0),
+                "login": e.login, "address": e.address, "detail": e.detail,
+            })
+        })
+        .collect();
+    Ok(Reply::ok(Value::Array(body)))
+}

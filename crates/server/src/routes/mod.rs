@@ -300,6 +300,19 @@ pub async fn dialect_entry(
         }
         Err(e) => e.render(dialect, auth.presented),
     };
+    if let (Some(hash), Some(user)) = (&auth.session_hash, auth.principal.user_id()) {
+        // A cookie-authenticated answer carries a fresh nonce (SPEC §7).
+        let nonce = gatehouse_core::sessions::create_nonce(
+            &app.keys,
+            "wp_rest",
+            user.0,
+            hash,
+            app.clock.now(),
+        );
+        if let Ok(v) = HeaderValue::from_str(&nonce) {
+            resp.headers_mut().insert("x-wp-nonce", v);
+        }
+    }
     if dialect == Dialect::Wp {
         wp::common_headers(&mut resp, site.as_ref(), !auth.principal.is_anonymous());
     } else if !auth.principal.is_anonymous() {

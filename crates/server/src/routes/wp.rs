@@ -59,6 +59,11 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ("DELETE", ["wp", "v2", "users", who, "application-passwords", uuid]) => {
             wp_app_passwords::delete(cx, who, uuid).await
         }
+        ("GET", ["gatehouse", "v1", "me", "sessions"]) => gatehouse_api::sessions_list(cx).await,
+        ("DELETE", ["gatehouse", "v1", "me", "sessions", id]) => {
+            gatehouse_api::sessions_delete(cx, id).await
+        }
+        ("GET", ["gatehouse", "v1", "audit"]) => gatehouse_api::audit_list(cx).await,
         ("GET", ["gatehouse", "v1", "api-keys"]) => gatehouse_api::list(cx).await,
         ("POST", ["gatehouse", "v1", "api-keys"]) => gatehouse_api::create(cx).await,
         ("DELETE", ["gatehouse", "v1", "api-keys", id]) => gatehouse_api::delete(cx, id).await,
@@ -97,6 +102,9 @@ const ROUTES: &[(&str, &[&str])] = &[
         &["GET", "POST", "PUT", "PATCH", "DELETE"],
     ),
     ("/gatehouse/v1/api-keys", &["GET", "POST"]),
+    ("/gatehouse/v1/me/sessions", &["GET"]),
+    ("/gatehouse/v1/me/sessions/(?P<id>[\\d]+)", &["DELETE"]),
+    ("/gatehouse/v1/audit", &["GET"]),
     ("/gatehouse/v1/api-keys/(?P<id>[\\d]+)", &["DELETE"]),
 ];
 

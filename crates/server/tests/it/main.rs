@@ -6,6 +6,7 @@ mod auth;
 mod credentials;
 mod hosting;
 mod ops;
+mod sessions;
 mod support;
 mod wp;
 mod wpcom;
