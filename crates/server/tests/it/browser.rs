@@ -11,8 +11,13 @@ fn root() -> PathBuf {
 }
 
 fn chromium() -> Option<PathBuf> {
-    let p = std::env::var("CHROMIUM").map(PathBuf::from).unwrap_or_else(|_| PathBuf::from("/usr/bin/chromium"));
-    let ready = p.exists() && root().join("tests/browser/node_modules/playwright-core").exists();
+    let p = std::env::var("CHROMIUM")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from("/usr/bin/chromium"));
+    let ready = p.exists()
+        && root()
+            .join("tests/browser/node_modules/playwright-core")
+            .exists();
     if !ready {
         if std::env::var("GATEHOUSE_TEST_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
             panic!("GATEHOUSE_TEST_REQUIRE_CHROMIUM=1 but Chromium or tests/browser/node_modules is missing");
@@ -23,32 +28,49 @@ fn chromium() -> Option<PathBuf> {
     Some(p)
 }
 
-both!(log_in_create_use_revoke_log_out, |app: TestApp| async move {
-    let Some(chromium) = chromium() else { return };
-    let backend = match app.backend {
-        Backend::Sqlite => "sqlite",
-        Backend::Postgres => "postgres",
-    };
-    let shots = root().join("target/screenshots").join(backend);
-    let admin = app.user("netadmin");
-    let run = tokio::process::Command::new("node")
-        .arg(root().join("tests/browser/flow.mjs"))
-        .env("BASE_URL", &app.base_url)
-        .env("LOGIN", &admin.login)
-        .env("PASSWORD", &admin.password)
-        .env("SCREENSHOT_DIR", &shots)
-        .env("CHROMIUM", chromium)
-        .kill_on_drop(true)
-        .output();
-    let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
-        .await
-        .expect("the browser flow finishes within two minutes")
-        .expect("node runs");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "browser flow failed:\n{stdout}\n{stderr}");
-    assert!(stdout.contains("browser flow ok"));
-    for page in ["login", "profile", "profile-new-key", "profile-revoked", "admin", "authorize-application", "logged-out"] {
-        assert!(shots.join(format!("{page}.png")).exists(), "screenshot {page}");
+both!(
+    log_in_create_use_revoke_log_out,
+    |app: TestApp| async move {
+        let Some(chromium) = chromium() else { return };
+        let backend = match app.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        let shots = root().join("target/screenshots").join(backend);
+        let admin = app.user("netadmin");
+        let run = tokio::process::Command::new("node")
+            .arg(root().join("tests/browser/flow.mjs"))
+            .env("BASE_URL", &app.base_url)
+            .env("LOGIN", &admin.login)
+            .env("PASSWORD", &admin.password)
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium)
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+            .await
+            .expect("the browser flow finishes within two minutes")
+            .expect("node runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "browser flow failed:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("browser flow ok"));
+        for page in [
+            "login",
+            "profile",
+            "profile-new-key",
+            "profile-revoked",
+            "admin",
+            "authorize-application",
+            "logged-out",
+        ] {
+            assert!(
+                shots.join(format!("{page}.png")).exists(),
+                "screenshot {page}"
+            );
+        }
     }
-});
+);

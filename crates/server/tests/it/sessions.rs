@@ -833,3 +833,52 @@ both!(admin_pages_and_audit_api, |app: TestApp| async move {
         .iter()
         .all(|e| e["login"] == "editor"));
 });
+
+both!(
+    https_cookies_are_host_prefixed_and_secure,
+    settings = |s: &mut Settings| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()],
+    |app: TestApp| async move {
+        let page = finish(
+            app.http()
+                .get(app.url("/login"))
+                .header("x-forwarded-proto", "https"),
+        )
+        .await;
+        let pre_cookie = page
+            .all("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with("__Host-gatehouse_login="))
+            .expect("__Host- pre-session cookie");
+        assert!(
+            pre_cookie.contains("; Secure")
+                && pre_cookie.contains("Path=/")
+                && !pre_cookie.contains("Domain"),
+            "{pre_cookie}"
+        );
+        let pre = set_cookie(&page, "__Host-gatehouse_login").unwrap();
+        let token = csrf_of(&page.text);
+        let pw = app.user("editor").password.clone();
+        let r = finish(
+            app.http()
+                .post(app.url("/login"))
+                .header("x-forwarded-proto", "https")
+                .header("cookie", format!("__Host-gatehouse_login={pre}"))
+                .form(&[
+                    ("log", "editor"),
+                    ("pwd", pw.as_str()),
+                    ("_csrf", token.as_str()),
+                ]),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        let sc = r
+            .all("set-cookie")
+            .into_iter()
+            .find(|c| c.starts_with("__Host-gatehouse_session="))
+            .expect("__Host- session cookie");
+        assert!(
+            sc.contains("; Secure") && sc.contains("HttpOnly") && sc.contains("SameSite=Lax"),
+            "{sc}"
+        );
+    }
+);
