@@ -18,7 +18,7 @@ use gatehouse_core::caps::{Cap, Role};
 use gatehouse_core::clock::rfc3339;
 use gatehouse_core::credentials::{self, ApiKeySpec};
 use gatehouse_core::model::*;
-use gatehouse_core::net::{resolve_origin, ClientOrigin, ProxyHeaders};
+use gatehouse_core::net::ClientOrigin;
 use gatehouse_core::secrets::{self, group_app_password, Purpose};
 use gatehouse_core::sessions::{self, ABSOLUTE_SECS};
 use gatehouse_core::store::{AuditEvent, SessionMatch};
@@ -112,18 +112,7 @@ struct Web {
 impl Web {
     #[allow(clippy::result_large_err)]
     async fn new(app: AppState, peer: SocketAddr, headers: HeaderMap) -> Result<Web, Response> {
-        let h = |n: &str| headers.get(n).and_then(|v| v.to_str().ok());
-        let origin = resolve_origin(
-            peer.ip(),
-            &app.settings.trusted_proxies,
-            ProxyHeaders {
-                forwarded: h("forwarded"),
-                x_forwarded_for: h("x-forwarded-for"),
-                x_forwarded_proto: h("x-forwarded-proto"),
-                x_forwarded_host: h("x-forwarded-host"),
-                host: h("host"),
-            },
-        );
+        let origin = crate::routes::client_origin(&app, peer, &headers);
         let session = session::load(&app, &headers)
             .await
             .map_err(|e| error_page(&e))?;

@@ -3,7 +3,7 @@
 //! nothing created may reach further than its creator: a user key's site must be one the user has
 //! a role on, and a site key needs `manage_options` there. The secret is only in the create answer.
 
-use super::{require_manager, Cx};
+use super::{audit, require_manager, Cx};
 use crate::error::ApiError;
 use crate::rest::Reply;
 use axum::http::{header, StatusCode};
@@ -12,7 +12,7 @@ use gatehouse_core::caps::Cap;
 use gatehouse_core::clock::rfc3339;
 use gatehouse_core::credentials::{self, ApiKeySpec};
 use gatehouse_core::model::*;
-use gatehouse_core::store::{AuditEvent, StoreError};
+use gatehouse_core::store::StoreError;
 use serde_json::{json, Value};
 
 pub fn key_json(k: &ApiKey) -> Value {
@@ -133,21 +133,6 @@ pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     Ok(Reply::ok(
         json!({ "deleted": true, "previous": key_json(&key) }),
     ))
-}
-
-async fn audit(cx: &Cx<'_>, event: &str, user: &User, detail: String) -> Result<(), ApiError> {
-    cx.app
-        .store
-        .insert_audit(&AuditEvent {
-            at: cx.now,
-            event: event.into(),
-            user_id: Some(user.id),
-            login: Some(user.login.clone()),
-            address: Some(cx.inc.origin.addr.to_string()),
-            detail,
-        })
-        .await?;
-    Ok(())
 }
 
 /// `GET /gatehouse/v1/me/sessions`: the user's live log-in sessions (SPEC §9).

@@ -23,7 +23,7 @@ use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::clock::Timestamp;
 use gatehouse_core::model::{Principal, Site, SiteAccess};
-use gatehouse_core::net::{resolve_origin, ProxyHeaders};
+use gatehouse_core::net::{resolve_origin, ClientOrigin, ProxyHeaders};
 use gatehouse_core::policy::{self, Action, Denial};
 use std::net::SocketAddr;
 
@@ -96,6 +96,47 @@ pub fn require_manager<'a>(cx: &'a Cx<'_>) -> Result<&'a gatehouse_core::model::
         )
         .alt("forbidden")),
     }
+}
+
+/// Where a request comes from, after the proxy rule (SPEC §0): pages and dialects alike.
+pub fn client_origin(
+    app: &AppState,
+    peer: SocketAddr,
+    headers: &axum::http::HeaderMap,
+) -> ClientOrigin {
+    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    resolve_origin(
+        peer.ip(),
+        &app.settings.trusted_proxies,
+        ProxyHeaders {
+            forwarded: h("forwarded"),
+            x_forwarded_for: h("x-forwarded-for"),
+            x_forwarded_proto: h("x-forwarded-proto"),
+            x_forwarded_host: h("x-forwarded-host"),
+            host: h("host"),
+        },
+    )
+}
+
+/// Writes an audit event for the acting user of an API request.
+pub async fn audit(
+    cx: &Cx<'_>,
+    event: &str,
+    user: &gatehouse_core::model::User,
+    detail: String,
+) -> Result<(), ApiError> {
+    cx.app
+        .store
+        .insert_audit(&gatehouse_core::store::AuditEvent {
+            at: cx.now,
+            event: event.into(),
+            user_id: Some(user.id),
+            login: Some(user.login.clone()),
+            address: Some(cx.inc.origin.addr.to_string()),
+            detail,
+        })
+        .await?;
+    Ok(())
 }
 
 /// A policy denial as an error: 401 when no credential was presented (WordPress's
@@ -223,18 +264,7 @@ pub async fn dialect_entry(
         .collect();
     params.merge(body_params);
     let method = effective_method(&parts.method, &parts.headers, &params);
-    let h = |name: &str| parts.headers.get(name).and_then(|v| v.to_str().ok());
-    let origin = resolve_origin(
-        peer.ip(),
-        &app.settings.trusted_proxies,
-        ProxyHeaders {
-            forwarded: h("forwarded"),
-            x_forwarded_for: h("x-forwarded-for"),
-            x_forwarded_proto: h("x-forwarded-proto"),
-            x_forwarded_host: h("x-forwarded-host"),
-            host: h("host"),
-        },
-    );
+    let origin = client_origin(&app, peer, &parts.headers);
     let inc = Incoming {
         method,
         route,

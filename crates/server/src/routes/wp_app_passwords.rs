@@ -5,7 +5,7 @@
 //! own; a network admin anyone's. The password appears only in the create response.
 
 use super::wp::allow_header;
-use super::{require_manager, Cx};
+use super::{audit, require_manager, Cx};
 use crate::error::ApiError;
 use crate::rest::Reply;
 use axum::http::{header, StatusCode};
@@ -14,7 +14,7 @@ use gatehouse_core::clock::wp_date;
 use gatehouse_core::credentials;
 use gatehouse_core::model::*;
 use gatehouse_core::secrets::group_app_password;
-use gatehouse_core::store::{AuditEvent, StoreError};
+use gatehouse_core::store::StoreError;
 use serde_json::{json, Value};
 
 const COLLECTION: &[&str] = &["GET", "POST", "DELETE"];
@@ -76,21 +76,6 @@ fn base(cx: &Cx<'_>) -> String {
         Some(s) => s.url.clone(),
         None => cx.app.settings.effective_public_url(),
     }
-}
-
-async fn audit(cx: &Cx<'_>, event: &str, user: &User, detail: String) -> Result<(), ApiError> {
-    cx.app
-        .store
-        .insert_audit(&AuditEvent {
-            at: cx.now,
-            event: event.into(),
-            user_id: Some(user.id),
-            login: Some(user.login.clone()),
-            address: Some(cx.inc.origin.addr.to_string()),
-            detail,
-        })
-        .await?;
-    Ok(())
 }
 
 pub async fn list(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {

@@ -75,7 +75,8 @@ pub fn page_params(cx: &Cx<'_>, default_per_page: i64) -> Result<Page, ApiError>
     })
 }
 
-fn context(cx: &Cx<'_>) -> Result<bool, ApiError> {
+/// WordPress's `context` parameter: true for `edit`, false for `view`/`embed`.
+pub fn context(cx: &Cx<'_>) -> Result<bool, ApiError> {
     match cx.params().str("context").as_deref() {
         None | Some("view") | Some("embed") => Ok(false),
         Some("edit") => Ok(true),

@@ -3,7 +3,7 @@
 //! network admins) sees everyone and may ask for `context=edit`; anyone may see themselves whole.
 
 use super::wp::{allow_header, avatar_urls, sanitize_title};
-use super::wp_posts::{page_params, parse_id};
+use super::wp_posts::{context, page_params, parse_id};
 use super::{wp_pagination, Cx};
 use crate::error::ApiError;
 use crate::rest::Reply;
@@ -74,17 +74,6 @@ pub fn user_json(site: &Site, u: &User, role: Option<Role>, edit: bool) -> Value
     v
 }
 
-fn edit_context(cx: &Cx<'_>) -> Result<bool, ApiError> {
-    match cx.params().str("context").as_deref() {
-        None | Some("view") | Some("embed") => Ok(false),
-        Some("edit") => Ok(true),
-        Some(_) => Err(ApiError::invalid_param(
-            "context",
-            "context is not one of view, embed, and edit.",
-        )),
-    }
-}
-
 pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
     cx.require(
@@ -101,7 +90,7 @@ pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ));
     };
     let access = cx.access(site).await?;
-    let edit = edit_context(cx)?;
+    let edit = context(cx)?;
     Ok(allow_header(
         Reply::ok(user_json(site, user, access.role, edit)),
         &["GET"],
@@ -119,7 +108,7 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     )?;
     let page = page_params(cx, 10)?;
     let can_list = list_users(cx, &access);
-    let edit = edit_context(cx)?;
+    let edit = context(cx)?;
     if edit && !can_list {
         return Err(super::deny(
             cx.allow(
@@ -200,7 +189,7 @@ pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
             ));
         }
     }
-    let edit = edit_context(cx)?;
+    let edit = context(cx)?;
     if edit && !is_self && !can_list {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
