@@ -367,6 +367,17 @@ pub async fn login_post(
         Err(r) => return r,
     };
     let redirect_to = f.get("redirect_to").cloned().unwrap_or_default();
+    if !web.origin.https
+        && !gatehouse_core::net::is_loopback(web.origin.addr)
+        && !web.app.settings.allow_insecure_http
+    {
+        return message(
+            StatusCode::FORBIDDEN,
+            "Use https",
+            "Passwords are accepted only over https.",
+            &web,
+        );
+    }
     let pre = session::cookie(&web.headers, PRE_SESSION_COOKIE).unwrap_or_default();
     let token = f.get("_csrf").map(String::as_str).unwrap_or("");
     if pre.is_empty()

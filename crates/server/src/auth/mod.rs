@@ -168,6 +168,17 @@ async fn cookie_auth(
             Ok(anonymous)
         };
     };
+    if !inc.origin.https && !is_loopback(inc.origin.addr) && !app.settings.allow_insecure_http {
+        return Err((
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "rest_insecure_transport",
+                "Credentials are accepted only over https.",
+            )
+            .alt("https_required"),
+            Presented::Nothing,
+        ));
+    }
     let now = app.clock.now();
     let ok = gatehouse_core::sessions::verify_nonce(
         &app.keys,

@@ -882,3 +882,53 @@ both!(
         );
     }
 );
+
+both!(
+    passwords_and_cookies_need_https_from_remote_clients,
+    settings = |s: &mut Settings| s.trusted_proxies = vec!["127.0.0.1/32".parse().unwrap()],
+    |app: TestApp| async move {
+        let (_, b) = log_in(&app, "editor", &app.user("editor").password.clone(), "").await;
+        let b = b.unwrap();
+        let n = nonce(&app, &b).await;
+        let remote = |rb: gatehouse_testkit::reqwest::RequestBuilder| {
+            rb.header("x-forwarded-for", "203.0.113.9")
+        };
+        let r = finish(remote(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("cookie", &b.cookie)
+                .header("x-wp-nonce", &n),
+        ))
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "rest_insecure_transport")
+        );
+        let r = finish(remote(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("cookie", &b.cookie)
+                .header("x-wp-nonce", &n)
+                .header("x-forwarded-proto", "https"),
+        ))
+        .await;
+        assert_eq!(r.status, 200);
+        let page = get(&app, "/login", None).await;
+        let pre = set_cookie(&page, "gatehouse_login").unwrap();
+        let token = csrf_of(&page.text);
+        let pw = app.user("editor").password.clone();
+        let r = finish(remote(
+            app.http()
+                .post(app.url("/login"))
+                .header("cookie", format!("gatehouse_login={pre}"))
+                .form(&[
+                    ("log", "editor"),
+                    ("pwd", pw.as_str()),
+                    ("_csrf", token.as_str()),
+                ]),
+        ))
+        .await;
+        assert_eq!(r.status, 403);
+        assert!(set_cookie(&r, "gatehouse_session").is_none());
+    }
+);
