@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# HTTP load benchmark: a release server with demo data on 127.0.0.1 (port chosen by the OS), wrk
+# against a baseline (/healthz: no database, no credential) and against each credential kind, all
+# in the same run; reported as requests/s and as a ratio to the baseline. Needs wrk.
+# Usage: bench/http.sh [seconds-per-endpoint]   (default 5)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs="${1:-5}"
+command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+cargo build --release --quiet --bin gatehouse
+bin="${CARGO_TARGET_DIR:-target}/release/gatehouse"
+work=$(mktemp -d)
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+GATEHOUSE_LOG_LEVEL=warn "$bin" --data-dir "$work" serve --demo --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+pid=$!
+for _ in $(seq 1 300); do grep -q "is listening" "$work/out" 2>/dev/null && break; sleep 0.1; done
+base=$(grep -o 'listening on http://[0-9.:]*' "$work/out" | sed 's/listening on //')
+[ -n "$base" ] || { cat "$work/err" >&2; exit 1; }
+user_key=$(grep -o "author's API key: *gak_[A-Za-z0-9]*" "$work/out" | grep -o 'gak_.*')
+site_key=$(grep -o 'site read-only key: *gsk_[A-Za-z0-9]*' "$work/out" | grep -o 'gsk_.*')
+app_pw=$(grep -E '^  editor ' "$work/out" | awk '{print $3$4$5$6$7$8}')
+basic=$(printf 'editor:%s' "$app_pw" | base64 -w0)
+
+run() { # name path [header]
+  local out
+  if [ -n "${3:-}" ]; then out=$(wrk -t2 -c32 -d"${secs}s" -H "$3" "$base$2"); else out=$(wrk -t2 -c32 -d"${secs}s" "$base$2"); fi
+  local rps non2xx
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%s %s %s\n' "$1" "$rps" "${non2xx:-0}"
+}
+results=$(
+  run "baseline: GET /healthz" /healthz
+  run "anonymous: GET posts" "/wp-json/wp/v2/posts?per_page=5"
+  run "site key: GET posts" "/wp-json/wp/v2/posts?per_page=5" "Authorization: Bearer $site_key"
+  run "user API key: GET users/me" /wp-json/wp/v2/users/me "Authorization: ApiKey $user_key"
+  run "application password: GET users/me" /wp-json/wp/v2/users/me "Authorization: Basic $basic"
+)
+baseline=$(echo "$results" | head -1 | awk '{print $(NF-1)}')
+echo "wrk -t2 -c32 -d${secs}s per endpoint against $base ($(nproc) CPUs)"
+printf '%-40s %12s %10s %8s\n' endpoint "req/s" "vs base" non-2xx
+echo "$results" | while read -r line; do
+  non=$(echo "$line" | awk '{print $NF}'); rps=$(echo "$line" | awk '{print $(NF-1)}')
+  name=$(echo "$line" | awk '{$NF=""; $(NF-1)=""; print}' | sed 's/ *$//')
+  printf '%-40s %12s %9.3fx %8s\n' "$name" "$rps" "$(echo "$rps / $baseline" | bc -l)" "$non"
+done
