@@ -211,6 +211,8 @@ pub struct NewComment {
 #[derive(Debug, Clone)]
 pub struct CommentFilter {
     pub post: Option<PostId>,
+    /// Only comments on published posts (what a visitor may see).
+    pub public_posts_only: bool,
     pub status: CommentStatus,
     pub offset: i64,
     pub limit: i64,

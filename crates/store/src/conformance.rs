@@ -253,12 +253,23 @@ pub async fn posts_and_comments(s: &dyn Store) {
         .unwrap();
     let cf = CommentFilter {
         post: Some(p1.id),
+        public_posts_only: false,
         status: CommentStatus::Approved,
         offset: 0,
         limit: 10,
     };
     let (comments, total) = s.list_comments(site.id, &cf).await.unwrap();
     assert_eq!((comments, total), (vec![c], 1));
+    let public = CommentFilter {
+        post: None,
+        public_posts_only: true,
+        ..cf.clone()
+    };
+    assert_eq!(
+        s.list_comments(site.id, &public).await.unwrap().1,
+        0,
+        "p1 is in the trash now"
+    );
     s.delete_post(site.id, p1.id).await.unwrap();
     assert!(matches!(
         s.get_post(site.id, p1.id).await,

@@ -763,14 +763,15 @@ macro_rules! impl_store {
             }
 
             async fn list_comments(&self, site: SiteId, f: &CommentFilter) -> StoreResult<(Vec<Comment>, i64)> {
-                let cond = "site_id = $1 AND status = $2 AND ($3 IS NULL OR post_id = $3)";
-                let q = format!("SELECT {COMMENT_COLS} FROM comments WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT $4 OFFSET $5");
+                let cond = "site_id = $1 AND status = $2 AND ($3 IS NULL OR post_id = $3) AND ($4 = FALSE OR post_id IN \
+                            (SELECT p.id FROM posts p WHERE p.site_id = $1 AND p.status = 'publish'))";
+                let q = format!("SELECT {COMMENT_COLS} FROM comments WHERE {cond} ORDER BY created_at DESC, id DESC LIMIT $5 OFFSET $6");
                 let rows: Vec<CommentRow> = sqlx::query_as(&q)
-                    .bind(site.0).bind(f.status.as_str()).bind(f.post.map(|p| p.0)).bind(f.limit).bind(f.offset)
+                    .bind(site.0).bind(f.status.as_str()).bind(f.post.map(|p| p.0)).bind(f.public_posts_only).bind(f.limit).bind(f.offset)
                     .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
                 let cq = format!("SELECT COUNT(*) FROM comments WHERE {cond}");
                 let total: i64 = sqlx::query_scalar(&cq)
-                    .bind(site.0).bind(f.status.as_str()).bind(f.post.map(|p| p.0))
+                    .bind(site.0).bind(f.status.as_str()).bind(f.post.map(|p| p.0)).bind(f.public_posts_only)
                     .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
                 let comments = rows.into_iter().map(Comment::try_from).collect::<Result<Vec<_>, _>>()?;
                 Ok((comments, total))

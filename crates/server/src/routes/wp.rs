@@ -132,7 +132,10 @@ fn routes_json(base: &str, prefix: &str) -> Value {
 /// The `authentication` object of the index: one member per enabled method.
 fn authentication(cx: &Cx<'_>) -> Value {
     let mut auth = Map::new();
-    auth.insert("application-passwords".into(), json!({ "endpoints": {} }));
+    auth.insert(
+        "application-passwords".into(),
+        json!({ "endpoints": { "authorization": format!("{}/wp-admin/authorize-application.php", cx.site.map(|s| s.url.as_str()).unwrap_or("")) } }),
+    );
     auth.insert(
         "api-key".into(),
         json!({ "header": "Authorization", "schemes": ["ApiKey", "Bearer"], "endpoints": { "keys": format!("{}/wp-json/gatehouse/v1/api-keys", cx.site.map(|s| s.url.as_str()).unwrap_or("")) } }),

@@ -621,8 +621,13 @@ pub async fn comments_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         }
         None => None,
     };
+    // Without a `post`, visitors see comments on published posts only; moderators see all.
+    let moderator = cx
+        .allow(Some(&access), comment_action(Cap::ModerateComments, false))
+        .is_ok();
     let filter = CommentFilter {
         post,
+        public_posts_only: post.is_none() && !moderator,
         status,
         offset: page.offset(),
         limit: page.per_page,

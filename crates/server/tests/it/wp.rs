@@ -745,7 +745,35 @@ both!(comments_list_and_create, |app: TestApp| async move {
         Some(&as_user(&app, "editor")),
     )
     .await;
-    assert_eq!(r.header("x-wp-total"), Some("1"));
+    assert_eq!(r.header("x-wp-total"), Some("1")); // Once the post is unpublished, visitors no longer see its comments; moderators still do.
+    let editor = as_user(&app, "editor");
+    let r = send(
+        &app,
+        Method::POST,
+        &format!("/wp-json/wp/v2/posts/{pid}"),
+        Some(&editor),
+        Some(json!({"status":"draft"})),
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        get(&app, "/wp-json/wp/v2/comments", None)
+            .await
+            .header("x-wp-total"),
+        Some("0")
+    );
+    assert_eq!(
+        get(&app, "/wp-json/wp/v2/comments", Some(&editor))
+            .await
+            .header("x-wp-total"),
+        Some("1")
+    );
+    assert_eq!(
+        get(&app, &format!("/wp-json/wp/v2/comments?post={pid}"), None)
+            .await
+            .status,
+        401
+    );
 });
 
 both!(require_auth_sites_and_cors, |app: TestApp| async move {
