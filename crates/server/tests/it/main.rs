@@ -4,6 +4,7 @@
 
 mod auth;
 mod browser;
+mod clients;
 mod credentials;
 mod hosting;
 mod ops;
