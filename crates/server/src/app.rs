@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
         .route("/metrics", get(routes::ops::metrics))
+        .route("/openapi.json", get(routes::openapi::openapi_get))
         .route("/", any(root))
         .route("/index.php", any(root))
         .route("/wp-json", any(wp))

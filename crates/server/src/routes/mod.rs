@@ -5,6 +5,7 @@
 
 pub mod gatehouse_api;
 pub mod hosting;
+pub mod openapi;
 pub mod ops;
 pub mod wp;
 pub mod wp_app_passwords;

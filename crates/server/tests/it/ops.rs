@@ -73,3 +73,26 @@ both!(
         app.stop().await;
     }
 );
+
+both!(openapi_describes_routed_paths, |app: TestApp| async move {
+    let doc = get(&app, "/openapi.json", None).await;
+    assert_eq!(doc.status, 200);
+    assert_eq!(doc.body["openapi"], "3.1.0");
+    assert_eq!(doc.body["servers"][0]["url"], app.base_url);
+    assert!(doc.body["paths"]["/wp-json/gatehouse/v1/api-keys"]["post"].is_object());
+    assert!(doc.body["components"]["securitySchemes"]["apiKey"].is_object());
+    let auth = app.app_basic("netadmin").await;
+    for path in gatehouse_server::routes::openapi::plain_get_paths() {
+        let url = if path.ends_with("admin-ajax.php") {
+            format!("{path}?action=rest-nonce")
+        } else {
+            path.to_string()
+        };
+        let r = get(&app, &url, Some(&auth)).await;
+        assert!(
+            r.status.is_success() || r.status == 400,
+            "{path}: {}",
+            r.status
+        );
+    }
+});

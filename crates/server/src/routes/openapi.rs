@@ -1,0 +1,111 @@
+//! `GET /openapi.json`: an OpenAPI 3.1 description of what this server answers (SPEC §9) — the
+//! Gatehouse JSON API, the WordPress, hosting and WordPress.com routes, and the credentials each
+//! accepts. Written by hand next to the routers it describes; a test checks every listed
+//! parameter-free GET path is actually routed.
+
+use crate::app::AppState;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Map, Value};
+
+/// (path, method, summary, tag, protected)
+const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
+    ("/wp-json/", "get", "WordPress REST index (routes, authentication)", "wordpress", false),
+    ("/wp-json/wp/v2/posts", "get", "List posts (page, per_page ≤ 100, status, search, author, order, context)", "wordpress", false),
+    ("/wp-json/wp/v2/posts", "post", "Create a post (JSON, form or multipart)", "wordpress", true),
+    ("/wp-json/wp/v2/posts/{id}", "get", "Get a post", "wordpress", false),
+    ("/wp-json/wp/v2/posts/{id}", "post", "Update a post (also PUT, PATCH)", "wordpress", true),
+    ("/wp-json/wp/v2/posts/{id}", "delete", "Trash a post, or delete it with force=true", "wordpress", true),
+    ("/wp-json/wp/v2/comments", "get", "List comments", "wordpress", false),
+    ("/wp-json/wp/v2/comments", "post", "Create a comment", "wordpress", true),
+    ("/wp-json/wp/v2/users", "get", "List users", "wordpress", false),
+    ("/wp-json/wp/v2/users/me", "get", "The authenticated user", "wordpress", true),
+    ("/wp-json/wp/v2/users/{id}", "get", "Get a user", "wordpress", false),
+    ("/wp-json/wp/v2/users/{user}/application-passwords", "get", "List application passwords (user id or me)", "credentials", true),
+    ("/wp-json/wp/v2/users/{user}/application-passwords", "post", "Create an application password (the only answer with the password)", "credentials", true),
+    ("/wp-json/wp/v2/users/{user}/application-passwords", "delete", "Delete all application passwords", "credentials", true),
+    ("/wp-json/wp/v2/users/{user}/application-passwords/introspect", "get", "The application password in use", "credentials", true),
+    ("/wp-json/wp/v2/users/{user}/application-passwords/{uuid}", "get", "Get an application password", "credentials", true),
+    ("/wp-json/wp/v2/users/{user}/application-passwords/{uuid}", "post", "Rename an application password (also PUT, PATCH)", "credentials", true),
+    ("/wp-json/wp/v2/users/{user}/application-passwords/{uuid}", "delete", "Delete an application password", "credentials", true),
+    ("/wp-json/gatehouse/v1/api-keys", "get", "List your API keys", "credentials", true),
+    ("/wp-json/gatehouse/v1/api-keys", "post", "Create an API key {description, type, scopes, site, methods, expires_in}; the key is only in this answer", "credentials", true),
+    ("/wp-json/gatehouse/v1/api-keys/{id}", "delete", "Revoke an API key", "credentials", true),
+    ("/wp-json/gatehouse/v1/me/sessions", "get", "Your log-in sessions", "credentials", true),
+    ("/wp-json/gatehouse/v1/me/sessions/{id}", "delete", "End a session", "credentials", true),
+    ("/wp-json/gatehouse/v1/audit", "get", "The audit log (network admins: all; others: own events)", "credentials", true),
+    ("/v1/user", "get", "The authenticated user", "hosting", true),
+    ("/v1/sites", "get", "Sites you may see {previous, next, count, results}", "hosting", true),
+    ("/v1/sites", "post", "Create a site {name, url} (site_creation policy)", "hosting", true),
+    ("/v1/sites/{id}", "get", "Get a site", "hosting", true),
+    ("/v1/sites/{id}", "patch", "Change a site {name, url, require_auth}", "hosting", true),
+    ("/v1/sites/{id}", "delete", "Delete a site", "hosting", true),
+    ("/rest/v1.1/me", "get", "The authenticated user", "wordpress.com", true),
+    ("/rest/v1.1/sites/{site}", "get", "A site by id or domain", "wordpress.com", false),
+    ("/rest/v1.1/sites/{site}/posts/", "get", "List posts {found, posts}", "wordpress.com", false),
+    ("/rest/v1.1/sites/{site}/posts/{id}", "get", "Get a post", "wordpress.com", false),
+    ("/rest/v1.1/sites/{site}/posts/new", "post", "Create a post (publishes by default)", "wordpress.com", true),
+    ("/wp-admin/admin-ajax.php", "get", "action=rest-nonce: the wp_rest nonce for the logged-in session", "sessions", false),
+    ("/healthz", "get", "The process answers", "operations", false),
+    ("/readyz", "get", "The database answers", "operations", false),
+    ("/metrics", "get", "Prometheus metrics", "operations", false),
+];
+
+pub fn document(server: &str) -> Value {
+    let mut paths = Map::new();
+    for (path, method, summary, tag, protected) in OPERATIONS {
+        let params: Vec<Value> = path
+            .split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(|name| json!({ "name": name, "in": "path", "required": true, "schema": { "type": "string" } }))
+            .collect();
+        let mut op = json!({
+            "summary": summary,
+            "tags": [tag],
+            "responses": {
+                "200": { "description": "Success" },
+                "400": { "description": "Bad request, in the dialect's error format" },
+                "401": { "description": "No credential, or a credential that failed" },
+                "403": { "description": "Not allowed" },
+            },
+        });
+        if !params.is_empty() {
+            op["parameters"] = Value::Array(params);
+        }
+        if *protected {
+            op["security"] = json!([{ "applicationPassword": [] }, { "apiKey": [] }, { "bearer": [] }, { "cookieNonce": [] }]);
+        }
+        let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
+        entry[*method] = op;
+    }
+    json!({
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Gatehouse",
+            "version": env!("CARGO_PKG_VERSION"),
+            "description": "Authentication and authorization for WordPress-style REST APIs: the WordPress REST API (/wp-json), a hosting API (/v1) and the WordPress.com API (/rest/v1, /rest/v1.1).",
+        },
+        "servers": [{ "url": server }],
+        "components": { "securitySchemes": {
+            "applicationPassword": { "type": "http", "scheme": "basic", "description": "login-or-email : application password" },
+            "apiKey": { "type": "apiKey", "in": "header", "name": "Authorization", "description": "ApiKey gak_… (user key) or gsk_… (read-only site key)" },
+            "bearer": { "type": "http", "scheme": "bearer", "description": "An API key as a bearer token" },
+            "cookieNonce": { "type": "apiKey", "in": "header", "name": "X-WP-Nonce", "description": "With the session cookie from /login" },
+        }},
+        "paths": paths,
+    })
+}
+
+pub async fn openapi_get(State(app): State<AppState>) -> Response {
+    Json(document(&app.settings.effective_public_url())).into_response()
+}
+
+/// Parameter-free GET paths, for the test that they are routed.
+pub fn plain_get_paths() -> Vec<&'static str> {
+    OPERATIONS
+        .iter()
+        .filter(|(p, m, ..)| *m == "get" && !p.contains('{'))
+        .map(|(p, ..)| *p)
+        .collect()
+}
