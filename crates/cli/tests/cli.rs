@@ -688,3 +688,113 @@ async fn cli_revocation_is_honoured_by_a_running_server() {
         assert_eq!(status(auth).await, 401);
     }
 }
+
+/// `serve --log-format json`: one JSON object per request with secrets redacted; SIGTERM stops
+/// the server cleanly.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn json_logs_redact_secrets_and_sigterm_stops_cleanly() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+    let dir = tempdir("serve");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "--log-format",
+            "json",
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .env_remove("GATEHOUSE_SECRET_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut base = String::new();
+    let mut printed = String::new();
+    let find = async {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            printed.push_str(&line);
+            printed.push('\n');
+            if let Some(i) = line.find("listening on http://") {
+                base = line[i + 13..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string();
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), find)
+        .await
+        .expect("the server starts");
+    let key = printed
+        .split_whitespace()
+        .find(|w| w.starts_with("gak_"))
+        .unwrap()
+        .to_string();
+    let client = gatehouse_testkit::reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap();
+    let r = client
+        .get(format!(
+            "{base}/wp-json/wp/v2/users/me?code=SECRETCODE123&state=visible&password=SECRETPW123"
+        ))
+        .header("authorization", format!("ApiKey {key}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let r = client
+        .get(format!("{base}/v1/user"))
+        .header("authorization", "Basic YWRtaW46U0VDUkVUQkFTSUM=")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let status = std::process::Command::new("kill")
+        .args(["-TERM", &child.id().unwrap().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exit = tokio::time::timeout(std::time::Duration::from_secs(30), child.wait())
+        .await
+        .expect("stops on SIGTERM")
+        .unwrap();
+    assert!(exit.success(), "clean exit: {exit:?}");
+    let mut logs = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}")))
+        .collect();
+    let access: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "gatehouse::access")
+        .collect();
+    assert_eq!(access.len(), 2, "one line per request: {logs}");
+    assert!(access[0]["uri"].as_str().unwrap().contains("code=REDACTED"));
+    assert!(access[0]["uri"].as_str().unwrap().contains("state=visible"));
+    assert_eq!(access[0]["auth"], "api_key");
+    for secret in [
+        "SECRETCODE123",
+        "SECRETPW123",
+        key.as_str(),
+        "YWRtaW46U0VDUkVUQkFTSUM=",
+        "SECRETBASIC",
+    ] {
+        assert!(!logs.contains(secret), "{secret} leaked into the logs");
+    }
+}
