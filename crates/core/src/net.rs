@@ -214,3 +214,29 @@ mod tests {
         assert!(!is_loopback("192.0.2.1".parse().unwrap()));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Forged forwarding headers never panic and never move an untrusted peer.
+        #[test]
+        fn forwarding_headers_never_panic(fwd in "\\PC{0,60}", xff in "\\PC{0,60}", proto in "\\PC{0,10}", host in "\\PC{0,30}") {
+            let h = ProxyHeaders {
+                forwarded: Some(&fwd),
+                x_forwarded_for: Some(&xff),
+                x_forwarded_proto: Some(&proto),
+                x_forwarded_host: Some(&host),
+                host: Some(&host),
+            };
+            let peer: IpAddr = "198.51.100.1".parse().unwrap();
+            let o = resolve_origin(peer, &[], h);
+            prop_assert_eq!(o.addr, peer);
+            prop_assert!(!o.https);
+            let trusted = resolve_origin("10.0.0.1".parse().unwrap(), &["10.0.0.0/8".parse().unwrap()], h);
+            let _ = trusted;
+        }
+    }
+}

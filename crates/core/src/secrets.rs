@@ -364,3 +364,37 @@ mod tests {
         assert_eq!(format!("{k:?}"), "ServerKey(REDACTED)");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Adversarial input never panics, and only well-formed tokens parse.
+        #[test]
+        fn parse_never_panics(s in "\\PC{0,80}") {
+            if parse(&s).is_ok() {
+                prop_assert_eq!(s.len(), TokenKind::len());
+            }
+        }
+
+        /// Any single-character change to a minted token is caught by the checksum or the shape.
+        #[test]
+        fn one_changed_character_is_refused(i in 4usize..53, c in proptest::char::range('0', 'z')) {
+            let t = mint(TokenKind::UserApiKey);
+            let mut b: Vec<char> = t.expose_secret().chars().collect();
+            prop_assume!(b[i] != c);
+            b[i] = c;
+            let changed: String = b.into_iter().collect();
+            prop_assert!(parse(&changed).is_err());
+        }
+
+        #[test]
+        fn app_password_normalization_never_panics(s in "\\PC{0,64}") {
+            if let Some(n) = normalize_app_password(&s) {
+                prop_assert_eq!(n.len(), 24);
+            }
+        }
+    }
+}

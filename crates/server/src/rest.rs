@@ -383,3 +383,25 @@ mod tests {
         assert!(h.get(header::ACCESS_CONTROL_ALLOW_CREDENTIALS).is_none());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any query string parses, and typed getters answer or refuse with a 400.
+        #[test]
+        fn query_parsing_never_panics(q in "\\PC{0,120}") {
+            let p = Params::from_query(&q);
+            for name in ["page", "per_page", "status", "x"] {
+                if let Err(e) = p.int(name, 1, 100) {
+                    prop_assert_eq!(e.status, 400);
+                }
+                let _ = p.list(name);
+                let _ = p.str(name);
+                let _ = p.bool(name);
+            }
+        }
+    }
+}

@@ -239,3 +239,19 @@ mod tests {
         assert_eq!(decode("").unwrap_err().status, 401, "empty credentials");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Garbage Basic credentials are a 400 or a 401, never a panic.
+        #[test]
+        fn decode_never_panics(s in "\\PC{0,200}") {
+            if let Err(e) = decode(&s) {
+                prop_assert!(e.status == 400 || e.status == 401);
+            }
+        }
+    }
+}

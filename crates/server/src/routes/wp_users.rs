@@ -91,7 +91,11 @@ pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     };
     let edit = context(cx)?;
     // The role is shown only in the edit context; the view context needs no further query.
-    let role = if edit { cx.access(site).await?.role } else { None };
+    let role = if edit {
+        cx.access(site).await?.role
+    } else {
+        None
+    };
     Ok(allow_header(
         Reply::ok(user_json(site, user, role, edit)),
         &["GET"],
