@@ -58,6 +58,16 @@ enum Command {
     AppPassword(AppPasswordCommand),
     /// Revoke credentials: one API key, or every API key and application password of a user.
     Revoke(RevokeArgs),
+    /// Manage the server key.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeyCommand {
+    /// Add a new server key version to the key file: new hashes use it; credentials hashed with
+    /// older versions keep working. Restart the servers afterwards.
+    Rotate,
 }
 
 #[derive(Subcommand, Debug)]
@@ -490,6 +500,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             } else {
                 println!("application password {:?} for {} created ({}). It is shown only now:\n{grouped}", pw.name, user.login, pw.uuid);
             }
+            Ok(())
+        }
+        Command::Key(KeyCommand::Rotate) => {
+            keyring(&settings, s, now).await?;
+            let env = std::env::var("GATEHOUSE_SECRET_KEY").ok();
+            let (material, version) =
+                keys::rotate(&settings, env.as_deref()).map_err(|e| Failure {
+                    code: 1,
+                    message: e.0,
+                })?;
+            keys::verify(s, &material, now).await.map_err(|e| Failure {
+                code: 1,
+                message: e.0,
+            })?;
+            println!("server key rotated: new hashes use version {version}; restart running servers to use it");
             Ok(())
         }
         Command::Revoke(RevokeArgs { api_key_id, user }) => {

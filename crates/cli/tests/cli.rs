@@ -798,3 +798,214 @@ async fn json_logs_redact_secrets_and_sigterm_stops_cleanly() {
         assert!(!logs.contains(secret), "{secret} leaked into the logs");
     }
 }
+
+/// Starts `gatehouse serve` on port 0 and returns the child and its base URL.
+async fn serve(db: &Db, env: &[(&str, &str)]) -> (tokio::process::Child, String) {
+    use tokio::io::AsyncBufReadExt;
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+    cmd.args([
+        "--database-url",
+        &db.url,
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+    ])
+    .env_remove("GATEHOUSE_SECRET_KEY")
+    .current_dir(&db.dir)
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let find = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if let Some(i) = line.find("listening on http://") {
+                return line[i + 13..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .to_string();
+            }
+        }
+        panic!("the server did not start");
+    };
+    let base = tokio::time::timeout(std::time::Duration::from_secs(60), find)
+        .await
+        .expect("the server starts");
+    (child, base)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn key_rotation_keeps_old_credentials_working() {
+    let dir = tempdir("rotate");
+    let db = Db {
+        url: format!("sqlite://{}/r.db", dir.display()),
+        dir: dir.clone(),
+        _pg: None,
+    };
+    json(&with_env(
+        &db,
+        &[
+            "user",
+            "add",
+            "rita",
+            "--email",
+            "rita@example.com",
+            "--password",
+            "12345678",
+            "--json",
+        ],
+        &[],
+    ));
+    json(&with_env(
+        &db,
+        &[
+            "site",
+            "add",
+            "R",
+            "--url",
+            "https://r.example",
+            "--owner",
+            "rita",
+            "--json",
+        ],
+        &[],
+    ));
+    let k1 = json(&with_env(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--user",
+            "rita",
+            "--description",
+            "old",
+            "--json",
+        ],
+        &[],
+    ));
+    let p1 = json(&with_env(
+        &db,
+        &[
+            "app-password",
+            "create",
+            "--user",
+            "rita",
+            "--name",
+            "old",
+            "--json",
+        ],
+        &[],
+    ));
+    let out = with_env(&db, &["key", "rotate"], &[]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let key_file = dir.join("secret.key");
+    let text = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(text.lines().count(), 2);
+    assert!(text.starts_with("v1:") && text.contains("\nv2:"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let k2 = json(&with_env(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--user",
+            "rita",
+            "--description",
+            "new",
+            "--json",
+        ],
+        &[],
+    ));
+    let p2 = json(&with_env(
+        &db,
+        &[
+            "app-password",
+            "create",
+            "--user",
+            "rita",
+            "--name",
+            "new",
+            "--json",
+        ],
+        &[],
+    ));
+    let store = gatehouse_store::connect(&db.url).await.unwrap();
+    let version = |id: &serde_json::Value| gatehouse_core::model::ApiKeyId(id.as_i64().unwrap());
+    assert_eq!(
+        store
+            .get_api_key(version(&k1["id"]))
+            .await
+            .unwrap()
+            .key_version,
+        1
+    );
+    assert_eq!(
+        store
+            .get_api_key(version(&k2["id"]))
+            .await
+            .unwrap()
+            .key_version,
+        2
+    );
+    let (mut child, base) = serve(&db, &[]).await;
+    let client = gatehouse_testkit::reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .unwrap();
+    for auth in [
+        format!("ApiKey {}", k1["key"].as_str().unwrap()),
+        format!("ApiKey {}", k2["key"].as_str().unwrap()),
+        gatehouse_testkit::basic("rita", p1["password"].as_str().unwrap()),
+        gatehouse_testkit::basic("rita", p2["password"].as_str().unwrap()),
+    ] {
+        let r = client
+            .get(format!("{base}/wp-json/wp/v2/users/me"))
+            .header("authorization", &auth)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{}", &auth[..12]);
+    }
+    child.kill().await.unwrap();
+    // Losing the new version is refused, not silently tolerated.
+    std::fs::write(&key_file, text.lines().next().unwrap()).unwrap();
+    let out = with_env(
+        &db,
+        &["api-key", "create", "--user", "rita", "--description", "x"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("version 2"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // With the key in the environment, rotation is the operator's to do.
+    let env_db = Db {
+        url: format!("sqlite://{}/e.db", dir.display()),
+        dir: dir.clone(),
+        _pg: None,
+    };
+    let out = with_env(
+        &env_db,
+        &["key", "rotate"],
+        &[("GATEHOUSE_SECRET_KEY", KEY_A)],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("GATEHOUSE_SECRET_KEY"));
+}

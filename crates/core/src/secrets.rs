@@ -234,6 +234,9 @@ pub struct Keyring {
     session: Hmac<Sha256>,
     nonce: Hmac<Sha256>,
     csrf: Hmac<Sha256>,
+    /// Earlier key versions, newest first: stored hashes made with them still verify
+    /// (SPEC §2 key rotation). New hashes always use the current version.
+    older: Vec<Keyring>,
 }
 
 impl std::fmt::Debug for Keyring {
@@ -256,7 +259,33 @@ impl Keyring {
             session: mac(Purpose::Session),
             nonce: mac(Purpose::Nonce),
             csrf: mac(Purpose::Csrf),
+            older: Vec::new(),
         }
+    }
+
+    /// A keyring whose current version is the highest of `keys`; the others verify old hashes.
+    pub fn from_versions(mut keys: Vec<(i64, ServerKey)>) -> Option<Keyring> {
+        keys.sort_by_key(|(v, _)| std::cmp::Reverse(*v));
+        let mut rings = keys.iter().map(|(v, k)| Keyring::new(k, *v));
+        let mut current = rings.next()?;
+        current.older = rings.collect();
+        Some(current)
+    }
+
+    /// The keyed hash under every version, current first: look-ups try them in turn (one indexed
+    /// look-up each; with a single key, exactly one).
+    pub fn hashes(&self, purpose: Purpose, secret: &str) -> Vec<String> {
+        std::iter::once(self)
+            .chain(self.older.iter())
+            .map(|k| k.hash(purpose, secret))
+            .collect()
+    }
+
+    /// The versions this keyring holds, current first.
+    pub fn versions(&self) -> Vec<i64> {
+        std::iter::once(self.version)
+            .chain(self.older.iter().map(|k| k.version))
+            .collect()
     }
 
     /// HMAC-SHA256 of `secret` under the purpose's subkey, as lower-case hex (what is stored).
@@ -351,6 +380,26 @@ mod tests {
         assert_ne!(a, k2.hash(Purpose::ApiKey, "x"));
         assert!(hashes_equal(&a, &a.clone()));
         assert!(!hashes_equal(&a, &k2.hash(Purpose::ApiKey, "x")));
+    }
+
+    #[test]
+    fn rotated_keyrings_hash_new_and_verify_old() {
+        let (a, b) = (
+            ServerKey::from_bytes([1; 32]),
+            ServerKey::from_bytes([2; 32]),
+        );
+        let old = Keyring::new(&a, 1);
+        let ring = Keyring::from_versions(vec![(1, a), (2, b.clone())]).unwrap();
+        assert_eq!(ring.version, 2);
+        assert_eq!(ring.versions(), vec![2, 1]);
+        assert_eq!(
+            ring.hash(Purpose::ApiKey, "x"),
+            Keyring::new(&b, 2).hash(Purpose::ApiKey, "x")
+        );
+        let all = ring.hashes(Purpose::ApiKey, "x");
+        assert_eq!(all.len(), 2);
+        assert_eq!(all[1], old.hash(Purpose::ApiKey, "x"));
+        assert!(Keyring::from_versions(Vec::new()).is_none());
     }
 
     #[test]

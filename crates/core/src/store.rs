@@ -171,6 +171,8 @@ pub trait KeyStore {
         fingerprint: &str,
         now: Timestamp,
     ) -> StoreResult<String>;
+    /// Every recorded key version, lowest first.
+    async fn list_key_versions(&self) -> StoreResult<Vec<i64>>;
 }
 
 #[async_trait]

@@ -345,6 +345,7 @@ pub async fn key_fingerprints(s: &dyn Store) {
         s.record_key_fingerprint(2, "cccc", 12).await.unwrap(),
         "cccc"
     );
+    assert_eq!(s.list_key_versions().await.unwrap(), vec![1, 2]);
 }
 
 /// API keys are found by hash, listed, revoked once, and touched at most once per interval.

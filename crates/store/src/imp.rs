@@ -855,6 +855,11 @@ macro_rules! impl_store {
                     .bind(version)
                     .fetch_one(&self.pool).await.map_err(crate::backend_err)
             }
+
+            async fn list_key_versions(&self) -> StoreResult<Vec<i64>> {
+                sqlx::query_scalar("SELECT version FROM server_keys ORDER BY version")
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)
+            }
         }
 
         #[async_trait]

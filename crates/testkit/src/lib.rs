@@ -138,7 +138,7 @@ impl TestApp {
         tweak(&mut settings);
         let clock = FakeClock::new(START);
         let key = ServerKey::generate();
-        let keys = gatehouse_server::keys::verify(&*store, &key, START)
+        let keys = gatehouse_server::keys::verify(&*store, &vec![(1, key)], START)
             .await
             .unwrap();
         let state = AppState::new(store.clone(), Arc::new(clock.clone()), settings, keys);

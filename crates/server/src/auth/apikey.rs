@@ -39,8 +39,15 @@ pub async fn authenticate(
         // Access tokens (`gat_`) arrive with OAuth 2.0; anything else is not ours.
         _ => return Err(invalid_key()),
     };
-    let hash = app.keys.hash(Purpose::ApiKey, token);
-    let Some(found) = app.store.find_api_key_by_hash(&hash).await? else {
+    // Current key version first; older versions verify what was hashed before a rotation.
+    let mut found = None;
+    for hash in app.keys.hashes(Purpose::ApiKey, token) {
+        if let Some(f) = app.store.find_api_key_by_hash(&hash).await? {
+            found = Some((f, hash));
+            break;
+        }
+    }
+    let Some((found, hash)) = found else {
         return Err(invalid_key());
     };
     let key = &found.key;

@@ -90,8 +90,15 @@ async fn app_password(
     login: &str,
     normalized: &str,
 ) -> Result<Option<Principal>, ApiError> {
-    let hash = app.keys.hash(Purpose::AppPassword, normalized);
-    let Some(found) = app.store.find_app_password_by_hash(&hash).await? else {
+    // Current key version first; older versions verify what was hashed before a rotation.
+    let mut found = None;
+    for hash in app.keys.hashes(Purpose::AppPassword, normalized) {
+        if let Some(f) = app.store.find_app_password_by_hash(&hash).await? {
+            found = Some((f, hash));
+            break;
+        }
+    }
+    let Some((found, hash)) = found else {
         return Ok(None);
     };
     let user = &found.user;

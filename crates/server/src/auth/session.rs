@@ -57,8 +57,15 @@ pub async fn load(app: &AppState, headers: &HeaderMap) -> Result<Option<SessionM
     {
         return Ok(None);
     }
-    let hash = app.keys.hash(Purpose::Session, &token);
-    let Some(found) = app.store.find_session_by_hash(&hash).await? else {
+    // Current key version first; older versions verify what was hashed before a rotation.
+    let mut found = None;
+    for hash in app.keys.hashes(Purpose::Session, &token) {
+        if let Some(f) = app.store.find_session_by_hash(&hash).await? {
+            found = Some((f, hash));
+            break;
+        }
+    }
+    let Some((found, hash)) = found else {
         return Ok(None);
     };
     let now = app.clock.now();
