@@ -690,6 +690,19 @@ async fn serve(
 ) -> Result<(), Failure> {
     telemetry::init_logging(settings.log_format, &settings.log_level);
     let clock = Arc::new(SystemClock);
+    // Bind first, so that without --public-url the public URL is the address really bound
+    // (also with `--listen 127.0.0.1:0`).
+    let listener = tokio::net::TcpListener::bind(settings.listen)
+        .await
+        .map_err(|e| Failure {
+            code: 1,
+            message: format!("cannot listen on {}: {e}", settings.listen),
+        })?;
+    let addr = listener.local_addr().map_err(|e| Failure {
+        code: 1,
+        message: e.to_string(),
+    })?;
+    settings.listen = addr;
     let public = settings.effective_public_url();
     let mut try_it = None;
     if demo_mode {
@@ -704,16 +717,7 @@ async fn serve(
         }
     }
     let state = AppState::new(store, clock, settings.clone(), keys);
-    let app = Application::bind(settings.listen, state)
-        .await
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot listen on {}: {e}", settings.listen),
-        })?;
-    let addr = app.local_addr().map_err(|e| Failure {
-        code: 1,
-        message: e.to_string(),
-    })?;
+    let app = Application::from_listener(listener, state);
     tracing::info!(%addr, public_url = %public, database = app.state().store.backend(), "gatehouse listening");
     if let Some(t) = try_it {
         println!("\n{t}");
