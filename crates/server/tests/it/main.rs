@@ -6,6 +6,7 @@ mod auth;
 mod browser;
 mod clients;
 mod credentials;
+mod garbage;
 mod hosting;
 mod ops;
 mod sessions;
