@@ -80,7 +80,7 @@ pub async fn authenticate(
     {
         return Err(throttled(retry_after));
     }
-    Err(fail(app, inc.origin.addr, &login, &group, None, now).await?)
+    Err(fail(app, inc.origin.addr, &login, &login, &group, None, now).await?)
 }
 
 /// Checks an application password by its keyed hash; `None` when it is not one of this user's.
@@ -147,12 +147,14 @@ async fn fail(
     app: &AppState,
     addr: std::net::IpAddr,
     login: &str,
+    account: &str,
     group: &str,
     user_id: Option<gatehouse_core::model::UserId>,
     now: i64,
 ) -> Result<ApiError, ApiError> {
     let store = app.store.as_ref();
-    let burst = throttle::record_failure(store, &app.settings.throttle, login, group, now).await?;
+    let burst =
+        throttle::record_failure(store, &app.settings.throttle, account, group, now).await?;
     if burst {
         store
             .insert_audit(&AuditEvent {
@@ -183,7 +185,14 @@ pub async fn check_account_password(
     let store = app.store.as_ref();
     let now = app.clock.now();
     let group = throttle_group(addr);
-    let pair_dirty = match throttle::gate(store, &login, &group, now).await? {
+    // The throttle counts per account, whatever name it was addressed by (login or email), so
+    // alternating the two does not double the guesses; unknown names count by the name.
+    let found = store.find_user_auth(&login).await?;
+    let account = match &found {
+        Some(f) => format!("#{}", f.user.id.0),
+        None => login.to_lowercase(),
+    };
+    let pair_dirty = match throttle::gate(store, &account, &group, now).await? {
         Gate::Blocked { retry_after } => return Err(throttled(retry_after)),
         Gate::Open { pair_dirty } => pair_dirty,
     };
@@ -197,7 +206,6 @@ pub async fn check_account_password(
         e.retry_after = Some(1);
         return Err(e);
     };
-    let found = store.find_user_auth(&login).await?;
     let stored_hash = found.as_ref().map(|f| f.password_hash.clone());
     let ok = tokio::task::spawn_blocking(move || {
         let _permit = permit;
@@ -211,11 +219,20 @@ pub async fn check_account_password(
     match found {
         Some(f) if ok && !f.user.disabled => {
             if pair_dirty {
-                throttle::record_success(store, &login, &group).await?;
+                throttle::record_success(store, &account, &group).await?;
             }
             Ok(f.user)
         }
-        found => Err(fail(app, addr, &login, &group, found.map(|f| f.user.id), now).await?),
+        found => Err(fail(
+            app,
+            addr,
+            &login,
+            &account,
+            &group,
+            found.map(|f| f.user.id),
+            now,
+        )
+        .await?),
     }
 }
 

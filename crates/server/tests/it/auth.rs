@@ -103,6 +103,37 @@ both!(
                 .status,
             200
         );
+        // Login and email are one account to the throttle: alternating them does not double the guesses.
+        app.clock.advance(3600);
+        for name in ["author", "author@example.com", "AUTHOR"] {
+            assert_eq!(
+                get(&app, "/wp-json/wp/v2/users/me", Some(&basic(name, "wrong")))
+                    .await
+                    .status,
+                401
+            );
+        }
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&basic("author@example.com", &app.user("author").password)),
+        )
+        .await;
+        assert_eq!(
+            r.status, 429,
+            "blocked after three failures across spellings"
+        );
+        app.clock.advance(3600);
+        assert_eq!(
+            get(
+                &app,
+                "/wp-json/wp/v2/users/me",
+                Some(&as_user(&app, "author"))
+            )
+            .await
+            .status,
+            200
+        );
         // Per address: 8 failures in the window from many accounts block the address.
         for i in 0..8 {
             get(
