@@ -687,6 +687,33 @@ macro_rules! profile_action {
     };
 }
 
+/// Shows the profile after creating a credential: the secret once, or what was wrong.
+async fn after_create(
+    web: &Web,
+    user: &User,
+    created: Result<(String, String), AdminError>,
+    event: &str,
+    label: &str,
+) -> Response {
+    match created {
+        Ok((id, secret)) => {
+            web.audit(event, Some(user), None, id).await;
+            profile_page(web, StatusCode::OK, Some((label, secret)), None, None).await
+        }
+        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
+        Err(e) => {
+            profile_page(
+                web,
+                StatusCode::BAD_REQUEST,
+                None,
+                None,
+                Some(e.to_string()),
+            )
+            .await
+        }
+    }
+}
+
 profile_action!(profile_api_key_create, |web, s, f| {
     let spec = ApiKeySpec {
         kind: ApiKeyKind::User,
@@ -698,37 +725,16 @@ profile_action!(profile_api_key_create, |web, s, f| {
         methods: Vec::new(),
         expires_in: f.get("expires_in").and_then(|v| v.parse().ok()),
     };
-    match credentials::create_api_key(web.app.store.as_ref(), &web.app.keys, &spec, web.now()).await
-    {
-        Ok((key, secret)) => {
-            web.audit(
-                "api_key.create",
-                Some(&s.user),
-                None,
-                format!("id={}", key.id.0),
-            )
-            .await;
-            profile_page(
-                &web,
-                StatusCode::OK,
-                Some(("Your new API key", secret.expose_secret().to_string())),
-                None,
-                None,
-            )
+    let created =
+        credentials::create_api_key(web.app.store.as_ref(), &web.app.keys, &spec, web.now())
             .await
-        }
-        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
-        Err(e) => {
-            profile_page(
-                &web,
-                StatusCode::BAD_REQUEST,
-                None,
-                None,
-                Some(e.to_string()),
-            )
-            .await
-        }
-    }
+            .map(|(key, secret)| {
+                (
+                    format!("id={}", key.id.0),
+                    secret.expose_secret().to_string(),
+                )
+            });
+    after_create(&web, &s.user, created, "api_key.create", "Your new API key").await
 });
 
 profile_action!(profile_api_key_revoke, |web, s, f, id: i64| {
@@ -764,7 +770,7 @@ profile_action!(profile_api_key_revoke, |web, s, f, id: i64| {
 
 profile_action!(profile_app_password_create, |web, s, f| {
     let name = f.get("name").cloned().unwrap_or_default();
-    match credentials::create_app_password(
+    let created = credentials::create_app_password(
         web.app.store.as_ref(),
         &web.app.keys,
         s.user.id,
@@ -773,39 +779,20 @@ profile_action!(profile_app_password_create, |web, s, f| {
         web.now(),
     )
     .await
-    {
-        Ok((pw, secret)) => {
-            web.audit(
-                "app_password.create",
-                Some(&s.user),
-                None,
-                format!("uuid={}", pw.uuid),
-            )
-            .await;
-            profile_page(
-                &web,
-                StatusCode::OK,
-                Some((
-                    "Your new application password",
-                    group_app_password(secret.expose_secret()),
-                )),
-                None,
-                None,
-            )
-            .await
-        }
-        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
-        Err(e) => {
-            profile_page(
-                &web,
-                StatusCode::BAD_REQUEST,
-                None,
-                None,
-                Some(e.to_string()),
-            )
-            .await
-        }
-    }
+    .map(|(pw, secret)| {
+        (
+            format!("uuid={}", pw.uuid),
+            group_app_password(secret.expose_secret()),
+        )
+    });
+    after_create(
+        &web,
+        &s.user,
+        created,
+        "app_password.create",
+        "Your new application password",
+    )
+    .await
 });
 
 profile_action!(profile_app_password_revoke, |web, s, f, uuid: String| {
