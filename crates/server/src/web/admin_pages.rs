@@ -1,0 +1,263 @@
+//! The admin pages: users, sites, roles, the audit view.
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use gatehouse_core::admin::{self, AdminError, UserSpec};
+use gatehouse_core::caps::Role;
+use gatehouse_core::model::*;
+use gatehouse_core::store::SessionMatch;
+use minijinja::{context, Value};
+
+use super::profile_action;
+use super::*;
+
+// ---- admin ----------------------------------------------------------------------------
+
+pub async fn admin_get(
+    State(app): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+) -> Response {
+    match Web::new(app, peer_of(&ext), headers).await {
+        Ok(web) => admin_page(&web, StatusCode::OK, None, None).await,
+        Err(r) => r,
+    }
+}
+
+async fn admin_page(
+    web: &Web,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<String>,
+) -> Response {
+    let Some(u) = web.user() else {
+        return redirect("/login?redirect_to=/admin");
+    };
+    let sites = match web.admin_sites(u).await {
+        Ok(s) => s,
+        Err(e) => return error_page(&e),
+    };
+    if !u.network_admin && sites.is_empty() {
+        return message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "Only administrators can see this page.",
+            web,
+        );
+    }
+    let store = &web.app.store;
+    let users: Vec<Value> = if u.network_admin {
+        match store.list_users(0, 500).await {
+            Ok(list) => list.iter().map(|x| context! { id => x.id.0, login => x.login, email => x.email, disabled => x.disabled, network_admin => x.network_admin }).collect(),
+            Err(e) => return error_page(&ApiError::internal(e)),
+        }
+    } else {
+        Vec::new()
+    };
+    let audit: Vec<Value> = match store.list_audit(100).await {
+        Ok(list) => list
+            .iter()
+            .filter(|e| u.network_admin || e.user_id == Some(u.id))
+            .map(|e| context! { at => date(e.at), event => e.event, login => e.login, address => e.address, detail => e.detail })
+            .collect(),
+        Err(e) => return error_page(&ApiError::internal(e)),
+    };
+    let site_list: Vec<Value> = sites.iter().map(|s| context! { id => s.id.0, name => s.name, url => s.url, require_auth => s.require_auth }).collect();
+    html(
+        status,
+        "admin.html",
+        context! { ..web.base_ctx("Administration"), ..context! {
+            is_admin => true, network_admin => u.network_admin, users, sites => site_list, audit,
+            roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(), notice, error,
+        }},
+    )
+}
+
+/// Runs an admin form action after the CSRF check and reports back on the admin page.
+async fn admin_result(web: &Web, r: Result<String, AdminError>) -> Response {
+    match r {
+        Ok(notice) => admin_page(web, StatusCode::OK, Some(&notice), None).await,
+        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
+        Err(e) => admin_page(web, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await,
+    }
+}
+
+fn forbidden(web: &Web) -> Response {
+    message(
+        StatusCode::FORBIDDEN,
+        "Not allowed",
+        "Only administrators can do that.",
+        web,
+    )
+}
+
+profile_action!(admin_user_add, |web, s, f| {
+    if !s.user.network_admin {
+        return forbidden(&web);
+    }
+    let spec = UserSpec {
+        login: f.get("login").cloned().unwrap_or_default(),
+        email: f.get("email").cloned().unwrap_or_default(),
+        display_name: None,
+        password: f.get("password").cloned().unwrap_or_default(),
+        network_admin: false,
+    };
+    let r = admin::add_user(web.app.store.as_ref(), &spec, web.now()).await;
+    if let Ok(u) = &r {
+        web.audit(
+            "user.create",
+            Some(&s.user),
+            None,
+            format!("login={}", u.login),
+        )
+        .await;
+    }
+    admin_result(&web, r.map(|u| format!("User {} was added.", u.login))).await
+});
+
+async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> Response {
+    if !s.user.network_admin || id == s.user.id.0 {
+        return forbidden(web);
+    }
+    let r = web.app.store.set_user_disabled(UserId(id), disabled).await;
+    if r.is_ok() {
+        web.audit(
+            if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
+            Some(&s.user),
+            None,
+            format!("id={id}"),
+        )
+        .await;
+        if disabled {
+            let _ = web
+                .app
+                .store
+                .revoke_user_sessions(UserId(id), None, web.now())
+                .await;
+        }
+    }
+    admin_result(
+        web,
+        r.map(|_| {
+            format!(
+                "User {id} was {}.",
+                if disabled { "disabled" } else { "enabled" }
+            )
+        })
+        .map_err(|e| AdminError::NotFound(e.to_string())),
+    )
+    .await
+}
+
+profile_action!(admin_user_disable, |web, s, f, id: i64| {
+    set_disabled(&web, &s, id, true).await
+});
+profile_action!(admin_user_enable, |web, s, f, id: i64| {
+    set_disabled(&web, &s, id, false).await
+});
+
+profile_action!(admin_site_add, |web, s, f| {
+    if !s.user.network_admin {
+        return forbidden(&web);
+    }
+    let r = admin::add_site(
+        web.app.store.as_ref(),
+        f.get("name").map(String::as_str).unwrap_or(""),
+        f.get("url").map(String::as_str).unwrap_or(""),
+        s.user.id,
+        web.now(),
+    )
+    .await;
+    if let Ok(site) = &r {
+        web.audit(
+            "site.create",
+            Some(&s.user),
+            None,
+            format!("url={}", site.url),
+        )
+        .await;
+    }
+    admin_result(&web, r.map(|x| format!("Site {} was added.", x.url))).await
+});
+
+/// Site administrators manage their own sites; network admins every site.
+async fn manages(web: &Web, user: &User, site: SiteId) -> bool {
+    web.admin_sites(user)
+        .await
+        .map(|s| s.iter().any(|x| x.id == site))
+        .unwrap_or(false)
+}
+
+profile_action!(admin_site_require_auth, |web, s, f, id: i64| {
+    if !manages(&web, &s.user, SiteId(id)).await {
+        return forbidden(&web);
+    }
+    let on = f.get("require_auth").is_some_and(|v| v == "true");
+    let patch = SitePatch {
+        require_auth: Some(on),
+        ..Default::default()
+    };
+    let r = admin::update_site(web.app.store.as_ref(), SiteId(id), &patch).await;
+    if r.is_ok() {
+        web.audit(
+            "site.require_auth",
+            Some(&s.user),
+            None,
+            format!("id={id} require_auth={on}"),
+        )
+        .await;
+    }
+    admin_result(
+        &web,
+        r.map(|x| {
+            format!(
+                "{}: authentication is {}.",
+                x.url,
+                if on { "required" } else { "optional for reads" }
+            )
+        }),
+    )
+    .await
+});
+
+profile_action!(admin_member_set, |web, s, f| {
+    let site = match f.get("site").and_then(|v| v.parse::<i64>().ok()) {
+        Some(id) => SiteId(id),
+        None => return admin_result(&web, Err(AdminError::Invalid("choose a site".into()))).await,
+    };
+    if !manages(&web, &s.user, site).await {
+        return forbidden(&web);
+    }
+    let Some(role) = f.get("role").and_then(|r| Role::parse(r)) else {
+        return admin_result(&web, Err(AdminError::Invalid("unknown role".into()))).await;
+    };
+    let store = web.app.store.as_ref();
+    let r = async {
+        let user =
+            admin::find_user(store, f.get("login").map(String::as_str).unwrap_or("")).await?;
+        admin::set_member(store, site, user.id, role).await?;
+        Ok::<_, AdminError>(user)
+    }
+    .await;
+    if let Ok(u) = &r {
+        web.audit(
+            "site.role",
+            Some(&s.user),
+            None,
+            format!("site={} user={} role={}", site.0, u.login, role.as_str()),
+        )
+        .await;
+    }
+    admin_result(
+        &web,
+        r.map(|u| format!("{} is now {} on site {}.", u.login, role.as_str(), site.0)),
+    )
+    .await
+});

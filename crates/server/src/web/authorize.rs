@@ -1,0 +1,197 @@
+//! WordPress's authorize-application flow (SPEC §4).
+
+use crate::app::AppState;
+use crate::error::ApiError;
+use axum::extract::{Form, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use gatehouse_core::admin::AdminError;
+use gatehouse_core::credentials::{self};
+use gatehouse_core::secrets::group_app_password;
+use minijinja::context;
+use std::collections::HashMap;
+
+use super::*;
+
+// ---- authorize application (WordPress's flow, SPEC §4) ----------------------------------
+
+/// `success_url`/`reject_url` must be https, except on loopback hosts.
+fn callback_ok(u: &str) -> bool {
+    match url::Url::parse(u) {
+        Ok(p) => match p.scheme() {
+            "https" => true,
+            "http" => matches!(p.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
+            _ => false,
+        },
+        Err(_) => false,
+    }
+}
+
+fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
+    let mut u = match url::Url::parse(base) {
+        Ok(u) => u,
+        Err(_) => return base.to_string(),
+    };
+    {
+        let mut q = u.query_pairs_mut();
+        for (k, v) in pairs {
+            q.append_pair(k, v);
+        }
+    }
+    u.to_string()
+}
+
+pub async fn authorize_get(
+    State(app): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let web = match Web::new(app, peer_of(&ext), headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let get = |k: &str| q.get(k).cloned().unwrap_or_default();
+    let (app_name, success_url, reject_url) =
+        (get("app_name"), get("success_url"), get("reject_url"));
+    let bad = [&success_url, &reject_url]
+        .iter()
+        .any(|u| !u.is_empty() && !callback_ok(u));
+    if app_name.trim().is_empty() || bad {
+        return message(StatusCode::BAD_REQUEST, "Cannot authorize this application", "The request needs an app_name, and its success_url and reject_url must use https (or a loopback address).", &web);
+    }
+    if web.session.is_none() {
+        let back = format!(
+            "/wp-admin/authorize-application.php?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(q.iter())
+                .finish()
+        );
+        let to = format!(
+            "/login?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("redirect_to", &back)
+                .finish()
+        );
+        return redirect(&to);
+    }
+    let extra: String = [&success_url, &reject_url]
+        .iter()
+        .filter_map(|u| url::Url::parse(u).ok())
+        .map(|u| format!(" {}", u.origin().ascii_serialization()))
+        .collect();
+    let resp = html(
+        StatusCode::OK,
+        "authorize.html",
+        context! { ..web.base_ctx("Authorize application"), ..context! {
+            app_name, app_id => get("app_id"), success_url, reject_url, site_url => web.base.clone(),
+        }},
+    );
+    secure(resp, &extra)
+}
+
+pub async fn authorize_post(
+    State(app): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+    form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let f = fields(form);
+    let web = match Web::new(app, peer_of(&ext), headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    let s = match web.form_user(&f) {
+        Ok(s) => s.clone(),
+        Err(r) => return r,
+    };
+    let get = |k: &str| f.get(k).cloned().unwrap_or_default();
+    let (success_url, reject_url) = (get("success_url"), get("reject_url"));
+    if [&success_url, &reject_url]
+        .iter()
+        .any(|u| !u.is_empty() && !callback_ok(u))
+    {
+        return message(
+            StatusCode::BAD_REQUEST,
+            "Cannot authorize this application",
+            "Its callback URLs must use https.",
+            &web,
+        );
+    }
+    if get("decision") != "approve" {
+        if reject_url.is_empty() {
+            return redirect("/profile");
+        }
+        return secure(
+            redirect(&with_query(&reject_url, &[("success", "false")])),
+            "",
+        );
+    }
+    let app_id = get("app_id");
+    let app_id = if app_id.len() == 36 {
+        app_id
+    } else {
+        String::new()
+    };
+    match credentials::create_app_password(
+        web.app.store.as_ref(),
+        &web.app.keys,
+        s.user.id,
+        &get("app_name"),
+        &app_id,
+        web.now(),
+    )
+    .await
+    {
+        Ok((pw, secret)) => {
+            web.audit(
+                "app_password.create",
+                Some(&s.user),
+                None,
+                format!("uuid={} via authorize-application", pw.uuid),
+            )
+            .await;
+            let password = group_app_password(secret.expose_secret());
+            if success_url.is_empty() {
+                return profile_page(
+                    &web,
+                    StatusCode::OK,
+                    Some(("Your new application password", password)),
+                    None,
+                    None,
+                )
+                .await;
+            }
+            let to = with_query(
+                &success_url,
+                &[
+                    ("site_url", &web.base),
+                    ("user_login", &s.user.login),
+                    ("password", &password),
+                ],
+            );
+            redirect(&to)
+        }
+        Err(AdminError::Conflict(m)) | Err(AdminError::Invalid(m)) => message(
+            StatusCode::BAD_REQUEST,
+            "Cannot authorize this application",
+            &m,
+            &web,
+        ),
+        Err(e) => error_page(&ApiError::internal(e)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn callbacks_need_https_or_loopback() {
+        assert!(callback_ok("https://app.example/cb"));
+        assert!(callback_ok("http://127.0.0.1:9000/cb"));
+        assert!(callback_ok("http://localhost/cb"));
+        assert!(!callback_ok("http://app.example/cb"));
+        assert!(!callback_ok("javascript:alert(1)"));
+    }
+}

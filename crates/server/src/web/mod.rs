@@ -1,0 +1,385 @@
+//! The web pages people use (SPEC §7, §4): log in and out, the profile (API keys, application
+//! passwords, sessions), WordPress's authorize-application flow, the admin pages, and
+//! `admin-ajax.php?action=rest-nonce`. Server-rendered with minijinja templates compiled into the
+//! binary; usable without JavaScript.
+//! Invariants: every form carries a CSRF token bound to the session (or, on the login form, to a
+//! pre-session cookie); a POST without it, or from another origin, is refused; log-in issues a
+//! new session id; `redirect_to` is same-origin only; pages refuse framing and say `no-store`.
+
+mod admin_pages;
+mod authorize;
+mod login;
+mod profile;
+
+pub use admin_pages::*;
+pub use authorize::*;
+pub use login::*;
+pub use profile::*;
+
+use crate::app::AppState;
+use crate::auth::session;
+use crate::error::ApiError;
+use axum::extract::{ConnectInfo, Form};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::caps::Cap;
+use gatehouse_core::model::*;
+use gatehouse_core::net::ClientOrigin;
+use gatehouse_core::sessions;
+use gatehouse_core::store::{AuditEvent, SessionMatch};
+use minijinja::{context, Environment, Value};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::OnceLock;
+
+/// Runs a profile form action after the CSRF check, then shows the profile.
+macro_rules! profile_action {
+    ($name:ident, |$web:ident, $s:ident, $f:ident $(, $p:ident : $pt:ty)?| $body:block) => {
+        pub async fn $name(
+            State(app): State<AppState>,
+            ext: axum::http::Extensions,
+            headers: HeaderMap,
+            $(Path($p): Path<$pt>,)?
+            form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
+        ) -> Response {
+            let $f = fields(form);
+            let $web = match Web::new(app, peer_of(&ext), headers).await {
+                Ok(w) => w,
+                Err(r) => return r,
+            };
+            let $s = match $web.form_user(&$f) {
+                Ok(s) => s.clone(),
+                Err(r) => return r,
+            };
+            $body
+        }
+    };
+}
+pub(crate) use profile_action;
+
+pub(super) type Fields = HashMap<String, String>;
+
+pub(super) fn env() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, src) in [
+            ("base.html", include_str!("../../templates/base.html")),
+            ("login.html", include_str!("../../templates/login.html")),
+            ("message.html", include_str!("../../templates/message.html")),
+            ("profile.html", include_str!("../../templates/profile.html")),
+            (
+                "authorize.html",
+                include_str!("../../templates/authorize.html"),
+            ),
+            ("admin.html", include_str!("../../templates/admin.html")),
+        ] {
+            if let Err(e) = env.add_template(name, src) {
+                tracing::error!(error = %e, template = name, "template does not compile");
+            }
+        }
+        env
+    })
+}
+
+/// Security headers for every page (SPEC §7, issue: CSP without inline script, no framing).
+pub(super) fn secure(mut resp: Response, form_action_extra: &str) -> Response {
+    let h = resp.headers_mut();
+    let csp = format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; \
+         base-uri 'none'; frame-ancestors 'none'; form-action 'self'{form_action_extra}"
+    );
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    resp
+}
+
+pub(super) fn html(status: StatusCode, template: &str, ctx: Value) -> Response {
+    let body = env()
+        .get_template(template)
+        .and_then(|t| t.render(ctx))
+        .unwrap_or_else(|e| {
+            tracing::error!(error = %e, "page rendering failed");
+            "<!doctype html><title>Error</title><p>The page could not be shown.".to_string()
+        });
+    let mut resp = (status, body).into_response();
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    secure(resp, "")
+}
+
+pub(super) fn redirect(to: &str) -> Response {
+    let mut resp = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(to) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    secure(resp, "")
+}
+
+/// What every page handler works with.
+pub(super) struct Web {
+    pub(super) app: AppState,
+    pub(super) origin: ClientOrigin,
+    pub(super) headers: HeaderMap,
+    pub(super) session: Option<SessionMatch>,
+    /// The site whose URL the pages live at (for same-origin checks and links).
+    pub(super) base: String,
+}
+
+impl Web {
+    #[allow(clippy::result_large_err)]
+    pub(super) async fn new(
+        app: AppState,
+        peer: SocketAddr,
+        headers: HeaderMap,
+    ) -> Result<Web, Response> {
+        let origin = crate::routes::client_origin(&app, peer, &headers);
+        let session = session::load(&app, &headers)
+            .await
+            .map_err(|e| error_page(&e))?;
+        let base = match origin.host.as_deref() {
+            Some(host) => match app.store.find_site_by_host(host).await {
+                Ok(Some(s)) => s.url,
+                _ => app.settings.effective_public_url(),
+            },
+            None => app.settings.effective_public_url(),
+        };
+        Ok(Web {
+            app,
+            origin,
+            headers,
+            session,
+            base,
+        })
+    }
+
+    pub(super) fn now(&self) -> i64 {
+        self.app.clock.now()
+    }
+
+    pub(super) fn csrf(&self) -> String {
+        match &self.session {
+            Some(s) => sessions::csrf_token(&self.app.keys, &s.hash),
+            None => String::new(),
+        }
+    }
+
+    pub(super) fn user(&self) -> Option<&User> {
+        self.session.as_ref().map(|s| &s.user)
+    }
+
+    pub(super) async fn is_admin(&self) -> bool {
+        match self.user() {
+            Some(u) if u.network_admin => true,
+            Some(u) => self
+                .admin_sites(u)
+                .await
+                .map(|s| !s.is_empty())
+                .unwrap_or(false),
+            None => false,
+        }
+    }
+
+    pub(super) async fn admin_sites(&self, u: &User) -> Result<Vec<Site>, ApiError> {
+        let (sites, _) = self
+            .app
+            .store
+            .list_sites(if u.network_admin { None } else { Some(u.id) }, 0, 500)
+            .await?;
+        let mut out = Vec::new();
+        for s in sites {
+            let role = self.app.store.find_role(s.id, u.id).await?;
+            if SiteAccess::new(&s, Some(u), role)
+                .caps
+                .has(Cap::ManageOptions)
+            {
+                out.push(s);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Refuses a POST whose `Origin` is another site's (SameSite=Lax is the second line).
+    pub(super) fn same_origin(&self) -> bool {
+        match self
+            .headers
+            .get(header::ORIGIN)
+            .and_then(|v| v.to_str().ok())
+        {
+            // Browsers send `Origin: null` on form posts from pages with `Referrer-Policy:
+            // no-referrer` (ours); the CSRF token is the check that matters there.
+            None | Some("null") => true,
+            Some(o) => o.trim_end_matches('/').eq_ignore_ascii_case(&self.base),
+        }
+    }
+
+    /// The logged-in user for a state-changing form, after the CSRF and origin checks.
+    #[allow(clippy::result_large_err)] // the error is the page to send; it is built once, rarely
+    pub(super) fn form_user(&self, f: &Fields) -> Result<&SessionMatch, Response> {
+        let Some(s) = &self.session else {
+            return Err(redirect("/login"));
+        };
+        let token = f.get("_csrf").map(String::as_str).unwrap_or("");
+        if !self.same_origin() || !sessions::csrf_ok(&self.app.keys, &s.hash, token) {
+            return Err(message(StatusCode::FORBIDDEN, "Request refused", "This form has expired or did not come from this site. Go back, reload the page and try again.", self));
+        }
+        Ok(s)
+    }
+
+    pub(super) async fn audit(
+        &self,
+        event: &str,
+        user: Option<&User>,
+        login: Option<&str>,
+        detail: String,
+    ) {
+        let e = AuditEvent {
+            at: self.now(),
+            event: event.into(),
+            user_id: user.map(|u| u.id),
+            login: login
+                .map(str::to_string)
+                .or_else(|| user.map(|u| u.login.clone())),
+            address: Some(self.origin.addr.to_string()),
+            detail,
+        };
+        if let Err(err) = self.app.store.insert_audit(&e).await {
+            tracing::error!(error = %err, "audit log write failed");
+        }
+    }
+
+    pub(super) fn base_ctx(&self, title: &str) -> Value {
+        context! {
+            title => title,
+            user => self.user().map(|u| context! { login => u.login, email => u.email, display_name => u.display_name, network_admin => u.network_admin }),
+            csrf => self.csrf(),
+        }
+    }
+}
+
+pub(super) fn message(status: StatusCode, title: &str, text: &str, web: &Web) -> Response {
+    html(
+        status,
+        "message.html",
+        context! { ..web.base_ctx(title), ..context! { message => text } },
+    )
+}
+
+pub(super) fn error_page(e: &ApiError) -> Response {
+    if let Some(cause) = &e.internal {
+        tracing::error!(error = %cause, "page failed");
+    }
+    let mut resp = html(
+        e.status,
+        "message.html",
+        context! { title => "Something went wrong", message => e.message.to_string() },
+    );
+    if let Some(secs) = e.retry_after {
+        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    resp
+}
+
+/// Form fields; an unreadable body is treated as empty (the CSRF check then refuses it).
+pub(super) fn fields(
+    form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
+) -> Fields {
+    form.map(|Form(f)| f).unwrap_or_default()
+}
+
+pub(super) fn peer_of(ext: &axum::http::Extensions) -> SocketAddr {
+    ext.get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
+/// `redirect_to` is honoured only when it stays on this site: a path (not `//…`) or an absolute
+/// URL with this site's origin.
+pub fn safe_redirect(target: &str, base: &str) -> Option<String> {
+    let t = target.trim();
+    if t.is_empty() {
+        return None;
+    }
+    if t.starts_with('/')
+        && !t.starts_with("//")
+        && !t.starts_with("/\\")
+        && !t.contains(['\r', '\n'])
+    {
+        return Some(t.to_string());
+    }
+    let u = url::Url::parse(t).ok()?;
+    let origin = format!("{}://{}", u.scheme(), u.host_str()?)
+        + &u.port().map(|p| format!(":{p}")).unwrap_or_default();
+    origin.eq_ignore_ascii_case(base).then(|| t.to_string())
+}
+
+// ---- static assets ----------------------------------------------------------------------
+
+pub async fn asset_css() -> Response {
+    asset(
+        "text/css; charset=utf-8",
+        include_str!("../../assets/app.css"),
+    )
+}
+
+pub async fn asset_js() -> Response {
+    asset(
+        "text/javascript; charset=utf-8",
+        include_str!("../../assets/app.js"),
+    )
+}
+
+fn asset(ctype: &'static str, body: &'static str) -> Response {
+    let mut r = body.into_response();
+    r.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r.headers_mut().insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirects_stay_on_this_site() {
+        let base = "http://127.0.0.1:8080";
+        assert_eq!(safe_redirect("/profile", base).as_deref(), Some("/profile"));
+        assert_eq!(
+            safe_redirect("http://127.0.0.1:8080/admin", base).as_deref(),
+            Some("http://127.0.0.1:8080/admin")
+        );
+        for evil in [
+            "//evil.example/x",
+            "/\\evil.example",
+            "https://evil.example/",
+            "http://127.0.0.1:8081/",
+            "javascript:alert(1)",
+            "",
+        ] {
+            assert_eq!(safe_redirect(evil, base), None, "{evil}");
+        }
+    }
+}
