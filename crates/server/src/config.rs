@@ -204,12 +204,17 @@ impl Settings {
             if OTHER_VARS.contains(&name.as_str()) {
                 continue;
             }
-            let (rest, from_file) = match rest.strip_suffix("_FILE") {
-                Some(r) => (r, true),
-                None => (rest, false),
+            // A setting's own name wins (`GATEHOUSE_SECRET_KEY_FILE` is the `secret_key_file`
+            // setting); otherwise `*_FILE` reads the setting's value from a file.
+            let find = |r: &str| {
+                let path = r.to_ascii_lowercase().replace("__", ".");
+                KEYS.iter().find(|(k, _)| *k == path)
             };
-            let path = rest.to_ascii_lowercase().replace("__", ".");
-            let Some((key, kind)) = KEYS.iter().find(|(k, _)| *k == path) else {
+            let found = match find(rest) {
+                Some(k) => Some((k, false)),
+                None => rest.strip_suffix("_FILE").and_then(find).map(|k| (k, true)),
+            };
+            let Some(((key, kind), from_file)) = found else {
                 report
                     .warnings
                     .push(format!("ignoring unknown environment variable {name}"));
@@ -317,6 +322,8 @@ mod tests {
             "listen = \"127.0.0.1:9000\"\nsite_creation = \"any_user\"\n[throttle]\npair_failures = 5\n",
         )
         .unwrap();
+        let dburl_file = dir.join("db-url");
+        std::fs::write(&dburl_file, "postgres://u@db.internal/gatehouse\n").unwrap();
         let (s, report) = Settings::load(
             Some(&file),
             &env(&[
@@ -324,6 +331,8 @@ mod tests {
                 ("GATEHOUSE_THROTTLE__PAIR_FAILURES", "7"),
                 ("GATEHOUSE_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1/32"),
                 ("GATEHOUSE_BOGUS", "1"),
+                ("GATEHOUSE_SECRET_KEY_FILE", "/etc/gatehouse/key"),
+                ("GATEHOUSE_DATABASE_URL_FILE", dburl_file.to_str().unwrap()),
                 ("PATH", "/bin"),
             ]),
             &Overrides {
@@ -336,6 +345,15 @@ mod tests {
         assert_eq!(s.site_creation, SiteCreation::AnyUser);
         assert_eq!(s.throttle.pair_failures, 7);
         assert_eq!(s.trusted_proxies.len(), 2);
+        assert_eq!(
+            s.secret_key_file.as_deref(),
+            Some(Path::new("/etc/gatehouse/key"))
+        );
+        assert_eq!(
+            s.database_url.as_deref(),
+            Some("postgres://u@db.internal/gatehouse"),
+            "*_FILE reads the value"
+        );
         assert_eq!(
             report.warnings,
             vec!["ignoring unknown environment variable GATEHOUSE_BOGUS"]
