@@ -293,6 +293,8 @@ fn parse_role(v: &str) -> Result<Role, Failure> {
 async fn run(cli: Cli) -> Result<(), Failure> {
     // 1. Validate the command's own input before touching anything.
     let mut user_spec = None;
+    let mut key_spec = None;
+    let mut site_patch = None;
     match &cli.command {
         Command::User(UserCommand::Add {
             login,
@@ -355,6 +357,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 *expires_in,
             );
             gatehouse_core::credentials::validate_api_key(&spec)?;
+            key_spec = Some(spec);
         }
         Command::AppPassword(AppPasswordCommand::Create { name, .. }) => {
             gatehouse_core::credentials::app_password_name(name)?;
@@ -377,7 +380,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "site set needs at least one of --require-auth, --name, --url",
                 ));
             }
-            admin::site_patch(name.as_deref(), url.as_deref(), ra)?;
+            site_patch = Some(admin::site_patch(name.as_deref(), url.as_deref(), ra)?);
         }
         _ => {}
     }
@@ -442,14 +445,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::ApiKey(ApiKeyCommand::Create {
-            user,
-            site,
-            description,
-            scopes,
-            methods,
-            expires_in,
-            json,
+            user, site, json, ..
         }) => {
+            let Some(mut spec) = key_spec else {
+                return Err(usage("missing API key input"));
+            };
             let keys = keyring(&settings, s, now).await?;
             let user = match &user {
                 Some(l) => Some(admin::find_user(s, l).await?),
@@ -459,14 +459,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 Some(x) => Some(admin::find_site(s, x).await?),
                 None => None,
             };
-            let mut spec = api_key_spec(
-                user.is_some(),
-                site.is_some(),
-                &description,
-                &scopes,
-                &methods,
-                expires_in,
-            );
             spec.user = user.as_ref().map(|u| u.id);
             spec.site = site.as_ref().map(|x| x.id);
             spec.created_by = match (&user, &site) {
@@ -580,18 +572,10 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::Site(SiteCommand::Set {
-            site,
-            require_auth,
-            name,
-            url,
-            json,
-        }) => {
-            let ra = require_auth
-                .as_deref()
-                .map(|v| parse_bool("--require-auth", v))
-                .transpose()?;
-            let patch = admin::site_patch(name.as_deref(), url.as_deref(), ra)?;
+        Command::Site(SiteCommand::Set { site, json, .. }) => {
+            let Some(patch) = site_patch else {
+                return Err(usage("missing site settings"));
+            };
             let site = admin::find_site(s, &site).await?;
             let site = admin::update_site(s, site.id, &patch).await?;
             if json {

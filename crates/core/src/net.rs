@@ -133,6 +133,14 @@ pub fn resolve_origin(peer: IpAddr, proxies: &[IpNet], h: ProxyHeaders<'_>) -> C
     origin
 }
 
+impl ClientOrigin {
+    /// SPEC §0: credentials travel over https, or over plain http from a loopback peer, unless
+    /// the operator allows insecure http.
+    pub fn may_send_credentials(&self, allow_insecure_http: bool) -> bool {
+        self.https || is_loopback(self.addr) || allow_insecure_http
+    }
+}
+
 /// Loopback peers may send credentials over plain http (SPEC §0).
 pub fn is_loopback(addr: IpAddr) -> bool {
     canonical(addr).is_loopback()

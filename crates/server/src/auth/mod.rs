@@ -14,7 +14,6 @@ use crate::error::{ApiError, Dialect, Presented};
 use crate::rest::Incoming;
 use axum::http::{header, StatusCode};
 use gatehouse_core::model::Principal;
-use gatehouse_core::net::is_loopback;
 
 /// Longest `Authorization` value accepted; longer ones are malformed, not checked.
 pub const MAX_AUTHORIZATION_LEN: usize = 4096;
@@ -84,16 +83,11 @@ pub async fn authenticate(
         "oauth" => Presented::OAuth,
         _ => Presented::Other,
     };
-    if !inc.origin.https && !is_loopback(inc.origin.addr) && !app.settings.allow_insecure_http {
-        return Err((
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "rest_insecure_transport",
-                "Credentials are accepted only over https.",
-            )
-            .alt("https_required"),
-            presented,
-        ));
+    if !inc
+        .origin
+        .may_send_credentials(app.settings.allow_insecure_http)
+    {
+        return Err((insecure_transport(), presented));
     }
     let result = match presented {
         Presented::Basic => basic::authenticate(app, inc, rest).await,
@@ -125,6 +119,16 @@ pub async fn authenticate(
             Err((e, presented))
         }
     }
+}
+
+/// 403 for a credential sent over plain http from a non-loopback client (SPEC §0).
+fn insecure_transport() -> ApiError {
+    ApiError::new(
+        StatusCode::FORBIDDEN,
+        "rest_insecure_transport",
+        "Credentials are accepted only over https.",
+    )
+    .alt("https_required")
 }
 
 fn invalid_nonce() -> (ApiError, Presented) {
@@ -168,16 +172,11 @@ async fn cookie_auth(
             Ok(anonymous)
         };
     };
-    if !inc.origin.https && !is_loopback(inc.origin.addr) && !app.settings.allow_insecure_http {
-        return Err((
-            ApiError::new(
-                StatusCode::FORBIDDEN,
-                "rest_insecure_transport",
-                "Credentials are accepted only over https.",
-            )
-            .alt("https_required"),
-            Presented::Nothing,
-        ));
+    if !inc
+        .origin
+        .may_send_credentials(app.settings.allow_insecure_http)
+    {
+        return Err((insecure_transport(), Presented::Nothing));
     }
     let now = app.clock.now();
     let ok = gatehouse_core::sessions::verify_nonce(

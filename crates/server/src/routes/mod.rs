@@ -60,6 +60,20 @@ impl Cx<'_> {
         Ok(SiteAccess::new(site, self.principal.user.as_ref(), role))
     }
 
+    /// The request's site and the principal's standing on it, after the check that they may read
+    /// what a visitor may read there (`code`/`message`: the route's refusal).
+    pub async fn readable_site(
+        &self,
+        area: policy::Area,
+        code: &'static str,
+        message: &'static str,
+    ) -> Result<(&Site, SiteAccess), ApiError> {
+        let site = self.site()?;
+        let access = self.access(site).await?;
+        self.require(Some(&access), Action::ReadPublic(area), code, message)?;
+        Ok((site, access))
+    }
+
     pub fn allow(&self, access: Option<&SiteAccess>, action: Action) -> Result<(), Denial> {
         policy::allow(self.principal, &self.inc.method, access, action)
     }

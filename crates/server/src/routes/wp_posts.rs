@@ -191,14 +191,9 @@ fn parse_statuses(cx: &Cx<'_>) -> Result<Vec<PostStatus>, ApiError> {
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    let access = cx.access(site).await?;
-    cx.require(
-        Some(&access),
-        Action::ReadPublic(Area::Posts),
-        "rest_forbidden",
-        FORBIDDEN,
-    )?;
+    let (site, access) = cx
+        .readable_site(Area::Posts, "rest_forbidden", FORBIDDEN)
+        .await?;
     let page = page_params(cx, 10)?;
     let edit = context(cx)?;
     let statuses = parse_statuses(cx)?;
@@ -570,14 +565,9 @@ fn comment_action(cap: Cap, write: bool) -> Action {
 }
 
 pub async fn comments_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    let access = cx.access(site).await?;
-    cx.require(
-        Some(&access),
-        Action::ReadPublic(Area::Comments),
-        "rest_forbidden",
-        FORBIDDEN,
-    )?;
+    let (site, access) = cx
+        .readable_site(Area::Comments, "rest_forbidden", FORBIDDEN)
+        .await?;
     let page = page_params(cx, 10)?;
     let status = match cx.params().str("status") {
         None => CommentStatus::Approved,

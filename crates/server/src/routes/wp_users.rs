@@ -103,14 +103,13 @@ pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    let access = cx.access(site).await?;
-    cx.require(
-        Some(&access),
-        Action::ReadPublic(Area::Users),
-        "rest_forbidden",
-        "Sorry, you are not allowed to do that.",
-    )?;
+    let (site, access) = cx
+        .readable_site(
+            Area::Users,
+            "rest_forbidden",
+            "Sorry, you are not allowed to do that.",
+        )
+        .await?;
     let page = page_params(cx, 10)?;
     let can_list = list_users(cx, &access);
     let edit = context(cx)?;
@@ -151,15 +150,14 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
     let id = UserId(parse_id(id)?);
-    let access = cx.access(site).await?;
-    cx.require(
-        Some(&access),
-        Action::ReadPublic(Area::Users),
-        "rest_forbidden",
-        "Sorry, you are not allowed to do that.",
-    )?;
+    let (site, access) = cx
+        .readable_site(
+            Area::Users,
+            "rest_forbidden",
+            "Sorry, you are not allowed to do that.",
+        )
+        .await?;
     let invalid = || ApiError::not_found("rest_user_invalid_id", "Invalid user ID.");
     let user = match cx.app.store.get_user(id).await {
         Ok(u) => u,

@@ -11,7 +11,7 @@ use gatehouse_core::model::*;
 use gatehouse_core::store::SessionMatch;
 use minijinja::{context, Value};
 
-use super::profile_action;
+use super::form_action;
 use super::*;
 
 // ---- admin ----------------------------------------------------------------------------
@@ -94,7 +94,7 @@ fn forbidden(web: &Web) -> Response {
     )
 }
 
-profile_action!(admin_user_add, |web, s, f| {
+form_action!(admin_user_add, |web, s, f| {
     if !s.user.network_admin {
         return forbidden(&web);
     }
@@ -156,14 +156,14 @@ async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> R
     .await
 }
 
-profile_action!(admin_user_disable, |web, s, f, id: i64| {
+form_action!(admin_user_disable, |web, s, f, id: i64| {
     set_disabled(&web, &s, id, true).await
 });
-profile_action!(admin_user_enable, |web, s, f, id: i64| {
+form_action!(admin_user_enable, |web, s, f, id: i64| {
     set_disabled(&web, &s, id, false).await
 });
 
-profile_action!(admin_site_add, |web, s, f| {
+form_action!(admin_site_add, |web, s, f| {
     if !s.user.network_admin {
         return forbidden(&web);
     }
@@ -195,7 +195,7 @@ async fn manages(web: &Web, user: &User, site: SiteId) -> bool {
         .unwrap_or(false)
 }
 
-profile_action!(admin_site_require_auth, |web, s, f, id: i64| {
+form_action!(admin_site_require_auth, |web, s, f, id: i64| {
     if !manages(&web, &s.user, SiteId(id)).await {
         return forbidden(&web);
     }
@@ -227,7 +227,7 @@ profile_action!(admin_site_require_auth, |web, s, f, id: i64| {
     .await
 });
 
-profile_action!(admin_member_set, |web, s, f| {
+form_action!(admin_member_set, |web, s, f| {
     let site = match f.get("site").and_then(|v| v.parse::<i64>().ok()) {
         Some(id) => SiteId(id),
         None => return admin_result(&web, Err(AdminError::Invalid("choose a site".into()))).await,

@@ -11,6 +11,7 @@ use gatehouse_core::secrets::group_app_password;
 use minijinja::context;
 use std::collections::HashMap;
 
+use super::form_action;
 use super::*;
 
 // ---- authorize application (WordPress's flow, SPEC §4) ----------------------------------
@@ -90,21 +91,7 @@ pub async fn authorize_get(
     secure(resp, &extra)
 }
 
-pub async fn authorize_post(
-    State(app): State<AppState>,
-    ext: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let f = fields(form);
-    let web = match Web::new(app, peer_of(&ext), headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let s = match web.form_user(&f) {
-        Ok(s) => s.clone(),
-        Err(r) => return r,
-    };
+form_action!(authorize_post, |web, s, f| {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
     let (success_url, reject_url) = (get("success_url"), get("reject_url"));
     if [&success_url, &reject_url]
@@ -180,7 +167,7 @@ pub async fn authorize_post(
         ),
         Err(e) => error_page(&ApiError::internal(e)),
     }
-}
+});
 
 #[cfg(test)]
 mod tests {

@@ -13,6 +13,7 @@ use gatehouse_core::store::SessionMatch;
 use minijinja::context;
 use std::collections::HashMap;
 
+use super::form_action;
 use super::*;
 
 // ---- log in / log out -------------------------------------------------------------------
@@ -96,9 +97,9 @@ pub async fn login_post(
         Err(r) => return r,
     };
     let redirect_to = f.get("redirect_to").cloned().unwrap_or_default();
-    if !web.origin.https
-        && !gatehouse_core::net::is_loopback(web.origin.addr)
-        && !web.app.settings.allow_insecure_http
+    if !web
+        .origin
+        .may_send_credentials(web.app.settings.allow_insecure_http)
     {
         return message(
             StatusCode::FORBIDDEN,
@@ -270,23 +271,9 @@ async fn logout_get(web: &Web, nonce: Option<&str>) -> Response {
     )
 }
 
-pub async fn logout_post(
-    State(app): State<AppState>,
-    ext: axum::http::Extensions,
-    headers: HeaderMap,
-    form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
-) -> Response {
-    let f = fields(form);
-    let web = match Web::new(app, peer_of(&ext), headers).await {
-        Ok(w) => w,
-        Err(r) => return r,
-    };
-    let s = match web.form_user(&f) {
-        Ok(s) => s.clone(),
-        Err(r) => return r,
-    };
+form_action!(logout_post, |web, s, f| {
     end_session(&web, &s, f.get("everywhere").is_some_and(|v| v == "1")).await
-}
+});
 
 /// `admin-ajax.php?action=rest-nonce`: the bare `wp_rest` nonce for a logged-in session, else
 /// 400 `0` (WordPress's answers).

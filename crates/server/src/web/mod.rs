@@ -32,8 +32,9 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::OnceLock;
 
-/// Runs a profile form action after the CSRF check, then shows the profile.
-macro_rules! profile_action {
+/// Defines a POST handler for a page form: it runs `$body` with the page context (`$web`), the
+/// logged-in session (`$s`) and the fields (`$f`), only after the CSRF and origin checks pass.
+macro_rules! form_action {
     ($name:ident, |$web:ident, $s:ident, $f:ident $(, $p:ident : $pt:ty)?| $body:block) => {
         pub async fn $name(
             State(app): State<AppState>,
@@ -55,7 +56,7 @@ macro_rules! profile_action {
         }
     };
 }
-pub(crate) use profile_action;
+pub(crate) use form_action;
 
 pub(super) type Fields = HashMap<String, String>;
 

@@ -13,7 +13,7 @@ use gatehouse_core::secrets::group_app_password;
 use gatehouse_core::sessions;
 use minijinja::{context, Value};
 
-use super::profile_action;
+use super::form_action;
 use super::*;
 
 // ---- profile ---------------------------------------------------------------------------
@@ -116,7 +116,30 @@ async fn after_create(
     }
 }
 
-profile_action!(profile_api_key_create, |web, s, f| {
+/// Shows the profile after revoking something: a notice, or 404 when there was nothing to revoke.
+async fn after_revoke(
+    web: &Web,
+    user: &User,
+    done: bool,
+    (event, detail): (&str, String),
+    notice: &str,
+    missing: &str,
+) -> Response {
+    if done {
+        web.audit(event, Some(user), None, detail).await;
+        return profile_page(web, StatusCode::OK, None, Some(notice), None).await;
+    }
+    profile_page(
+        web,
+        StatusCode::NOT_FOUND,
+        None,
+        None,
+        Some(missing.to_string()),
+    )
+    .await
+}
+
+form_action!(profile_api_key_create, |web, s, f| {
     let spec = ApiKeySpec {
         kind: ApiKeyKind::User,
         user: Some(s.user.id),
@@ -139,38 +162,27 @@ profile_action!(profile_api_key_create, |web, s, f| {
     after_create(&web, &s.user, created, "api_key.create", "Your new API key").await
 });
 
-profile_action!(profile_api_key_revoke, |web, s, f, id: i64| {
+form_action!(profile_api_key_revoke, |web, s, f, id: i64| {
     let mine = matches!(web.app.store.get_api_key(ApiKeyId(id)).await, Ok(k) if k.user_id == Some(s.user.id) || k.created_by == s.user.id);
-    if mine
+    let done = mine
         && web
             .app
             .store
             .revoke_api_key(ApiKeyId(id), web.now())
             .await
-            .unwrap_or(false)
-    {
-        web.audit("api_key.revoke", Some(&s.user), None, format!("id={id}"))
-            .await;
-        return profile_page(
-            &web,
-            StatusCode::OK,
-            None,
-            Some("The API key was revoked."),
-            None,
-        )
-        .await;
-    }
-    profile_page(
+            .unwrap_or(false);
+    after_revoke(
         &web,
-        StatusCode::NOT_FOUND,
-        None,
-        None,
-        Some("No such API key.".into()),
+        &s.user,
+        done,
+        ("api_key.revoke", format!("id={id}")),
+        "The API key was revoked.",
+        "No such API key.",
     )
     .await
 });
 
-profile_action!(profile_app_password_create, |web, s, f| {
+form_action!(profile_app_password_create, |web, s, f| {
     let name = f.get("name").cloned().unwrap_or_default();
     let created = credentials::create_app_password(
         web.app.store.as_ref(),
@@ -197,71 +209,44 @@ profile_action!(profile_app_password_create, |web, s, f| {
     .await
 });
 
-profile_action!(profile_app_password_revoke, |web, s, f, uuid: String| {
-    if web
+form_action!(profile_app_password_revoke, |web, s, f, uuid: String| {
+    let done = web
         .app
         .store
         .delete_app_password(s.user.id, &uuid)
         .await
-        .unwrap_or(false)
-    {
-        web.audit(
-            "app_password.delete",
-            Some(&s.user),
-            None,
-            format!("uuid={uuid}"),
-        )
-        .await;
-        return profile_page(
-            &web,
-            StatusCode::OK,
-            None,
-            Some("The application password was revoked."),
-            None,
-        )
-        .await;
-    }
-    profile_page(
+        .unwrap_or(false);
+    after_revoke(
         &web,
-        StatusCode::NOT_FOUND,
-        None,
-        None,
-        Some("No such application password.".into()),
+        &s.user,
+        done,
+        ("app_password.delete", format!("uuid={uuid}")),
+        "The application password was revoked.",
+        "No such application password.",
     )
     .await
 });
 
-profile_action!(profile_session_revoke, |web, s, f, id: i64| {
-    if id != s.session.id
+form_action!(profile_session_revoke, |web, s, f, id: i64| {
+    let done = id != s.session.id
         && web
             .app
             .store
             .revoke_session(s.user.id, id, web.now())
             .await
-            .unwrap_or(false)
-    {
-        web.audit("session.revoke", Some(&s.user), None, format!("id={id}"))
-            .await;
-        return profile_page(
-            &web,
-            StatusCode::OK,
-            None,
-            Some("The session was ended."),
-            None,
-        )
-        .await;
-    }
-    profile_page(
+            .unwrap_or(false);
+    after_revoke(
         &web,
-        StatusCode::NOT_FOUND,
-        None,
-        None,
-        Some("No such session.".into()),
+        &s.user,
+        done,
+        ("session.revoke", format!("id={id}")),
+        "The session was ended.",
+        "No such session.",
     )
     .await
 });
 
-profile_action!(profile_sessions_revoke_others, |web, s, f| {
+form_action!(profile_sessions_revoke_others, |web, s, f| {
     match web
         .app
         .store
