@@ -26,10 +26,13 @@ pub enum Cap {
     PromoteUsers = 1 << 15,
     ManageOptions = 1 << 16,
     UploadFiles = 1 << 17,
+    /// Post HTML that is not sanitised. As on WordPress multisite, no role grants it: only
+    /// network admins (super admins) hold it.
+    UnfilteredHtml = 1 << 18,
 }
 
 impl Cap {
-    pub const ALL: [Cap; 18] = [
+    pub const ALL: [Cap; 19] = [
         Cap::Read,
         Cap::EditPosts,
         Cap::PublishPosts,
@@ -48,6 +51,7 @@ impl Cap {
         Cap::PromoteUsers,
         Cap::ManageOptions,
         Cap::UploadFiles,
+        Cap::UnfilteredHtml,
     ];
 
     pub fn name(self) -> &'static str {
@@ -70,6 +74,7 @@ impl Cap {
             Cap::PromoteUsers => "promote_users",
             Cap::ManageOptions => "manage_options",
             Cap::UploadFiles => "upload_files",
+            Cap::UnfilteredHtml => "unfiltered_html",
         }
     }
 }

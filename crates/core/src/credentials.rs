@@ -10,6 +10,22 @@ use crate::model::*;
 use crate::secrets::{self, Keyring, Purpose, Secret, TokenKind};
 use crate::store::{Store, StoreError};
 
+/// The longest lifetime a key may be given (10 years), in every place a key is made.
+pub const MAX_EXPIRES_IN_SECS: i64 = 10 * 365 * 86_400;
+
+/// `expires_in` as typed into a form: empty means "never"; anything else must be a whole number
+/// of seconds (the range is checked with the rest of the key's rules).
+pub fn expires_in_text(s: Option<&str>) -> Result<Option<i64>, AdminError> {
+    match s.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(None),
+        Some(t) => t.parse::<i64>().map(Some).map_err(|_| {
+            AdminError::Invalid(format!(
+                "expires_in must be between 1 and {MAX_EXPIRES_IN_SECS} seconds (10 years)"
+            ))
+        }),
+    }
+}
+
 /// HTTP methods a key may be limited to.
 pub const METHODS: [&str; 7] = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"];
 
@@ -56,10 +72,10 @@ pub fn validate_api_key(spec: &ApiKeySpec) -> Result<KeyLimits, AdminError> {
         }
     }
     if let Some(secs) = spec.expires_in {
-        if secs < 1 {
-            return Err(AdminError::Invalid(
-                "expires_in must be a positive number of seconds".into(),
-            ));
+        if !(1..=MAX_EXPIRES_IN_SECS).contains(&secs) {
+            return Err(AdminError::Invalid(format!(
+                "expires_in must be between 1 and {MAX_EXPIRES_IN_SECS} seconds (10 years)"
+            )));
         }
     }
     match spec.kind {

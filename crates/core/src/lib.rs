@@ -13,6 +13,7 @@ pub mod net;
 pub mod password;
 pub mod policy;
 pub mod posts;
+pub mod redirect;
 pub mod secrets;
 pub mod sessions;
 pub mod store;

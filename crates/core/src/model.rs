@@ -116,6 +116,9 @@ pub struct Post {
     pub comments_open: bool,
     pub created_at: Timestamp,
     pub modified_at: Timestamp,
+    /// Written by someone holding `unfiltered_html`: rendered as written. Otherwise the rendered
+    /// fields are sanitised (the raw ones are kept as written).
+    pub unfiltered: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -128,6 +131,8 @@ pub struct NewPost {
     pub slug: String,
     pub status: PostStatus,
     pub comments_open: bool,
+    /// The writer holds `unfiltered_html`.
+    pub unfiltered: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -139,6 +144,9 @@ pub struct PostPatch {
     pub status: Option<PostStatus>,
     pub author_id: Option<UserId>,
     pub comments_open: Option<bool>,
+    /// The writer holds `unfiltered_html`. When false (the default) the post's HTML is sanitised
+    /// from now on: a post stays unfiltered only while every writer may write unfiltered HTML.
+    pub writer_unfiltered: bool,
 }
 
 /// Which posts a listing returns.
@@ -195,6 +203,8 @@ pub struct Comment {
     pub content: String,
     pub status: CommentStatus,
     pub created_at: Timestamp,
+    /// Written by someone holding `unfiltered_html` (see `Post::unfiltered`).
+    pub unfiltered: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -206,6 +216,8 @@ pub struct NewComment {
     pub author_name: String,
     pub content: String,
     pub status: CommentStatus,
+    /// The writer holds `unfiltered_html`.
+    pub unfiltered: bool,
 }
 
 #[derive(Debug, Clone)]

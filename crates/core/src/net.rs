@@ -15,7 +15,23 @@ pub struct ClientOrigin {
     pub host: Option<String>,
 }
 
-/// Header values relevant to the proxy rule, as received.
+/// Which forwarding header the operator's proxy writes (`trusted_proxy_header`). Only that one is
+/// believed; the other family is ignored even from a trusted proxy, because a proxy passes through
+/// whatever it does not set itself (nginx's usual setup sets only `X-Forwarded-For`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+pub enum ProxyHeader {
+    /// `X-Forwarded-For`, with `X-Forwarded-Proto` and `X-Forwarded-Host` (nginx, HAProxy, most
+    /// load balancers).
+    #[default]
+    #[serde(rename = "x-forwarded-for")]
+    XForwardedFor,
+    /// RFC 7239 `Forwarded` (`for=…;proto=…;host=…`).
+    #[serde(rename = "forwarded")]
+    Forwarded,
+}
+
+/// Header values relevant to the proxy rule, as received. Repeated header lines are combined in
+/// order, comma-separated, as RFC 9110 §5.3 says a recipient may (HAProxy appends a second line).
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ProxyHeaders<'a> {
     pub forwarded: Option<&'a str>,
@@ -53,20 +69,19 @@ fn parse_node(s: &str) -> Option<IpAddr> {
     s.rsplit_once(':')?.0.parse().ok()
 }
 
-/// Applies the proxy rule. `peer` is the socket's address; `proxies` the operator's CIDRs.
-pub fn resolve_origin(peer: IpAddr, proxies: &[IpNet], h: ProxyHeaders<'_>) -> ClientOrigin {
-    let socket_host = h.host.map(|v| v.trim().to_ascii_lowercase());
-    if !trusted(peer, proxies) {
-        return ClientOrigin {
-            addr: canonical(peer),
-            https: false,
-            host: socket_host,
-        };
-    }
-    // Hops, nearest last: (for, proto, host).
-    let mut hops: Vec<(Option<IpAddr>, Option<String>, Option<String>)> = Vec::new();
-    if let Some(fwd) = h.forwarded {
-        for element in fwd.split(',') {
+/// The last (nearest proxy's) element of a comma-separated header, lower case.
+fn nearest(v: Option<&str>) -> Option<String> {
+    let last = v?.rsplit(',').next()?.trim().to_ascii_lowercase();
+    (!last.is_empty()).then_some(last)
+}
+
+/// One proxy hop, nearest last: the address its proxy received the request from, and what that
+/// proxy saw of the scheme and host.
+type Hop = (Option<IpAddr>, Option<String>, Option<String>);
+
+fn forwarded_hops(fwd: &str) -> Vec<Hop> {
+    fwd.split(',')
+        .map(|element| {
             let (mut f, mut p, mut ho) = (None, None, None);
             for pair in element.split(';') {
                 if let Some((k, v)) = pair.split_once('=') {
@@ -79,39 +94,54 @@ pub fn resolve_origin(peer: IpAddr, proxies: &[IpNet], h: ProxyHeaders<'_>) -> C
                     }
                 }
             }
-            hops.push((f, p, ho));
+            (f, p, ho)
+        })
+        .collect()
+}
+
+fn x_forwarded_hops(h: &ProxyHeaders<'_>) -> Vec<Hop> {
+    let mut hops: Vec<Hop> = h
+        .x_forwarded_for
+        .map(|xff| {
+            xff.split(',')
+                .map(|n| (parse_node(n), None, None))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Proto and host are what the nearest proxy saw (the last value if a proxy appended).
+    let (proto, host) = (nearest(h.x_forwarded_proto), nearest(h.x_forwarded_host));
+    match hops.last_mut() {
+        Some(last) => {
+            last.1 = proto;
+            last.2 = host;
         }
-    } else if let Some(xff) = h.x_forwarded_for {
-        let list: Vec<&str> = xff.split(',').collect();
-        let n = list.len();
-        for (i, node) in list.into_iter().enumerate() {
-            let last = i + 1 == n;
-            hops.push((
-                parse_node(node),
-                if last {
-                    h.x_forwarded_proto.map(|p| p.trim().to_ascii_lowercase())
-                } else {
-                    None
-                },
-                if last {
-                    h.x_forwarded_host.map(|p| p.trim().to_ascii_lowercase())
-                } else {
-                    None
-                },
-            ));
-        }
-    } else if h.x_forwarded_proto.is_some() || h.x_forwarded_host.is_some() {
-        hops.push((
-            None,
-            h.x_forwarded_proto.map(|p| p.trim().to_ascii_lowercase()),
-            h.x_forwarded_host.map(|p| p.trim().to_ascii_lowercase()),
-        ));
+        None if proto.is_some() || host.is_some() => hops.push((None, proto, host)),
+        None => {}
     }
-    // Walk from the nearest hop outwards while the hop itself is a trusted proxy.
+    hops
+}
+
+/// Applies the proxy rule. `peer` is the socket's address; `proxies` the operator's CIDRs;
+/// `which` the header family the operator's proxy writes. Hops are walked from the right (the
+/// nearest proxy's) leftwards, skipping trusted proxies; the first untrusted address is the client.
+pub fn resolve_origin(
+    peer: IpAddr,
+    proxies: &[IpNet],
+    which: ProxyHeader,
+    h: ProxyHeaders<'_>,
+) -> ClientOrigin {
+    let socket_host = h.host.map(|v| v.trim().to_ascii_lowercase());
     let mut origin = ClientOrigin {
         addr: canonical(peer),
         https: false,
         host: socket_host,
+    };
+    if !trusted(peer, proxies) {
+        return origin;
+    }
+    let hops = match which {
+        ProxyHeader::Forwarded => h.forwarded.map(forwarded_hops).unwrap_or_default(),
+        ProxyHeader::XForwardedFor => x_forwarded_hops(&h),
     };
     for (f, proto, host) in hops.into_iter().rev() {
         if let Some(p) = proto {
@@ -174,7 +204,12 @@ mod tests {
             host: Some("Blog.Example"),
             ..Default::default()
         };
-        let o = resolve_origin("198.51.100.1".parse().unwrap(), &[], h);
+        let o = resolve_origin(
+            "198.51.100.1".parse().unwrap(),
+            &[],
+            ProxyHeader::XForwardedFor,
+            h,
+        );
         assert_eq!(o.addr, "198.51.100.1".parse::<IpAddr>().unwrap());
         assert!(!o.https);
         assert_eq!(o.host.as_deref(), Some("blog.example"));
@@ -189,7 +224,12 @@ mod tests {
             x_forwarded_host: Some("api.example"),
             ..Default::default()
         };
-        let o = resolve_origin("10.0.0.1".parse().unwrap(), &proxies, h);
+        let o = resolve_origin(
+            "10.0.0.1".parse().unwrap(),
+            &proxies,
+            ProxyHeader::XForwardedFor,
+            h,
+        );
         assert_eq!(o.addr, "203.0.113.9".parse::<IpAddr>().unwrap());
         assert!(o.https);
         assert_eq!(o.host.as_deref(), Some("api.example"));
@@ -202,9 +242,59 @@ mod tests {
             forwarded: Some(r#"for="[2001:db8::7]:4711";proto=https;host=a.example"#),
             ..Default::default()
         };
-        let o = resolve_origin("127.0.0.1".parse().unwrap(), &proxies, h);
+        let o = resolve_origin(
+            "127.0.0.1".parse().unwrap(),
+            &proxies,
+            ProxyHeader::Forwarded,
+            h,
+        );
         assert_eq!(o.addr, "2001:db8::7".parse::<IpAddr>().unwrap());
         assert!(o.https);
+    }
+
+    #[test]
+    fn only_the_operators_header_family_is_believed() {
+        let proxies = nets(&["127.0.0.0/8"]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        // nginx sets X-Forwarded-For and passes the client's own Forwarded through.
+        let h = ProxyHeaders {
+            forwarded: Some("for=127.0.0.1;proto=https"),
+            x_forwarded_for: Some("203.0.113.9"),
+            ..Default::default()
+        };
+        let o = resolve_origin(peer, &proxies, ProxyHeader::XForwardedFor, h);
+        assert_eq!(o.addr, "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert!(!o.https);
+        // A proxy that writes Forwarded: X-Forwarded-* from the client is ignored.
+        let h = ProxyHeaders {
+            forwarded: Some("for=203.0.113.9"),
+            x_forwarded_for: Some("127.0.0.1"),
+            x_forwarded_proto: Some("https"),
+            ..Default::default()
+        };
+        let o = resolve_origin(peer, &proxies, ProxyHeader::Forwarded, h);
+        assert_eq!(o.addr, "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert!(!o.https);
+    }
+
+    #[test]
+    fn a_client_prefix_cannot_hide_behind_the_proxys_append() {
+        // The client sent `X-Forwarded-For: 127.0.0.1`; the proxy appended the real address
+        // (as a second line, combined by the caller). The walk from the right finds the client.
+        let proxies = nets(&["127.0.0.0/8"]);
+        let h = ProxyHeaders {
+            x_forwarded_for: Some("127.0.0.1, 203.0.113.9"),
+            x_forwarded_proto: Some("https, http"),
+            ..Default::default()
+        };
+        let o = resolve_origin(
+            "127.0.0.1".parse().unwrap(),
+            &proxies,
+            ProxyHeader::XForwardedFor,
+            h,
+        );
+        assert_eq!(o.addr, "203.0.113.9".parse::<IpAddr>().unwrap());
+        assert!(!o.https, "the nearest proxy's proto wins");
     }
 
     #[test]
@@ -240,11 +330,12 @@ mod properties {
                 host: Some(&host),
             };
             let peer: IpAddr = "198.51.100.1".parse().unwrap();
-            let o = resolve_origin(peer, &[], h);
-            prop_assert_eq!(o.addr, peer);
-            prop_assert!(!o.https);
-            let trusted = resolve_origin("10.0.0.1".parse().unwrap(), &["10.0.0.0/8".parse().unwrap()], h);
-            let _ = trusted;
+            for which in [ProxyHeader::XForwardedFor, ProxyHeader::Forwarded] {
+                let o = resolve_origin(peer, &[], which, h);
+                prop_assert_eq!(o.addr, peer);
+                prop_assert!(!o.https);
+                let _ = resolve_origin("10.0.0.1".parse().unwrap(), &["10.0.0.0/8".parse().unwrap()], which, h);
+            }
         }
     }
 }

@@ -111,7 +111,14 @@ pub fn allow(
         };
     }
     match action {
-        Action::ReadPublic(_) | Action::ReadSelf | Action::Sites { .. } => Ok(()),
+        // A site that requires authentication is private, as WordPress.com private sites are:
+        // reading it needs a role there (the `read` capability; network admins have every
+        // capability), not merely an account on this server.
+        Action::ReadPublic(_) => match site {
+            Some(s) if s.require_auth && !s.caps.has(Cap::Read) => Err(Denial::Forbidden),
+            _ => Ok(()),
+        },
+        Action::ReadSelf | Action::Sites { .. } => Ok(()),
         Action::Use { cap, .. } => match site {
             Some(s) if s.caps.has(cap) => Ok(()),
             _ => Err(Denial::Forbidden),
@@ -164,6 +171,35 @@ mod tests {
         area: Area::Posts,
         write: true,
     };
+
+    #[test]
+    fn a_private_site_is_read_only_by_its_members_and_network_admins() {
+        let closed = site(true);
+        let read = Action::ReadPublic(Area::Posts);
+        let u = user(false);
+        let p = principal(Some(u.clone()), Constraints::default());
+        let stranger = SiteAccess::new(&closed, Some(&u), None);
+        assert_eq!(
+            allow(&p, "GET", Some(&stranger), read),
+            Err(Denial::Forbidden)
+        );
+        let member = SiteAccess::new(&closed, Some(&u), Some(Role::Subscriber));
+        assert_eq!(allow(&p, "GET", Some(&member), read), Ok(()));
+        let mut off = u.clone();
+        off.disabled = true;
+        let disabled = SiteAccess::new(&closed, Some(&off), Some(Role::Administrator));
+        assert_eq!(
+            allow(&p, "GET", Some(&disabled), read),
+            Err(Denial::Forbidden)
+        );
+        let admin = user(true);
+        let na = principal(Some(admin.clone()), Constraints::default());
+        let net = SiteAccess::new(&closed, Some(&admin), None);
+        assert_eq!(allow(&na, "GET", Some(&net), read), Ok(()));
+        // An open site stays readable by any account.
+        let open = SiteAccess::new(&site(false), Some(&u), None);
+        assert_eq!(allow(&p, "GET", Some(&open), read), Ok(()));
+    }
 
     #[test]
     fn anonymous_reads_public_unless_site_requires_auth() {

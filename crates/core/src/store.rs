@@ -136,12 +136,20 @@ pub struct AuditEvent {
     pub login: Option<String>,
     pub address: Option<String>,
     pub detail: String,
+    /// The account the action was done to, when it is not the actor's own.
+    pub target_user_id: Option<UserId>,
 }
 
 #[async_trait]
 pub trait AuditStore {
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;
-    async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEvent>>;
+    /// The newest `limit` events; with `involving`, only those that user did or that were done to
+    /// them (filtered in the query, so a page is never short).
+    async fn list_audit(
+        &self,
+        involving: Option<UserId>,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEvent>>;
 }
 
 /// An application password found by its hash, with the user it belongs to.
@@ -157,8 +165,11 @@ pub struct AppPasswordMatch {
 pub struct ApiKeyMatch {
     pub key: ApiKey,
     pub hash: String,
-    /// The user a user key acts as (joined in the same look-up).
+    /// The user a user key acts as; for a site key, the administrator who created it (whose
+    /// standing the key depends on). Joined in the same look-up.
     pub user: Option<User>,
+    /// That user's role on the key's site (same look-up).
+    pub site_role: Option<crate::caps::Role>,
 }
 
 #[async_trait]
@@ -183,6 +194,8 @@ pub trait ApiKeyStore {
     async fn get_api_key(&self, id: ApiKeyId) -> StoreResult<ApiKey>;
     /// Keys created by or acting as `user` that are not revoked, newest first.
     async fn list_api_keys(&self, user: UserId) -> StoreResult<Vec<ApiKey>>;
+    /// The site keys of `site` that are not revoked, newest first.
+    async fn list_site_api_keys(&self, site: SiteId) -> StoreResult<Vec<ApiKey>>;
     /// Revokes a key; false if it was unknown or already revoked.
     async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool>;
     /// Revokes every key of or by `user`; returns how many.

@@ -33,9 +33,24 @@ impl Default for ThrottlePolicy {
     }
 }
 
-/// The counter key for one account from one address group.
-pub fn pair_key(account: &str, group: &str) -> String {
-    format!("pair:{}|{}", account.to_lowercase(), group)
+/// Whose failures a pair counter counts. Resolved accounts and unknown names live in separate key
+/// spaces (`u:` and `n:`), so no presented name can reach an account's counter: failing as the
+/// literal login `#2` or `u:2` counts against that *name*, never against account 2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Account<'a> {
+    /// An account that exists, however it was addressed (login or email).
+    User(crate::model::UserId),
+    /// A name that matched no account (compared case-insensitively).
+    Unknown(&'a str),
+}
+
+/// The counter key for one account from one address group. The group (an IP address or /64) never
+/// contains `|`, so the last `|` separates it and no two (account, group) pairs share a key.
+pub fn pair_key(account: Account<'_>, group: &str) -> String {
+    match account {
+        Account::User(id) => format!("pair:u:{}|{group}", id.0),
+        Account::Unknown(name) => format!("pair:n:{}|{group}", name.to_lowercase()),
+    }
 }
 
 /// The counter key for one address group.
@@ -92,8 +107,27 @@ mod tests {
 
     #[test]
     fn keys_fold_case_and_include_the_address() {
-        assert_eq!(pair_key("Admin", "1.2.3.4"), "pair:admin|1.2.3.4");
+        assert_eq!(
+            pair_key(Account::Unknown("Admin"), "1.2.3.4"),
+            "pair:n:admin|1.2.3.4"
+        );
+        assert_eq!(
+            pair_key(Account::User(crate::model::UserId(2)), "1.2.3.4"),
+            "pair:u:2|1.2.3.4"
+        );
         assert_eq!(address_key("2001:db8::/64"), "addr:2001:db8::/64");
+    }
+
+    #[test]
+    fn no_presented_name_reaches_an_accounts_counter() {
+        let account = pair_key(Account::User(crate::model::UserId(2)), "1.2.3.4");
+        for name in ["#2", "u:2", "pair:u:2", "U:2", "2", "u:2|1.2.3.4"] {
+            assert_ne!(
+                pair_key(Account::Unknown(name), "1.2.3.4"),
+                account,
+                "{name}"
+            );
+        }
     }
 }
 
@@ -115,7 +149,7 @@ pub enum Gate {
 /// Consults the counters of `account` from `group` (one indexed read).
 pub async fn gate(
     store: &dyn crate::store::Store,
-    account: &str,
+    account: Account<'_>,
     group: &str,
     now: Timestamp,
 ) -> Result<Gate, crate::store::StoreError> {
@@ -139,7 +173,7 @@ pub async fn gate(
 pub async fn record_failure(
     store: &dyn crate::store::Store,
     policy: &ThrottlePolicy,
-    account: &str,
+    account: Account<'_>,
     group: &str,
     now: Timestamp,
 ) -> Result<bool, crate::store::StoreError> {
@@ -161,7 +195,7 @@ pub async fn record_failure(
 /// Forgets a pair's failures after a success ("consecutive" starts again).
 pub async fn record_success(
     store: &dyn crate::store::Store,
-    account: &str,
+    account: Account<'_>,
     group: &str,
 ) -> Result<(), crate::store::StoreError> {
     store.throttle_clear(&pair_key(account, group)).await

@@ -3,6 +3,7 @@
 //! warning) < command-line flags. The result is validated into `Settings` and passed down.
 //! SPEC §0 (`allow_insecure_http`, `trusted_proxies`), §2 (throttle), §9 (`site_creation`).
 
+use gatehouse_core::net::ProxyHeader;
 use gatehouse_core::throttle::ThrottlePolicy;
 use ipnet::IpNet;
 use serde::Deserialize;
@@ -45,6 +46,9 @@ pub struct Settings {
     pub allow_insecure_http: bool,
     /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// The forwarding header those proxies write: `x-forwarded-for` (default) or `forwarded`.
+    /// Only that one is believed (SPEC §0).
+    pub trusted_proxy_header: ProxyHeader,
     pub site_creation: SiteCreation,
     /// Argon2id checks at once; `0` = the number of CPUs (SPEC §2).
     pub argon2_max_concurrency: usize,
@@ -67,6 +71,7 @@ impl Default for Settings {
             basic_auth_with_account_password: false,
             allow_insecure_http: false,
             trusted_proxies: Vec::new(),
+            trusted_proxy_header: ProxyHeader::XForwardedFor,
             site_creation: SiteCreation::NetworkAdmins,
             argon2_max_concurrency: 0,
             max_body_bytes: 1 << 20,
@@ -118,6 +123,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("basic_auth_with_account_password", Kind::Bool),
     ("allow_insecure_http", Kind::Bool),
     ("trusted_proxies", Kind::List),
+    ("trusted_proxy_header", Kind::Str),
     ("site_creation", Kind::Str),
     ("argon2_max_concurrency", Kind::Int),
     ("max_body_bytes", Kind::Int),

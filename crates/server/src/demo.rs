@@ -121,6 +121,7 @@ pub async fn seed(
                     },
                     status,
                     comments_open: true,
+                    unfiltered: false,
                 },
                 now + i as i64,
             )
@@ -138,6 +139,7 @@ pub async fn seed(
                     author_id: Some(ids[4].0),
                     author_name: "Demo subscriber".into(),
                     content: "A first comment.".into(),
+                    unfiltered: false,
                     status: CommentStatus::Approved,
                 },
                 now + 10,

@@ -53,6 +53,23 @@ impl Params {
         self.0.contains_key(name)
     }
 
+    /// The first parameter whose name or value (at any depth) holds a NUL character. Such text
+    /// never reaches the database (PostgreSQL refuses it; SQLite would cut it): it is a 400.
+    pub fn with_nul(&self) -> Option<&str> {
+        fn has_nul(v: &Value) -> bool {
+            match v {
+                Value::String(s) => s.contains('\0'),
+                Value::Array(a) => a.iter().any(has_nul),
+                Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+                _ => false,
+            }
+        }
+        self.0
+            .iter()
+            .find(|(k, v)| k.contains('\0') || has_nul(v))
+            .map(|(k, _)| k.as_str())
+    }
+
     /// A string value; numbers and booleans are given as text. `{"raw": …}` objects (WordPress's
     /// title/content form) yield their `raw`.
     pub fn str(&self, name: &str) -> Option<String> {

@@ -167,6 +167,7 @@ pub async fn posts_and_comments(s: &dyn Store) {
         slug: title.to_lowercase(),
         status,
         comments_open: true,
+        unfiltered: false,
     };
     let p1 = s
         .insert_post(&mk("Hello 100%", PostStatus::Publish, u.id), 100)
@@ -235,6 +236,41 @@ pub async fn posts_and_comments(s: &dyn Store) {
     assert_eq!(updated.status, PostStatus::Trash);
     assert_eq!(updated.content, p1.content);
     assert_eq!((updated.created_at, updated.modified_at), (100, 500));
+    assert!(!updated.unfiltered);
+
+    // The unfiltered-HTML mark survives writers who hold it and ends with the first who does not.
+    let mut raw = mk("Raw", PostStatus::Publish, u.id);
+    raw.unfiltered = true;
+    let raw = s.insert_post(&raw, 510).await.unwrap();
+    assert!(raw.unfiltered);
+    let by_admin = PostPatch {
+        title: Some("Raw 2".into()),
+        writer_unfiltered: true,
+        ..Default::default()
+    };
+    assert!(
+        s.update_post(site.id, raw.id, &by_admin, 520)
+            .await
+            .unwrap()
+            .unfiltered
+    );
+    let by_editor = PostPatch {
+        status: Some(PostStatus::Draft),
+        ..Default::default()
+    };
+    assert!(
+        !s.update_post(site.id, raw.id, &by_editor, 530)
+            .await
+            .unwrap()
+            .unfiltered
+    );
+    assert!(
+        !s.update_post(site.id, raw.id, &by_admin, 540)
+            .await
+            .unwrap()
+            .unfiltered,
+        "once sanitised, stays sanitised"
+    );
 
     let c = s
         .insert_comment(
@@ -246,6 +282,7 @@ pub async fn posts_and_comments(s: &dyn Store) {
                 author_name: "other".into(),
                 content: "Nice".into(),
                 status: CommentStatus::Approved,
+                unfiltered: false,
             },
             600,
         )
@@ -311,23 +348,34 @@ pub async fn throttle_counters(s: &dyn Store) {
     assert_eq!(s.throttle_fail(&key, 3000, 300).await.unwrap().failures, 21);
 }
 
-/// Audit events are kept newest first.
+/// Audit events are kept newest first; a user's page holds only events they did or that were done
+/// to them, and is filled from the query (never short because others' events came first).
 pub async fn audit_log(s: &dyn Store) {
-    for i in 0..3 {
-        s.insert_audit(&AuditEvent {
-            at: i,
-            event: "throttle.burst".into(),
-            user_id: None,
-            login: Some("alice".into()),
-            address: Some("127.0.0.1".into()),
-            detail: format!("n={i}"),
-        })
-        .await
-        .unwrap();
+    let ev = |at: i64, user: Option<i64>, target: Option<i64>| AuditEvent {
+        at,
+        event: "test.event".into(),
+        user_id: user.map(UserId),
+        login: Some("alice".into()),
+        address: Some("127.0.0.1".into()),
+        detail: format!("n={at}"),
+        target_user_id: target.map(UserId),
+    };
+    s.insert_audit(&ev(0, Some(7), None)).await.unwrap();
+    s.insert_audit(&ev(1, Some(1), Some(7))).await.unwrap();
+    for i in 2..12 {
+        s.insert_audit(&ev(i, Some(1), None)).await.unwrap();
     }
-    let events = s.list_audit(2).await.unwrap();
+    let events = s.list_audit(None, 2).await.unwrap();
     assert_eq!(events.len(), 2);
-    assert_eq!(events[0].at, 2);
+    assert_eq!(events[0].at, 11);
+    let mine = s.list_audit(Some(UserId(7)), 2).await.unwrap();
+    assert_eq!(
+        mine.iter().map(|e| e.at).collect::<Vec<_>>(),
+        vec![1, 0],
+        "the user's own and the one done to them, despite ten newer events of others"
+    );
+    assert_eq!(mine[0].target_user_id, Some(UserId(7)));
+    assert_eq!(mine[0].user_id, Some(UserId(1)));
     s.ping().await.unwrap();
 }
 

@@ -93,6 +93,7 @@ pub(crate) struct PostRow {
     pub comments_open: bool,
     pub created_at: i64,
     pub modified_at: i64,
+    pub unfiltered: bool,
 }
 
 impl TryFrom<PostRow> for Post {
@@ -111,6 +112,7 @@ impl TryFrom<PostRow> for Post {
             comments_open: r.comments_open,
             created_at: r.created_at,
             modified_at: r.modified_at,
+            unfiltered: r.unfiltered,
         })
     }
 }
@@ -126,6 +128,7 @@ pub(crate) struct CommentRow {
     pub content: String,
     pub status: String,
     pub created_at: i64,
+    pub unfiltered: bool,
 }
 
 impl TryFrom<CommentRow> for Comment {
@@ -142,6 +145,7 @@ impl TryFrom<CommentRow> for Comment {
             status: CommentStatus::parse(&r.status)
                 .ok_or_else(|| StoreError::Backend(format!("bad comment status {:?}", r.status)))?,
             created_at: r.created_at,
+            unfiltered: r.unfiltered,
         })
     }
 }
@@ -154,6 +158,7 @@ pub(crate) struct AuditRow {
     pub login: Option<String>,
     pub address: Option<String>,
     pub detail: String,
+    pub target_user_id: Option<i64>,
 }
 
 impl From<AuditRow> for AuditEvent {
@@ -165,6 +170,7 @@ impl From<AuditRow> for AuditEvent {
             login: r.login,
             address: r.address,
             detail: r.detail,
+            target_user_id: r.target_user_id.map(UserId),
         }
     }
 }
@@ -221,11 +227,13 @@ impl TryFrom<ApiKeyRow> for gatehouse_core::store::ApiKeyMatch {
             },
             hash: r.hash,
             user: None,
+            site_role: None,
         })
     }
 }
 
-/// An API key with its user's columns (prefixed `u_`, NULL for a site key).
+/// An API key with its user's columns (prefixed `u_`): the user a user key acts as, or the creator
+/// of a site key; and that user's role on the key's site.
 #[derive(sqlx::FromRow)]
 pub(crate) struct ApiKeyUserRow {
     #[sqlx(flatten)]
@@ -237,6 +245,8 @@ pub(crate) struct ApiKeyUserRow {
     pub u_network_admin: Option<bool>,
     pub u_disabled: Option<bool>,
     pub u_created_at: Option<i64>,
+    /// The joined user's role on the key's site.
+    pub site_role: Option<String>,
 }
 
 impl TryFrom<ApiKeyUserRow> for gatehouse_core::store::ApiKeyMatch {
@@ -256,6 +266,7 @@ impl TryFrom<ApiKeyUserRow> for gatehouse_core::store::ApiKeyMatch {
         };
         let mut m = gatehouse_core::store::ApiKeyMatch::try_from(r.key)?;
         m.user = user;
+        m.site_role = r.site_role.as_deref().map(parse_role).transpose()?;
         Ok(m)
     }
 }
@@ -392,9 +403,9 @@ pub(crate) fn like_pattern(term: &str) -> String {
 pub(crate) const USER_COLS: &str =
     "u.id, u.login, u.email, u.display_name, u.network_admin, u.disabled, u.created_at";
 pub(crate) const SITE_COLS: &str = "id, name, url, host, require_auth, owner_id, created_at";
-pub(crate) const POST_COLS: &str = "id, site_id, author_id, title, content, excerpt, slug, status, comments_open, created_at, modified_at";
+pub(crate) const POST_COLS: &str = "id, site_id, author_id, title, content, excerpt, slug, status, comments_open, created_at, modified_at, unfiltered";
 pub(crate) const COMMENT_COLS: &str =
-    "id, site_id, post_id, parent, author_id, author_name, content, status, created_at";
+    "id, site_id, post_id, parent, author_id, author_name, content, status, created_at, unfiltered";
 
 macro_rules! impl_store {
     ($store:ident, $db:ty, $name:literal) => {
@@ -692,13 +703,13 @@ macro_rules! impl_store {
         impl PostStore for $store {
             async fn insert_post(&self, new: &NewPost, now: Timestamp) -> StoreResult<Post> {
                 let q = format!(
-                    "INSERT INTO posts (site_id, author_id, title, content, excerpt, slug, status, comments_open, created_at, modified_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING {POST_COLS}"
+                    "INSERT INTO posts (site_id, author_id, title, content, excerpt, slug, status, comments_open, created_at, modified_at, unfiltered) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10) RETURNING {POST_COLS}"
                 );
                 let row: PostRow = sqlx::query_as(&q)
                     .bind(new.site_id.0).bind(new.author_id.0).bind(&new.title).bind(&new.content)
                     .bind(&new.excerpt).bind(&new.slug).bind(new.status.as_str()).bind(new.comments_open)
-                    .bind(now)
+                    .bind(now).bind(new.unfiltered)
                     .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
                 row.try_into()
             }
@@ -728,14 +739,15 @@ macro_rules! impl_store {
                 let q = format!(
                     "UPDATE posts SET title = COALESCE($3, title), content = COALESCE($4, content), \
                      excerpt = COALESCE($5, excerpt), slug = COALESCE($6, slug), status = COALESCE($7, status), \
-                     author_id = COALESCE($8, author_id), comments_open = COALESCE($9, comments_open), modified_at = $10 \
+                     author_id = COALESCE($8, author_id), comments_open = COALESCE($9, comments_open), modified_at = $10, \
+                     unfiltered = (unfiltered AND $11) \
                      WHERE site_id = $1 AND id = $2 RETURNING {POST_COLS}"
                 );
                 let row: PostRow = sqlx::query_as(&q)
                     .bind(site.0).bind(id.0)
                     .bind(p.title.clone()).bind(p.content.clone()).bind(p.excerpt.clone()).bind(p.slug.clone())
                     .bind(p.status.map(|s| s.as_str())).bind(p.author_id.map(|a| a.0)).bind(p.comments_open)
-                    .bind(now)
+                    .bind(now).bind(p.writer_unfiltered)
                     .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
                 row.try_into()
             }
@@ -752,12 +764,12 @@ macro_rules! impl_store {
 
             async fn insert_comment(&self, new: &NewComment, now: Timestamp) -> StoreResult<Comment> {
                 let q = format!(
-                    "INSERT INTO comments (site_id, post_id, parent, author_id, author_name, content, status, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING {COMMENT_COLS}"
+                    "INSERT INTO comments (site_id, post_id, parent, author_id, author_name, content, status, created_at, unfiltered) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING {COMMENT_COLS}"
                 );
                 let row: CommentRow = sqlx::query_as(&q)
                     .bind(new.site_id.0).bind(new.post_id.0).bind(new.parent).bind(new.author_id.map(|a| a.0))
-                    .bind(&new.author_name).bind(&new.content).bind(new.status.as_str()).bind(now)
+                    .bind(&new.author_name).bind(&new.content).bind(new.status.as_str()).bind(now).bind(new.unfiltered)
                     .fetch_one(&self.pool).await.map_err(crate::backend_err)?;
                 row.try_into()
             }
@@ -828,17 +840,19 @@ macro_rules! impl_store {
         #[async_trait]
         impl AuditStore for $store {
             async fn insert_audit(&self, e: &AuditEvent) -> StoreResult<()> {
-                sqlx::query("INSERT INTO audit_log (at, event, user_id, login, address, detail) VALUES ($1, $2, $3, $4, $5, $6)")
+                sqlx::query("INSERT INTO audit_log (at, event, user_id, login, address, detail, target_user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)")
                     .bind(e.at).bind(&e.event).bind(e.user_id.map(|u| u.0)).bind(e.login.clone())
-                    .bind(e.address.clone()).bind(&e.detail)
+                    .bind(e.address.clone()).bind(&e.detail).bind(e.target_user_id.map(|u| u.0))
                     .execute(&self.pool).await.map_err(crate::backend_err)?;
                 Ok(())
             }
 
-            async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+            async fn list_audit(&self, involving: Option<UserId>, limit: i64) -> StoreResult<Vec<AuditEvent>> {
                 let rows: Vec<AuditRow> = sqlx::query_as(
-                    "SELECT at, event, user_id, login, address, detail FROM audit_log ORDER BY id DESC LIMIT $1",
+                    "SELECT at, event, user_id, login, address, detail, target_user_id FROM audit_log \
+                     WHERE $1 IS NULL OR user_id = $1 OR target_user_id = $1 ORDER BY id DESC LIMIT $2",
                 )
+                .bind(involving.map(|u| u.0))
                 .bind(limit)
                 .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
                 Ok(rows.into_iter().map(Into::into).collect())
@@ -881,7 +895,10 @@ macro_rules! impl_store {
 
             async fn find_api_key_by_hash(&self, hash: &str) -> StoreResult<Option<ApiKeyMatch>> {
                 let q = format!(
-                    "SELECT {}, {USER_COLS_PREFIXED} FROM api_keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.hash = $1",
+                    "SELECT {}, {USER_COLS_PREFIXED}, m.role AS site_role FROM api_keys k \
+                     LEFT JOIN users u ON u.id = COALESCE(k.user_id, k.created_by) \
+                     LEFT JOIN memberships m ON m.site_id = k.site_id AND m.user_id = u.id \
+                     WHERE k.hash = $1",
                     API_KEY_COLS.split(", ").map(|c| format!("k.{c}")).collect::<Vec<_>>().join(", ")
                 );
                 let row: Option<ApiKeyUserRow> = sqlx::query_as(&q).bind(hash)
@@ -901,6 +918,15 @@ macro_rules! impl_store {
                     "SELECT {API_KEY_COLS} FROM api_keys WHERE (user_id = $1 OR created_by = $1) AND revoked_at IS NULL ORDER BY id DESC"
                 );
                 let rows: Vec<ApiKeyRow> = sqlx::query_as(&q).bind(user.0)
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                rows.into_iter().map(|r| ApiKeyMatch::try_from(r).map(|m| m.key)).collect()
+            }
+
+            async fn list_site_api_keys(&self, site: SiteId) -> StoreResult<Vec<ApiKey>> {
+                let q = format!(
+                    "SELECT {API_KEY_COLS} FROM api_keys WHERE site_id = $1 AND kind = 'site' AND revoked_at IS NULL ORDER BY id DESC"
+                );
+                let rows: Vec<ApiKeyRow> = sqlx::query_as(&q).bind(site.0)
                     .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
                 rows.into_iter().map(|r| ApiKeyMatch::try_from(r).map(|m| m.key)).collect()
             }

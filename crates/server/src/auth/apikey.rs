@@ -3,6 +3,7 @@
 //! scopes, site, methods and expiry; a site key (`gsk_`) reads what a visitor may read on its site.
 //! Cost: one checksum check, one HMAC and one indexed look-up (joined with the user); no Argon2 and
 //! no write — `last_used`/`last_ip` are recorded at most once a minute, on a spawned task.
+//! A site key needs its creator still enabled and still holding `manage_options` on its site.
 //! Invariants: wrong, expired, revoked and malformed keys are one answer (401 `INVALID_API_KEY`
 //! on `/wp-json/`, `invalid_token` elsewhere); hashes are compared in constant time.
 
@@ -10,6 +11,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::rest::Incoming;
 use axum::http::StatusCode;
+use gatehouse_core::caps::Cap;
 use gatehouse_core::model::{ApiKeyKind, AuthMethod, Constraints, Principal};
 use gatehouse_core::secrets::{self, hashes_equal, Purpose, TokenKind};
 
@@ -80,17 +82,31 @@ pub async fn authenticate(
                 credential_id: Some(key.id.0.to_string()),
             }
         }
-        ApiKeyKind::Site => Principal {
-            user: None,
-            method: AuthMethod::SiteKey,
-            constraints: Constraints {
-                scopes: None,
-                site: key.site_id,
-                read_only: true,
-                methods: None,
-            },
-            credential_id: Some(key.id.0.to_string()),
-        },
+        ApiKeyKind::Site => {
+            // A site key lives only as long as its creator is an enabled administrator of the
+            // site (or a network admin): demoting or disabling them ends their keys.
+            let creator_ok = found.user.as_ref().is_some_and(|u| {
+                !u.disabled
+                    && (u.network_admin
+                        || found
+                            .site_role
+                            .is_some_and(|r| r.caps().has(Cap::ManageOptions)))
+            });
+            if !creator_ok {
+                return Err(invalid_key());
+            }
+            Principal {
+                user: None,
+                method: AuthMethod::SiteKey,
+                constraints: Constraints {
+                    scopes: None,
+                    site: key.site_id,
+                    read_only: true,
+                    methods: None,
+                },
+                credential_id: Some(key.id.0.to_string()),
+            }
+        }
     };
     if key
         .last_used_at

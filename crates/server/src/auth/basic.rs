@@ -19,7 +19,7 @@ use gatehouse_core::net::throttle_group;
 use gatehouse_core::password;
 use gatehouse_core::secrets::{self, hashes_equal, Purpose};
 use gatehouse_core::store::AuditEvent;
-use gatehouse_core::throttle::{self, Gate};
+use gatehouse_core::throttle::{self, Account, Gate};
 
 fn incorrect() -> ApiError {
     ApiError::new(
@@ -75,12 +75,16 @@ pub async fn authenticate(
     // Nothing matched: count the failure (no Argon2 was spent, none is needed).
     let now = app.clock.now();
     let group = throttle_group(inc.origin.addr);
+    let account = match app.store.find_user_auth(&login).await? {
+        Some(f) => Account::User(f.user.id),
+        None => Account::Unknown(&login),
+    };
     if let Gate::Blocked { retry_after } =
-        throttle::gate(app.store.as_ref(), &login, &group, now).await?
+        throttle::gate(app.store.as_ref(), account, &group, now).await?
     {
         return Err(throttled(retry_after));
     }
-    Err(fail(app, inc.origin.addr, &login, &login, &group, None, now).await?)
+    Err(fail(app, inc.origin.addr, &login, account, &group, now).await?)
 }
 
 /// Checks an application password by its keyed hash; `None` when it is not one of this user's.
@@ -147,11 +151,14 @@ async fn fail(
     app: &AppState,
     addr: std::net::IpAddr,
     login: &str,
-    account: &str,
+    account: Account<'_>,
     group: &str,
-    user_id: Option<gatehouse_core::model::UserId>,
     now: i64,
 ) -> Result<ApiError, ApiError> {
+    let user_id = match account {
+        Account::User(id) => Some(id),
+        Account::Unknown(_) => None,
+    };
     let store = app.store.as_ref();
     let burst =
         throttle::record_failure(store, &app.settings.throttle, account, group, now).await?;
@@ -167,6 +174,7 @@ async fn fail(
                     "{} consecutive failed Basic attempts; pair blocked",
                     app.settings.throttle.pair_failures
                 ),
+                target_user_id: None,
             })
             .await?;
         tracing::warn!(address = %addr, "burst of failed password attempts against one account");
@@ -186,13 +194,14 @@ pub async fn check_account_password(
     let now = app.clock.now();
     let group = throttle_group(addr);
     // The throttle counts per account, whatever name it was addressed by (login or email), so
-    // alternating the two does not double the guesses; unknown names count by the name.
+    // alternating the two does not double the guesses; unknown names count by the name, in a
+    // key space no presented name can reach (`throttle::Account`).
     let found = store.find_user_auth(&login).await?;
     let account = match &found {
-        Some(f) => format!("#{}", f.user.id.0),
-        None => login.to_lowercase(),
+        Some(f) => Account::User(f.user.id),
+        None => Account::Unknown(&login),
     };
-    let pair_dirty = match throttle::gate(store, &account, &group, now).await? {
+    let pair_dirty = match throttle::gate(store, account, &group, now).await? {
         Gate::Blocked { retry_after } => return Err(throttled(retry_after)),
         Gate::Open { pair_dirty } => pair_dirty,
     };
@@ -219,20 +228,11 @@ pub async fn check_account_password(
     match found {
         Some(f) if ok && !f.user.disabled => {
             if pair_dirty {
-                throttle::record_success(store, &account, &group).await?;
+                throttle::record_success(store, account, &group).await?;
             }
             Ok(f.user)
         }
-        found => Err(fail(
-            app,
-            addr,
-            &login,
-            &account,
-            &group,
-            found.map(|f| f.user.id),
-            now,
-        )
-        .await?),
+        _ => Err(fail(app, addr, &login, account, &group, now).await?),
     }
 }
 

@@ -162,7 +162,7 @@ async fn cookie_auth(
     let Some(nonce) = nonce else {
         return Ok(anonymous);
     };
-    let session = session::load(app, &inc.headers)
+    let session = session::load(app, &inc.headers, inc.origin.https)
         .await
         .map_err(|e| (e, Presented::Nothing))?;
     let Some(found) = session else {

@@ -22,14 +22,17 @@ pub fn cookie_name(base: &str, https: bool) -> String {
     }
 }
 
-/// A cookie's value from the request's `Cookie` headers (either spelling of the name).
-pub fn cookie(headers: &HeaderMap, base: &str) -> Option<String> {
-    let host = format!("__Host-{base}");
+/// A cookie's value from the request's `Cookie` headers, under this scheme's name only: on https
+/// only the `__Host-` name, which a browser accepts only from this host over https with no
+/// `Domain` — so a sibling subdomain or an http man-in-the-middle cannot plant it (RFC 6265bis
+/// §4.1.3.2). On plain http (loopback or `allow_insecure_http`) only the plain name.
+pub fn cookie(headers: &HeaderMap, base: &str, https: bool) -> Option<String> {
+    let name = cookie_name(base, https);
     for value in headers.get_all(axum::http::header::COOKIE) {
         let Ok(v) = value.to_str() else { continue };
         for pair in v.split(';') {
             if let Some((k, val)) = pair.trim().split_once('=') {
-                if k == host || k == base {
+                if k == name {
                     return Some(val.trim().to_string());
                 }
             }
@@ -48,8 +51,12 @@ pub fn set_cookie(base: &str, value: &str, https: bool, max_age: i64) -> String 
 }
 
 /// The live session the request's cookie names, if any. Disabled users have none.
-pub async fn load(app: &AppState, headers: &HeaderMap) -> Result<Option<SessionMatch>, ApiError> {
-    let Some(token) = cookie(headers, SESSION_COOKIE) else {
+pub async fn load(
+    app: &AppState,
+    headers: &HeaderMap,
+    https: bool,
+) -> Result<Option<SessionMatch>, ApiError> {
+    let Some(token) = cookie(headers, SESSION_COOKIE, https) else {
         return Ok(None);
     };
     if token.len() != gatehouse_core::secrets::BODY_LEN

@@ -1,5 +1,5 @@
 //! Gatehouse's own JSON API under `/wp-json/gatehouse/v1/` (SPEC §9): API keys — `GET/POST
-//! /api-keys`, `DELETE /api-keys/{id}`. Managing needs a credential a person holds (SPEC §6);
+//! /api-keys` (`?site=` lists a site's keys for its administrators), `DELETE /api-keys/{id}`. Managing needs a credential a person holds (SPEC §6);
 //! nothing created may reach further than its creator: a user key's site must be one the user has
 //! a role on, and a site key needs `manage_options` there. The secret is only in the create answer.
 
@@ -46,9 +46,37 @@ fn invalid(e: AdminError) -> ApiError {
     }
 }
 
+/// Whether `me` administers `site` (`manage_options` there, or network admin): such a user sees
+/// and revokes every site key of that site, whoever created it.
+async fn administers(cx: &Cx<'_>, site: SiteId) -> Result<bool, ApiError> {
+    let site = match cx.app.store.get_site(site).await {
+        Ok(s) => s,
+        Err(StoreError::NotFound) => return Ok(false),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(cx.access(&site).await?.caps.has(Cap::ManageOptions))
+}
+
+/// `GET /api-keys`: the caller's own keys; `GET /api-keys?site=SITE`: that site's site keys, for
+/// its administrators.
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?;
-    let keys = cx.app.store.list_api_keys(me.id).await?;
+    let keys = match cx.params().str("site") {
+        None => cx.app.store.list_api_keys(me.id).await?,
+        Some(s) => {
+            let site = admin::find_site(cx.app.store.as_ref(), &s)
+                .await
+                .map_err(invalid)?;
+            if !administers(cx, site.id).await? {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "gatehouse_cannot_list_keys",
+                    "Sorry, only the site's administrators may see its keys.",
+                ));
+            }
+            cx.app.store.list_site_api_keys(site.id).await?
+        }
+    };
     Ok(Reply::ok(Value::Array(keys.iter().map(key_json).collect())))
 }
 
@@ -96,7 +124,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         description: p.str("description").unwrap_or_default(),
         scopes: p.list("scopes").unwrap_or_default(),
         methods: p.list("methods").unwrap_or_default(),
-        expires_in: p.int("expires_in", 1, 10 * 365 * 86_400)?,
+        expires_in: p.int("expires_in", 1, credentials::MAX_EXPIRES_IN_SECS)?,
     };
     let (key, secret) =
         credentials::create_api_key(cx.app.store.as_ref(), &cx.app.keys, &spec, cx.now)
@@ -123,7 +151,11 @@ pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
         Err(e) => return Err(e.into()),
     };
     let mine = key.user_id == Some(me.id) || key.created_by == me.id || me.network_admin;
-    if !mine || key.revoked_at.is_some() {
+    let site_admin = match (key.kind, key.site_id) {
+        (ApiKeyKind::Site, Some(site)) if !mine => administers(cx, site).await?,
+        _ => false,
+    };
+    if !(mine || site_admin) || key.revoked_at.is_some() {
         return Err(not_found());
     }
     if !cx.app.store.revoke_api_key(id, cx.now).await? {
@@ -176,19 +208,20 @@ pub async fn sessions_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     Ok(Reply::ok(json!({ "deleted": true, "id": id })))
 }
 
-/// `GET /gatehouse/v1/audit?limit=`: the audit log, for network admins (all) and site
-/// administrators (their own events).
+/// `GET /gatehouse/v1/audit?limit=`: the audit log — everything for network admins; for anyone
+/// else the events they did or that were done to their account (filtered in the query).
 pub async fn audit_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?;
     let limit = cx.params().int("limit", 1, 1000)?.unwrap_or(100);
-    let events = cx.app.store.list_audit(limit).await?;
+    let involving = (!me.network_admin).then_some(me.id);
+    let events = cx.app.store.list_audit(involving, limit).await?;
     let body: Vec<Value> = events
         .iter()
-        .filter(|e| me.network_admin || e.user_id == Some(me.id))
         .map(|e| {
             json!({
                 "at": rfc3339(e.at), "event": e.event, "user_id": e.user_id.map(|u| u.0),
                 "login": e.login, "address": e.address, "detail": e.detail,
+                "target_user_id": e.target_user_id.map(|u| u.0),
             })
         })
         .collect();

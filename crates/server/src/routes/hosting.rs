@@ -118,7 +118,19 @@ async fn sites_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             ))
         }
     };
-    let (sites, count) = cx.app.store.list_sites(who, offset, limit).await?;
+    // A credential limited to one site lists that site only (if its user may see it).
+    let (sites, count) = match cx.principal.constraints.site {
+        Some(only) => {
+            let visible = match visible_site(cx, &only.0.to_string()).await {
+                Ok((site, _)) => vec![site],
+                Err(e) if e.status == StatusCode::NOT_FOUND => Vec::new(),
+                Err(e) => return Err(e),
+            };
+            let count = visible.len() as i64;
+            (visible.into_iter().skip(offset as usize).collect(), count)
+        }
+        None => cx.app.store.list_sites(who, offset, limit).await?,
+    };
     let base = base_url(cx);
     let link = |o: i64| format!("{base}/v1/sites?limit={limit}&offset={o}");
     let next = (offset + limit < count).then(|| link(offset + limit));
@@ -203,6 +215,16 @@ async fn site_patch(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
             "Send at least one of name, url, require_auth.",
         ));
     }
+    // A site's URL decides which host name selects it and which origin gets credentialed CORS
+    // (SPEC §1, §9): changing it is for network admins, not for the site's own administrators.
+    let network_admin = cx.principal.user.as_ref().is_some_and(|u| u.network_admin);
+    if url.is_some() && !network_admin {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Only network administrators may change a site's URL.",
+        ));
+    }
     let patch =
         admin::site_patch(name.as_deref(), url.as_deref(), require_auth).map_err(admin_error)?;
     let updated = admin::update_site(cx.app.store.as_ref(), site.id, &patch)
@@ -231,6 +253,13 @@ async fn sites_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             "Authentication is required.",
         ));
     };
+    if cx.principal.constraints.site.is_some() {
+        return Err(deny(
+            gatehouse_core::policy::Denial::OutsideConstraints,
+            "forbidden",
+            "A credential limited to one site cannot create sites.",
+        ));
+    }
     if !user.network_admin && cx.app.settings.site_creation != SiteCreation::AnyUser {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

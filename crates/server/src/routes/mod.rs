@@ -119,36 +119,64 @@ pub fn client_origin(
     peer: SocketAddr,
     headers: &axum::http::HeaderMap,
 ) -> ClientOrigin {
-    let h = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    // Repeated lines of a list header are one list, in order (RFC 9110 §5.3): HAProxy appends
+    // its own line after the client's.
+    let joined = |name: &str| -> Option<String> {
+        let lines: Vec<&str> = headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        (!lines.is_empty()).then(|| lines.join(", "))
+    };
+    let (fwd, xff, proto, xhost) = (
+        joined("forwarded"),
+        joined("x-forwarded-for"),
+        joined("x-forwarded-proto"),
+        joined("x-forwarded-host"),
+    );
     resolve_origin(
         peer.ip(),
         &app.settings.trusted_proxies,
+        app.settings.trusted_proxy_header,
         ProxyHeaders {
-            forwarded: h("forwarded"),
-            x_forwarded_for: h("x-forwarded-for"),
-            x_forwarded_proto: h("x-forwarded-proto"),
-            x_forwarded_host: h("x-forwarded-host"),
-            host: h("host"),
+            forwarded: fwd.as_deref(),
+            x_forwarded_for: xff.as_deref(),
+            x_forwarded_proto: proto.as_deref(),
+            x_forwarded_host: xhost.as_deref(),
+            host: headers.get("host").and_then(|v| v.to_str().ok()),
         },
     )
 }
 
-/// Writes an audit event for the acting user of an API request.
+/// Writes an audit event about `subject`'s account. The actor is the request's user (who may be
+/// a network admin acting on another account); when actor and subject differ, both are recorded
+/// and the detail names the subject.
 pub async fn audit(
     cx: &Cx<'_>,
     event: &str,
-    user: &gatehouse_core::model::User,
+    subject: &gatehouse_core::model::User,
     detail: String,
 ) -> Result<(), ApiError> {
+    let actor = cx.principal.user.as_ref().unwrap_or(subject);
+    let (target_user_id, detail) = if actor.id == subject.id {
+        (None, detail)
+    } else {
+        (
+            Some(subject.id),
+            format!("{detail} for user {} (#{})", subject.login, subject.id.0),
+        )
+    };
     cx.app
         .store
         .insert_audit(&gatehouse_core::store::AuditEvent {
             at: cx.now,
             event: event.into(),
-            user_id: Some(user.id),
-            login: Some(user.login.clone()),
+            user_id: Some(actor.id),
+            login: Some(actor.login.clone()),
             address: Some(cx.inc.origin.addr.to_string()),
             detail,
+            target_user_id,
         })
         .await?;
     Ok(())
@@ -202,12 +230,13 @@ async fn resolve_site(app: &AppState, host: Option<&str>) -> Result<Option<Site>
     Ok(store.find_first_site().await?)
 }
 
-/// Whether a CORS `Origin` is a registered site's URL (credentialed CORS is allowed for it).
-async fn origin_is_site(app: &AppState, origin: Option<&str>) -> bool {
-    let Some((url, host)) = origin.and_then(rest::origin_site_key) else {
-        return false;
-    };
-    matches!(app.store.find_site_by_host(&host).await, Ok(Some(s)) if s.url == url)
+/// Whether a CORS `Origin` is the URL of the site this request is for: only that origin gets
+/// credentialed CORS (SPEC §9) — never another registered site's, and never `null`.
+fn origin_is_site(site: Option<&Site>, origin: Option<&str>) -> bool {
+    match (site, origin.and_then(rest::origin_site_key)) {
+        (Some(site), Some((url, _))) => site.url == url,
+        _ => false,
+    }
 }
 
 fn finish(mut resp: Response, dialect: Dialect, note: Option<RequestNote>) -> Response {
@@ -230,7 +259,17 @@ pub async fn dialect_entry(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let credentialed = origin_is_site(&app, origin_hdr.as_deref()).await;
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let origin = client_origin(&app, peer, req.headers());
+    let site = resolve_site(&app, origin.host.as_deref()).await;
+    let credentialed = origin_is_site(
+        site.as_ref().ok().and_then(Option::as_ref),
+        origin_hdr.as_deref(),
+    );
     let with_cors = |mut resp: Response| {
         apply_cors(resp.headers_mut(), origin_hdr.as_deref(), credentialed);
         resp
@@ -255,11 +294,6 @@ pub async fn dialect_entry(
         return finish(with_cors(resp), dialect, None);
     }
 
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     let (parts, body_params) = match read_body(req, app.settings.max_body_bytes).await {
         Ok(x) => x,
         Err(e) => {
@@ -278,8 +312,23 @@ pub async fn dialect_entry(
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
     params.merge(body_params);
+    // Text with a NUL character is refused before anything reaches the database (SPEC §0: bad
+    // input is a 4xx in the dialect's format on every backend).
+    let nul = if route.contains('\0') {
+        Some("rest_route")
+    } else {
+        params.with_nul()
+    };
+    if let Some(name) = nul {
+        let name: String = name.chars().filter(|c| *c != '\0').take(64).collect();
+        let e = ApiError::invalid_param(&name, "Text may not contain NUL characters.");
+        return finish(
+            with_cors(e.render(dialect, Presented::Nothing)),
+            dialect,
+            None,
+        );
+    }
     let method = effective_method(&parts.method, &parts.headers, &params);
-    let origin = client_origin(&app, peer, &parts.headers);
     let inc = Incoming {
         method,
         route,
@@ -289,7 +338,7 @@ pub async fn dialect_entry(
         peer,
         origin,
     };
-    let site = match resolve_site(&app, inc.origin.host.as_deref()).await {
+    let site = match site {
         Ok(s) => s,
         Err(e) => {
             return finish(

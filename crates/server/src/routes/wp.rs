@@ -210,6 +210,18 @@ pub fn common_headers(resp: &mut Response, site: Option<&Site>, authenticated: b
     }
 }
 
+/// A `rendered` field: as written when its writer held `unfiltered_html` (network admins), else
+/// through an allowlist HTML sanitiser (ammonia; WordPress uses kses): no scripts, event
+/// handlers, `javascript:` URLs, frames or styles, whatever a contributor or commenter sends.
+/// The `raw` fields of `context=edit` are always as written.
+pub fn rendered(html: &str, unfiltered: bool) -> String {
+    if unfiltered {
+        html.to_string()
+    } else {
+        ammonia::clean(html)
+    }
+}
+
 /// `_fields=id,title.rendered`: keeps only the named top-level members.
 pub fn filter_fields(body: &mut Value, fields: &[String]) {
     let keep: Vec<&str> = fields

@@ -4,7 +4,7 @@
 //! Every decision goes through `Cx::require` (→ `policy::allow`) with the capabilities
 //! `core::posts` names; the codes and messages are WordPress's.
 
-use super::wp::{allow_header, avatar_urls, sanitize_title};
+use super::wp::{allow_header, avatar_urls, rendered, sanitize_title};
 use super::{wp_pagination, Cx, Page};
 use crate::error::ApiError;
 use crate::rest::Reply;
@@ -132,9 +132,9 @@ pub fn post_json(site: &Site, p: &Post, edit: bool) -> Value {
         "status": p.status.as_str(),
         "type": "post",
         "link": link,
-        "title": { "rendered": p.title },
-        "content": { "rendered": p.content, "protected": false },
-        "excerpt": { "rendered": excerpt_of(p), "protected": false },
+        "title": { "rendered": rendered(&p.title, p.unfiltered) },
+        "content": { "rendered": rendered(&p.content, p.unfiltered), "protected": false },
+        "excerpt": { "rendered": rendered(&excerpt_of(p), p.unfiltered), "protected": false },
         "author": p.author_id.0,
         "featured_media": 0,
         "comment_status": if p.comments_open { "open" } else { "closed" },
@@ -430,6 +430,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         slug,
         status,
         comments_open: comment_status_param(cx)?.unwrap_or(true),
+        unfiltered: access.caps.has(Cap::UnfilteredHtml),
     };
     let post = cx.app.store.insert_post(&new, cx.now).await?;
     let location = format!("{}/wp-json/wp/v2/posts/{}", site.url, post.id.0);
@@ -481,6 +482,7 @@ pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
         status,
         author_id: author,
         comments_open: comment_status_param(cx)?,
+        writer_unfiltered: access.caps.has(Cap::UnfilteredHtml),
     };
     let updated = cx
         .app
@@ -521,6 +523,7 @@ pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     }
     let patch = PostPatch {
         status: Some(PostStatus::Trash),
+        writer_unfiltered: access.caps.has(Cap::UnfilteredHtml),
         ..Default::default()
     };
     let trashed = cx
@@ -542,7 +545,7 @@ fn comment_json(site: &Site, c: &Comment, email: Option<&str>) -> Value {
         "author_url": "",
         "date": wp_date(c.created_at),
         "date_gmt": wp_date(c.created_at),
-        "content": { "rendered": format!("<p>{}</p>\n", c.content) },
+        "content": { "rendered": rendered(&format!("<p>{}</p>\n", c.content), c.unfiltered) },
         "link": format!("{base}/?p={}#comment-{}", c.post_id.0, c.id.0),
         "status": c.status.as_str(),
         "type": "comment",
@@ -737,6 +740,7 @@ pub async fn comments_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         author_name: user.display_name.clone(),
         content,
         status,
+        unfiltered: access.caps.has(Cap::UnfilteredHtml),
     };
     let c = cx.app.store.insert_comment(&new, cx.now).await?;
     let location = format!("{}/wp-json/wp/v2/comments/{}", site.url, c.id.0);

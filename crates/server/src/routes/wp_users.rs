@@ -1,6 +1,8 @@
 //! `wp/v2/users`, `wp/v2/users/me` and `wp/v2/users/{id}` (SPEC §9). Anonymous visitors see only
 //! users with published posts, in the `view` context; `list_users` (site administrators and
 //! network admins) sees everyone and may ask for `context=edit`; anyone may see themselves whole.
+//! Invariant: only members of the request's site are visible there (404 `rest_user_invalid_id`
+//! otherwise, as WordPress multisite answers), except to themselves and network admins.
 
 use super::wp::{allow_header, avatar_urls, sanitize_title};
 use super::wp_posts::{context, page_params, parse_id};
@@ -166,6 +168,12 @@ pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     };
     let role = cx.app.store.find_role(site.id, id).await?;
     let is_self = cx.principal.user_id() == Some(id);
+    let network_admin = cx.principal.user.as_ref().is_some_and(|u| u.network_admin);
+    // WordPress multisite: a user who is not a member of this site does not exist here, except
+    // to themselves and to network admins (never a site administrator of another site).
+    if role.is_none() && !is_self && !network_admin {
+        return Err(invalid());
+    }
     let can_list = list_users(cx, &access);
     if !is_self && !can_list {
         // Visible only as the author of a published post here.

@@ -3,6 +3,7 @@
 //! `posts/new`. Integer ids; errors are `{"error","message"}` with WordPress.com's codes
 //! (`unknown_blog`, `unknown_post`, `unauthorized`, `authorization_required`). SPEC §9.
 
+use super::wp::rendered;
 use super::wp_posts::parse_id;
 use super::Cx;
 use crate::error::ApiError;
@@ -59,10 +60,7 @@ async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let c = &cx.principal.constraints;
     let scope: Value = match &c.scopes {
         None => json!(["global"]),
-        Some(s) => json!(s
-            .iter()
-            .map(|x| format!("{x:?}").to_lowercase())
-            .collect::<Vec<_>>()),
+        Some(s) => json!(s.iter().map(|x| x.as_str().to_string()).collect::<Vec<_>>()),
     };
     Ok(Reply::ok(json!({
         "ID": u.id.0,
@@ -175,11 +173,11 @@ fn post_json(site: &Site, p: &Post, author: Value) -> Value {
         "author": author,
         "date": rfc3339(p.created_at),
         "modified": rfc3339(p.modified_at),
-        "title": p.title,
+        "title": rendered(&p.title, p.unfiltered),
         "URL": url,
         "short_URL": format!("{}/?p={}", site.url, p.id.0),
-        "content": p.content,
-        "excerpt": p.excerpt,
+        "content": rendered(&p.content, p.unfiltered),
+        "excerpt": rendered(&p.excerpt, p.unfiltered),
         "slug": p.slug,
         "guid": format!("{}/?p={}", site.url, p.id.0),
         "status": p.status.as_str(),
@@ -330,6 +328,7 @@ async fn posts_new(cx: &Cx<'_>, site: &str) -> Result<Reply, ApiError> {
         slug,
         status,
         comments_open: p.bool("comments_open")?.unwrap_or(true),
+        unfiltered: access.caps.has(Cap::UnfilteredHtml),
     };
     let post = cx.app.store.insert_post(&new, cx.now).await?;
     let author = author_json(cx, &mut HashMap::new(), post.author_id).await?;

@@ -57,10 +57,10 @@ async fn admin_page(
     } else {
         Vec::new()
     };
-    let audit: Vec<Value> = match store.list_audit(100).await {
+    let involving = (!u.network_admin).then_some(u.id);
+    let audit: Vec<Value> = match store.list_audit(involving, 100).await {
         Ok(list) => list
             .iter()
-            .filter(|e| u.network_admin || e.user_id == Some(u.id))
             .map(|e| context! { at => date(e.at), event => e.event, login => e.login, address => e.address, detail => e.detail })
             .collect(),
         Err(e) => return error_page(&ApiError::internal(e)),

@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::admin::AdminError;
 use gatehouse_core::credentials::{self};
+use gatehouse_core::redirect;
 use gatehouse_core::secrets::group_app_password;
 use minijinja::context;
 use std::collections::HashMap;
@@ -16,23 +17,21 @@ use super::*;
 
 // ---- authorize application (WordPress's flow, SPEC §4) ----------------------------------
 
-/// `success_url`/`reject_url` must be https, except on loopback hosts.
-fn callback_ok(u: &str) -> bool {
-    match url::Url::parse(u) {
-        Ok(p) => match p.scheme() {
-            "https" => true,
-            "http" => matches!(p.host_str(), Some("localhost" | "127.0.0.1" | "[::1]")),
-            _ => false,
-        },
-        Err(_) => false,
-    }
+/// `success_url`/`reject_url`: empty, or a callback `core::redirect::callback` accepts (https, or
+/// http on a loopback host). `Err` when one is present and refused.
+fn callbacks(success: &str, reject: &str) -> Result<(Option<url::Url>, Option<url::Url>), ()> {
+    let one = |u: &str| -> Result<Option<url::Url>, ()> {
+        if u.is_empty() {
+            return Ok(None);
+        }
+        redirect::callback(u).map(Some).ok_or(())
+    };
+    Ok((one(success)?, one(reject)?))
 }
 
-fn with_query(base: &str, pairs: &[(&str, &str)]) -> String {
-    let mut u = match url::Url::parse(base) {
-        Ok(u) => u,
-        Err(_) => return base.to_string(),
-    };
+/// `base` with `pairs` appended to its query: the parser's serialization, never string surgery.
+fn with_query(base: &url::Url, pairs: &[(&str, &str)]) -> String {
+    let mut u = base.clone();
     {
         let mut q = u.query_pairs_mut();
         for (k, v) in pairs {
@@ -55,10 +54,10 @@ pub async fn authorize_get(
     let get = |k: &str| q.get(k).cloned().unwrap_or_default();
     let (app_name, success_url, reject_url) =
         (get("app_name"), get("success_url"), get("reject_url"));
-    let bad = [&success_url, &reject_url]
-        .iter()
-        .any(|u| !u.is_empty() && !callback_ok(u));
-    if app_name.trim().is_empty() || bad {
+    let Ok((success, reject)) = callbacks(&success_url, &reject_url) else {
+        return message(StatusCode::BAD_REQUEST, "Cannot authorize this application", "The request needs an app_name, and its success_url and reject_url must use https (or a loopback address).", &web);
+    };
+    if app_name.trim().is_empty() {
         return message(StatusCode::BAD_REQUEST, "Cannot authorize this application", "The request needs an app_name, and its success_url and reject_url must use https (or a loopback address).", &web);
     }
     if web.session.is_none() {
@@ -76,16 +75,20 @@ pub async fn authorize_get(
         );
         return redirect(&to);
     }
-    let extra: String = [&success_url, &reject_url]
+    let extra: String = [&success, &reject]
         .iter()
-        .filter_map(|u| url::Url::parse(u).ok())
+        .filter_map(|u| u.as_ref())
         .map(|u| format!(" {}", u.origin().ascii_serialization()))
         .collect();
+    // Where the new password will be sent, shown prominently (WordPress: "You will be sent to …").
+    let destination = success.as_ref().map(redirect::display_host);
+    let destination_url = success.as_ref().map(|u| u.to_string());
     let resp = html(
         StatusCode::OK,
         "authorize.html",
         context! { ..web.base_ctx("Authorize application"), ..context! {
             app_name, app_id => get("app_id"), success_url, reject_url, site_url => web.base.clone(),
+            destination, destination_url,
         }},
     );
     secure(resp, &extra)
@@ -93,26 +96,19 @@ pub async fn authorize_get(
 
 form_action!(authorize_post, |web, s, f| {
     let get = |k: &str| f.get(k).cloned().unwrap_or_default();
-    let (success_url, reject_url) = (get("success_url"), get("reject_url"));
-    if [&success_url, &reject_url]
-        .iter()
-        .any(|u| !u.is_empty() && !callback_ok(u))
-    {
+    let Ok((success, reject)) = callbacks(&get("success_url"), &get("reject_url")) else {
         return message(
             StatusCode::BAD_REQUEST,
             "Cannot authorize this application",
             "Its callback URLs must use https.",
             &web,
         );
-    }
+    };
     if get("decision") != "approve" {
-        if reject_url.is_empty() {
-            return redirect("/profile");
-        }
-        return secure(
-            redirect(&with_query(&reject_url, &[("success", "false")])),
-            "",
-        );
+        return match reject {
+            None => redirect("/profile"),
+            Some(u) => redirect(&with_query(&u, &[("success", "false")])),
+        };
     }
     let app_id = get("app_id");
     let app_id = if app_id.len() == 36 {
@@ -139,7 +135,7 @@ form_action!(authorize_post, |web, s, f| {
             )
             .await;
             let password = group_app_password(secret.expose_secret());
-            if success_url.is_empty() {
+            let Some(success) = success else {
                 return profile_page(
                     &web,
                     StatusCode::OK,
@@ -148,9 +144,9 @@ form_action!(authorize_post, |web, s, f| {
                     None,
                 )
                 .await;
-            }
+            };
             let to = with_query(
-                &success_url,
+                &success,
                 &[
                     ("site_url", &web.base),
                     ("user_login", &s.user.login),
@@ -168,17 +164,3 @@ form_action!(authorize_post, |web, s, f| {
         Err(e) => error_page(&ApiError::internal(e)),
     }
 });
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn callbacks_need_https_or_loopback() {
-        assert!(callback_ok("https://app.example/cb"));
-        assert!(callback_ok("http://127.0.0.1:9000/cb"));
-        assert!(callback_ok("http://localhost/cb"));
-        assert!(!callback_ok("http://app.example/cb"));
-        assert!(!callback_ok("javascript:alert(1)"));
-    }
-}

@@ -64,7 +64,7 @@ fn login_form(
     notice: Option<&str>,
 ) -> Response {
     // The form's CSRF token is bound to a pre-session cookie (login CSRF protection).
-    let pre = session::cookie(&web.headers, PRE_SESSION_COOKIE)
+    let pre = session::cookie(&web.headers, PRE_SESSION_COOKIE, web.origin.https)
         .filter(|v| v.len() == secrets::BODY_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()));
     let (pre, fresh) = match pre {
         Some(p) => (p, false),
@@ -108,7 +108,8 @@ pub async fn login_post(
             &web,
         );
     }
-    let pre = session::cookie(&web.headers, PRE_SESSION_COOKIE).unwrap_or_default();
+    let pre =
+        session::cookie(&web.headers, PRE_SESSION_COOKIE, web.origin.https).unwrap_or_default();
     let token = f.get("_csrf").map(String::as_str).unwrap_or("");
     if pre.is_empty()
         || !web.same_origin()

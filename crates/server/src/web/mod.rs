@@ -148,7 +148,7 @@ impl Web {
         headers: HeaderMap,
     ) -> Result<Web, Response> {
         let origin = crate::routes::client_origin(&app, peer, &headers);
-        let session = session::load(&app, &headers)
+        let session = session::load(&app, &headers, origin.https)
             .await
             .map_err(|e| error_page(&e))?;
         let base = match origin.host.as_deref() {
@@ -256,6 +256,7 @@ impl Web {
                 .or_else(|| user.map(|u| u.login.clone())),
             address: Some(self.origin.addr.to_string()),
             detail,
+            target_user_id: None,
         };
         if let Err(err) = self.app.store.insert_audit(&e).await {
             tracing::error!(error = %err, "audit log write failed");
@@ -296,11 +297,22 @@ pub(super) fn error_page(e: &ApiError) -> Response {
     resp
 }
 
-/// Form fields; an unreadable body is treated as empty (the CSRF check then refuses it).
+/// Form fields; an unreadable body, or one holding a NUL character (which no database may
+/// receive), is treated as empty (the CSRF check then refuses it).
 pub(super) fn fields(
     form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
 ) -> Fields {
-    form.map(|Form(f)| f).unwrap_or_default()
+    form.map(|Form(f)| f)
+        .unwrap_or_default()
+        .into_iter()
+        .try_fold(Fields::new(), |mut acc, (k, v)| {
+            if k.contains('\0') || v.contains('\0') {
+                return None;
+            }
+            acc.insert(k, v);
+            Some(acc)
+        })
+        .unwrap_or_default()
 }
 
 pub(super) fn peer_of(ext: &axum::http::Extensions) -> SocketAddr {
@@ -309,24 +321,10 @@ pub(super) fn peer_of(ext: &axum::http::Extensions) -> SocketAddr {
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
 }
 
-/// `redirect_to` is honoured only when it stays on this site: a path (not `//…`) or an absolute
-/// URL with this site's origin.
+/// `redirect_to` is honoured only when it stays on this site: resolved against the site URL by a
+/// URL parser and compared by origin (`core::redirect`). Returns the absolute URL to send.
 pub fn safe_redirect(target: &str, base: &str) -> Option<String> {
-    let t = target.trim();
-    if t.is_empty() {
-        return None;
-    }
-    if t.starts_with('/')
-        && !t.starts_with("//")
-        && !t.starts_with("/\\")
-        && !t.contains(['\r', '\n'])
-    {
-        return Some(t.to_string());
-    }
-    let u = url::Url::parse(t).ok()?;
-    let origin = format!("{}://{}", u.scheme(), u.host_str()?)
-        + &u.port().map(|p| format!(":{p}")).unwrap_or_default();
-    origin.eq_ignore_ascii_case(base).then(|| t.to_string())
+    gatehouse_core::redirect::same_origin(target, base)
 }
 
 // ---- static assets ----------------------------------------------------------------------
@@ -358,29 +356,4 @@ fn asset(ctype: &'static str, body: &'static str) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     r
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redirects_stay_on_this_site() {
-        let base = "http://127.0.0.1:8080";
-        assert_eq!(safe_redirect("/profile", base).as_deref(), Some("/profile"));
-        assert_eq!(
-            safe_redirect("http://127.0.0.1:8080/admin", base).as_deref(),
-            Some("http://127.0.0.1:8080/admin")
-        );
-        for evil in [
-            "//evil.example/x",
-            "/\\evil.example",
-            "https://evil.example/",
-            "http://127.0.0.1:8081/",
-            "javascript:alert(1)",
-            "",
-        ] {
-            assert_eq!(safe_redirect(evil, base), None, "{evil}");
-        }
-    }
 }

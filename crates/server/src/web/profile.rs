@@ -140,6 +140,12 @@ async fn after_revoke(
 }
 
 form_action!(profile_api_key_create, |web, s, f| {
+    let expires_in = match credentials::expires_in_text(f.get("expires_in").map(String::as_str)) {
+        Ok(e) => e,
+        Err(e) => {
+            return after_create(&web, &s.user, Err(e), "api_key.create", "Your new API key").await
+        }
+    };
     let spec = ApiKeySpec {
         kind: ApiKeyKind::User,
         user: Some(s.user.id),
@@ -148,7 +154,7 @@ form_action!(profile_api_key_create, |web, s, f| {
         description: f.get("description").cloned().unwrap_or_default(),
         scopes: f.get("scopes").map(|v| vec![v.clone()]).unwrap_or_default(),
         methods: Vec::new(),
-        expires_in: f.get("expires_in").and_then(|v| v.parse().ok()),
+        expires_in,
     };
     let created =
         credentials::create_api_key(web.app.store.as_ref(), &web.app.keys, &spec, web.now())

@@ -66,7 +66,7 @@ both!(
             200
         );
         // The burst was audited.
-        let audit = app.store.list_audit(10).await.unwrap();
+        let audit = app.store.list_audit(None, 10).await.unwrap();
         assert!(audit
             .iter()
             .any(|e| e.event == "auth.failure_burst" && e.login.as_deref() == Some("editor")));

@@ -376,7 +376,7 @@ both!(api_key_management_api, |app: TestApp| async move {
         .status,
         404
     );
-    let audit = app.store.list_audit(50).await.unwrap();
+    let audit = app.store.list_audit(None, 50).await.unwrap();
     assert!(audit.iter().any(|e| e.event == "api_key.revoke"));
     assert!(audit.iter().any(|e| e.event == "api_key.create"));
 });

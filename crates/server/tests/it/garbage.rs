@@ -82,6 +82,9 @@ const VALUES: &[&str] = &[
     "1e309",
     "draft,publish,any",
     "<script>",
+    "\u{0}",
+    "a\u{0}b",
+    "\u{202e}\u{1f600}\u{0}\u{ffff}",
 ];
 const METHODS: &[&str] = &["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 

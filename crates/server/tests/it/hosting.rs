@@ -133,11 +133,11 @@ both!(sites_paging_and_visibility, |app: TestApp| async move {
         &app,
         Method::PATCH,
         &format!("/v1/sites/{own}"),
-        Some(&as_user(&app, "siteadmin")),
+        Some(&admin),
         Some(json!({"url":"https://extra0.example"})),
     )
     .await;
-    assert_eq!(r.status, 409);
+    assert_eq!(r.status, 409, "hosts stay unique");
     let r = send(
         &app,
         Method::DELETE,

@@ -7,6 +7,7 @@ mod browser;
 mod clients;
 mod credentials;
 mod garbage;
+mod hardening;
 mod hosting;
 mod ops;
 mod sessions;

@@ -1,0 +1,848 @@
+//! Regression tests for the fourteen defects of the hardening issue, each written as the attack
+//! that found it and asserting that it now fails closed. Every test runs on both databases.
+
+use crate::sessions::{csrf_of, log_in, set_cookie};
+use crate::support::*;
+use gatehouse_core::admin::{self, UserSpec};
+use gatehouse_core::caps::Role;
+use gatehouse_core::credentials::ApiKeySpec;
+use gatehouse_core::model::{ApiKeyKind, Scope, Site, User};
+use gatehouse_server::Settings;
+use gatehouse_testkit::reqwest::Method;
+use gatehouse_testkit::{basic, both, TestApp};
+use serde_json::json;
+
+const PROXY: &str = "127.0.0.1/32";
+
+fn behind_proxy(s: &mut Settings) {
+    s.trusted_proxies = vec![PROXY.parse().unwrap()];
+}
+
+async fn add_user(app: &TestApp, login: &str) -> User {
+    admin::add_user(
+        &*app.store,
+        &UserSpec {
+            login: login.into(),
+            email: format!("{login}@example.com"),
+            display_name: None,
+            password: format!("pw-{login}-secret"),
+            network_admin: false,
+        },
+        app.clock_now(),
+    )
+    .await
+    .unwrap()
+}
+
+/// A second site with its own administrator (`site2admin`) and a member (`site2user`).
+async fn second_site(app: &TestApp) -> (Site, User, User) {
+    let owner = add_user(app, "site2admin").await;
+    let member = add_user(app, "site2user").await;
+    let site = admin::add_site(
+        &*app.store,
+        "Second",
+        "https://site2.example",
+        owner.id,
+        app.clock_now(),
+    )
+    .await
+    .unwrap();
+    admin::set_member(&*app.store, site.id, owner.id, Role::Administrator)
+        .await
+        .unwrap();
+    admin::set_member(&*app.store, site.id, member.id, Role::Subscriber)
+        .await
+        .unwrap();
+    (site, owner, member)
+}
+
+trait Now {
+    fn clock_now(&self) -> i64;
+}
+impl Now for TestApp {
+    fn clock_now(&self) -> i64 {
+        use gatehouse_core::clock::Clock;
+        self.clock.now()
+    }
+}
+
+// ---- 1. open redirect through a TAB ------------------------------------------------------
+
+both!(
+    redirects_with_control_characters_stay_home,
+    |app: TestApp| async move {
+        let pw = app.user("author").password.clone();
+        for evil in [
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "\t//evil.example",
+            "/\u{b}/evil.example",
+            "/\\/evil.example",
+            "http://127.0.0.1:1@evil.example/",
+        ] {
+            let (r, b) = log_in(&app, "author", &pw, evil).await;
+            assert!(b.is_some(), "logged in");
+            let loc = r.header("location").unwrap_or("");
+            assert_eq!(loc, "/profile", "{evil:?} -> {loc:?}");
+        }
+        // Already logged in: the GET form follows redirect_to the same way.
+        let (_, b) = log_in(&app, "author", &pw, "").await;
+        let r = finish(
+            app.http()
+                .get(app.url("/login?redirect_to=/%09/evil.example/phish"))
+                .header("cookie", &b.unwrap().cookie),
+        )
+        .await;
+        assert_eq!(r.header("location"), Some("/profile"));
+        // authorize-application refuses a callback with a control character in it.
+        let (_, b) = log_in(&app, "author", &pw, "").await;
+        let r = finish(
+            app.http()
+                .get(app.url(
+                    "/wp-admin/authorize-application.php?app_name=x&success_url=https://app.example/%09cb",
+                ))
+                .header("cookie", &b.unwrap().cookie),
+        )
+        .await;
+        assert_eq!(r.status, 400);
+    }
+);
+
+// ---- 2. user enumeration through throttle keys ---------------------------------------------
+
+both!(
+    no_presented_name_reaches_an_accounts_throttle,
+    |app: TestApp| async move {
+        let editor = app.user("editor").clone();
+        let id = editor.user.id.0;
+        for name in [format!("#{id}"), format!("u:{id}"), format!("pair:u:{id}")] {
+            for _ in 0..12 {
+                let r = get(
+                    &app,
+                    "/wp-json/wp/v2/users/me",
+                    Some(&basic(&name, "wrong")),
+                )
+                .await;
+                assert!(r.status == 401 || r.status == 429, "{}", r.status);
+            }
+        }
+        // The real account was never counted: its own password still works at once.
+        let r = get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic())).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+);
+
+// ---- 3. client-address spoofing behind a trusted proxy ---------------------------------------
+
+both!(
+    a_proxy_that_sets_x_forwarded_for_passes_no_client_forwarded,
+    settings = behind_proxy,
+    |app: TestApp| async move {
+        let auth = as_user(&app, "editor");
+        // nginx appends the client's address to X-Forwarded-For and passes `Forwarded` through.
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", &auth)
+                .header("forwarded", "for=127.0.0.1;proto=https")
+                .header("x-forwarded-for", "203.0.113.9"),
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "rest_insecure_transport")
+        );
+        // HAProxy adds a second X-Forwarded-For line after the client's own.
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", &auth)
+                .header("x-forwarded-for", "127.0.0.1")
+                .header("x-forwarded-for", "203.0.113.9"),
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "rest_insecure_transport")
+        );
+        // A fresh `Forwarded: for=` per attempt does not escape the throttle.
+        let mut statuses = Vec::new();
+        for i in 0..15 {
+            let r = finish(
+                app.http()
+                    .get(app.url("/wp-json/wp/v2/users/me"))
+                    .header("authorization", basic("editor", "wrong"))
+                    .header("forwarded", format!("for=198.51.100.{i}"))
+                    .header("x-forwarded-for", "203.0.113.9")
+                    .header("x-forwarded-proto", "https"),
+            )
+            .await;
+            statuses.push(r.status.as_u16());
+        }
+        assert_eq!(&statuses[..10], &[401; 10]);
+        assert!(statuses[10..].iter().all(|s| *s == 429), "{statuses:?}");
+    }
+);
+
+both!(
+    an_operator_trusting_forwarded_ignores_x_forwarded,
+    settings = |s: &mut Settings| {
+        behind_proxy(s);
+        s.trusted_proxy_header = gatehouse_core::net::ProxyHeader::Forwarded;
+    },
+    |app: TestApp| async move {
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", as_user(&app, "editor"))
+                .header("x-forwarded-for", "127.0.0.1")
+                .header("x-forwarded-proto", "https")
+                .header("forwarded", "for=203.0.113.9"),
+        )
+        .await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "rest_insecure_transport")
+        );
+        let r = finish(
+            app.http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", as_user(&app, "editor"))
+                .header("forwarded", "for=203.0.113.9;proto=https"),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+    }
+);
+
+// ---- 4. the __Host- prefix ------------------------------------------------------------------
+
+both!(
+    https_reads_only_host_prefixed_cookies,
+    settings = behind_proxy,
+    |app: TestApp| async move {
+        let https = |rb: gatehouse_testkit::reqwest::RequestBuilder| {
+            rb.header("x-forwarded-proto", "https")
+        };
+        let page = finish(https(app.http().get(app.url("/login")))).await;
+        let pre = set_cookie(&page, "__Host-gatehouse_login").unwrap();
+        let token = csrf_of(&page.text);
+        let pw = app.user("editor").password.clone();
+        let form = [
+            ("log", "editor"),
+            ("pwd", pw.as_str()),
+            ("_csrf", token.as_str()),
+        ];
+        // A planted plain-named pre-session cookie is not read on https.
+        let r = finish(https(
+            app.http()
+                .post(app.url("/login"))
+                .header("cookie", format!("gatehouse_login={pre}"))
+                .form(&form),
+        ))
+        .await;
+        assert_eq!(r.status, 403);
+        assert!(set_cookie(&r, "__Host-gatehouse_session").is_none());
+        let r = finish(https(
+            app.http()
+                .post(app.url("/login"))
+                .header("cookie", format!("__Host-gatehouse_login={pre}"))
+                .form(&form),
+        ))
+        .await;
+        assert_eq!(r.status, 303);
+        let session = set_cookie(&r, "__Host-gatehouse_session").unwrap();
+        // The session under the plain name (as a sibling subdomain could set it): not a session.
+        let r = finish(https(
+            app.http()
+                .get(app.url("/profile"))
+                .header("cookie", format!("gatehouse_session={session}")),
+        ))
+        .await;
+        assert_eq!(r.status, 303, "sent to log in");
+        let r = finish(https(
+            app.http()
+                .get(app.url("/profile"))
+                .header("cookie", format!("__Host-gatehouse_session={session}")),
+        ))
+        .await;
+        assert_eq!(r.status, 200);
+    }
+);
+
+// ---- 5. users of other sites ----------------------------------------------------------------
+
+both!(
+    site_admins_see_only_their_sites_users,
+    |app: TestApp| async move {
+        let (_, _, member) = second_site(&app).await;
+        let path = format!("/wp-json/wp/v2/users/{}", member.id.0);
+        for q in ["", "?context=edit"] {
+            let r = get(
+                &app,
+                &format!("{path}{q}"),
+                Some(&as_user(&app, "siteadmin")),
+            )
+            .await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (404, "rest_user_invalid_id"),
+                "{q} {}",
+                r.text
+            );
+            assert!(!r.text.contains("site2user@example.com"));
+        }
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users?per_page=100&context=edit",
+            Some(&as_user(&app, "siteadmin")),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        assert!(!r.text.contains("site2user"), "{}", r.text);
+        // Network admins and the user themselves still see them.
+        let r = get(
+            &app,
+            &format!("{path}?context=edit"),
+            Some(&as_user(&app, "netadmin")),
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        let own = basic("site2user", "pw-site2user-secret");
+        let r = get(&app, &format!("{path}?context=edit"), Some(&own)).await;
+        assert_eq!(r.status, 200);
+        assert_eq!(r.body["email"], "site2user@example.com");
+    }
+);
+
+// ---- 6. site keys and their creator -----------------------------------------------------------
+
+async fn make_site_key(app: &TestApp, creator: &str) -> (i64, String) {
+    let r = post(
+        app,
+        "/wp-json/gatehouse/v1/api-keys",
+        Some(&as_user(app, creator)),
+        json!({"type": "site", "site": app.site.id.0.to_string(), "description": "reader"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    (
+        r.body["id"].as_i64().unwrap(),
+        r.body["key"].as_str().unwrap().to_string(),
+    )
+}
+
+both!(
+    site_keys_live_with_their_creators_role,
+    |app: TestApp| async move {
+        admin::update_site(
+            &*app.store,
+            app.site.id,
+            &gatehouse_core::model::SitePatch {
+                require_auth: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let admin2 = add_user(&app, "admin2").await;
+        admin::set_member(&*app.store, app.site.id, admin2.id, Role::Administrator)
+            .await
+            .unwrap();
+        let reads = |key: String| {
+            let app = &app;
+            async move {
+                get(app, "/wp-json/wp/v2/posts", Some(&format!("ApiKey {key}")))
+                    .await
+                    .status
+                    .as_u16()
+            }
+        };
+        let (id, key) = make_site_key(&app, "siteadmin").await;
+        assert_eq!(reads(key.clone()).await, 200);
+
+        // Another administrator of the site lists and revokes it.
+        let a2 = basic("admin2", "pw-admin2-secret");
+        let r = get(
+            &app,
+            &format!("/wp-json/gatehouse/v1/api-keys?site={}", app.site.id.0),
+            Some(&a2),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.body.as_array().unwrap().iter().any(|k| k["id"] == id));
+        // Someone who is not an administrator there may not.
+        let r = get(
+            &app,
+            &format!("/wp-json/gatehouse/v1/api-keys?site={}", app.site.id.0),
+            Some(&as_user(&app, "editor")),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+        let r = send(
+            &app,
+            Method::DELETE,
+            &format!("/wp-json/gatehouse/v1/api-keys/{id}"),
+            Some(&as_user(&app, "editor")),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 404);
+        let r = send(
+            &app,
+            Method::DELETE,
+            &format!("/wp-json/gatehouse/v1/api-keys/{id}"),
+            Some(&a2),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(reads(key).await, 401);
+
+        // Demoting the creator ends their site keys; restoring the role restores them.
+        let (_, key) = make_site_key(&app, "siteadmin").await;
+        let siteadmin = app.user("siteadmin").user.id;
+        admin::set_member(&*app.store, app.site.id, siteadmin, Role::Subscriber)
+            .await
+            .unwrap();
+        assert_eq!(reads(key.clone()).await, 401);
+        admin::set_member(&*app.store, app.site.id, siteadmin, Role::Administrator)
+            .await
+            .unwrap();
+        assert_eq!(reads(key.clone()).await, 200);
+        // Disabling the creator ends them too.
+        app.store.set_user_disabled(siteadmin, true).await.unwrap();
+        assert_eq!(reads(key).await, 401);
+    }
+);
+
+// ---- 7. sites that require authentication are private ----------------------------------------
+
+both!(
+    private_sites_are_read_only_by_members,
+    |app: TestApp| async move {
+        admin::update_site(
+            &*app.store,
+            app.site.id,
+            &gatehouse_core::model::SitePatch {
+                require_auth: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        for (login, wp, wpcom) in [
+            ("outsider", 403, 403),
+            ("subscriber", 200, 200),
+            ("netadmin", 200, 200),
+        ] {
+            let auth = as_user(&app, login);
+            let r = get(&app, "/wp-json/wp/v2/posts", Some(&auth)).await;
+            assert_eq!(r.status, wp, "{login} {}", r.text);
+            let r = get(
+                &app,
+                &format!("/rest/v1/sites/{}/posts/", app.site.id.0),
+                Some(&auth),
+            )
+            .await;
+            assert_eq!(r.status, wpcom, "{login} {}", r.text);
+        }
+        let r = get(&app, "/wp-json/wp/v2/posts", None).await;
+        assert_eq!(r.status, 401);
+    }
+);
+
+// ---- 8. site URLs and credentialed CORS ----------------------------------------------------------
+
+both!(
+    only_network_admins_move_sites_and_cors_credentials_stay_home,
+    |app: TestApp| async move {
+        let (site2, owner2, _) = second_site(&app).await;
+        let _ = owner2;
+        let path = format!("/v1/sites/{}", app.site.id.0);
+        let r = send(
+            &app,
+            Method::PATCH,
+            &path,
+            Some(&as_user(&app, "siteadmin")),
+            Some(json!({"url": "https://evil.example"})),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert_eq!(
+            app.store.get_site(app.site.id).await.unwrap().url,
+            app.base_url
+        );
+        // Renaming stays theirs.
+        let r = send(
+            &app,
+            Method::PATCH,
+            &path,
+            Some(&as_user(&app, "siteadmin")),
+            Some(json!({"name": "Renamed"})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let r = send(
+            &app,
+            Method::PATCH,
+            &format!("/v1/sites/{}", site2.id.0),
+            Some(&as_user(&app, "netadmin")),
+            Some(json!({"url": "https://moved.example"})),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+
+        // Another registered site's origin gets CORS without credentials on this site.
+        let cors = |origin: String| {
+            let app = &app;
+            async move {
+                finish(
+                    app.http()
+                        .get(app.url("/wp-json/wp/v2/posts"))
+                        .header("origin", origin),
+                )
+                .await
+            }
+        };
+        let r = cors("https://moved.example".into()).await;
+        assert_eq!(
+            r.header("access-control-allow-origin"),
+            Some("https://moved.example")
+        );
+        assert_eq!(r.header("access-control-allow-credentials"), None);
+        let r = cors(app.base_url.clone()).await;
+        assert_eq!(r.header("access-control-allow-credentials"), Some("true"));
+    }
+);
+
+// ---- 9. site-limited API keys in the hosting API ------------------------------------------------
+
+both!(
+    site_limited_keys_stay_on_their_site,
+    |app: TestApp| async move {
+        second_site(&app).await;
+        let netadmin = app.user("netadmin").user.id;
+        let (_, key) = app
+            .api_key(ApiKeySpec {
+                kind: ApiKeyKind::User,
+                user: Some(netadmin),
+                site: Some(app.site.id),
+                created_by: netadmin,
+                description: "one site".into(),
+                scopes: vec![Scope::SitesWrite.as_str().into()],
+                methods: Vec::new(),
+                expires_in: None,
+            })
+            .await;
+        let auth = format!("Bearer {key}");
+        let r = get(&app, "/v1/sites", Some(&auth)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["count"], 1);
+        assert_eq!(r.body["results"][0]["id"], app.site.id.0.to_string());
+        let r = post(
+            &app,
+            "/v1/sites",
+            Some(&auth),
+            json!({"name": "New", "url": "https://new.example"}),
+        )
+        .await;
+        assert_eq!(r.status, 403, "{}", r.text);
+        assert!(app
+            .store
+            .find_site_by_host("new.example")
+            .await
+            .unwrap()
+            .is_none());
+        let r = get(&app, "/v1/sites/2", Some(&auth)).await;
+        assert_eq!(r.status, 403, "{}", r.text);
+    }
+);
+
+// ---- 10. NUL bytes never reach the database ------------------------------------------------------
+
+both!(nul_characters_are_a_400, |app: TestApp| async move {
+    let r = get(
+        &app,
+        "/wp-json/wp/v2/posts?search=%E2%80%AE%F0%9F%98%80%00%EF%BF%BF",
+        None,
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.code()), (400, "rest_invalid_param"));
+    let r = get(&app, "/?rest_route=/wp/v2/posts%00", None).await;
+    assert_eq!(r.status, 400);
+    let r = get(
+        &app,
+        &format!("/rest/v1/sites/{}/posts/?search=a%00", app.site.id.0),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 400);
+    assert!(r.body["error"].is_string(), "{}", r.text);
+    let r = get(&app, "/v1/sites?x=%00", Some(&as_user(&app, "netadmin"))).await;
+    assert_eq!(r.status, 400);
+    let (_, before) = app
+        .store
+        .list_posts(app.site.id, &all_posts())
+        .await
+        .unwrap();
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/posts",
+        Some(&as_user(&app, "editor")),
+        json!({"title": "a\u{0}b", "content": {"raw": "x\u{0}"}}),
+    )
+    .await;
+    assert_eq!(r.status, 400, "{}", r.text);
+    let (_, after) = app
+        .store
+        .list_posts(app.site.id, &all_posts())
+        .await
+        .unwrap();
+    assert_eq!(before, after, "nothing written");
+    // The log-in form with a NUL in the name: refused, not a 5xx.
+    let page = get(&app, "/login", None).await;
+    let pre = set_cookie(&page, "gatehouse_login").unwrap();
+    let r = finish(
+        app.http()
+            .post(app.url("/login"))
+            .header("cookie", format!("gatehouse_login={pre}"))
+            .form(&[
+                ("log", "edi\u{0}tor"),
+                ("pwd", "x"),
+                ("_csrf", &csrf_of(&page.text)),
+            ]),
+    )
+    .await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+});
+
+fn all_posts() -> gatehouse_core::model::PostFilter {
+    gatehouse_core::model::PostFilter {
+        statuses: gatehouse_core::model::PostStatus::ALL.to_vec(),
+        search: None,
+        author: None,
+        nonpublic_only_by: None,
+        offset: 0,
+        limit: 100,
+        order_asc: false,
+    }
+}
+
+// ---- 11. HTML is sanitised for users without unfiltered_html ------------------------------------
+
+both!(rendered_html_is_sanitised, |app: TestApp| async move {
+    let dirty_title = "<script>alert(1)</script>Hello";
+    let dirty_content =
+        "<p>ok</p><img src=x onerror=alert(2)><a href=\"javascript:alert(3)\">l</a>";
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/posts",
+        Some(&as_user(&app, "contributor")),
+        json!({"title": dirty_title, "content": dirty_content}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let clean = |v: &serde_json::Value| {
+        let s = v.to_string();
+        !s.contains("<script") && !s.contains("onerror") && !s.contains("javascript:")
+    };
+    assert!(clean(&r.body["title"]["rendered"]), "{}", r.body["title"]);
+    assert!(
+        clean(&r.body["content"]["rendered"]),
+        "{}",
+        r.body["content"]
+    );
+    assert!(r.body["content"]["rendered"]
+        .as_str()
+        .unwrap()
+        .contains("<p>ok</p>"));
+    assert_eq!(r.body["title"]["raw"], dirty_title, "raw kept as written");
+    assert_eq!(r.body["content"]["raw"], dirty_content);
+
+    // An editor publishes: sanitised in both dialects (only network admins hold unfiltered_html).
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/posts",
+        Some(&as_user(&app, "editor")),
+        json!({"title": dirty_title, "content": dirty_content, "status": "publish"}),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let id = r.body["id"].as_i64().unwrap();
+    let r = get(&app, &format!("/wp-json/wp/v2/posts/{id}"), None).await;
+    assert!(clean(&r.body["title"]) && clean(&r.body["content"]) && clean(&r.body["excerpt"]));
+    let r = get(
+        &app,
+        &format!("/rest/v1/sites/{}/posts/{id}", app.site.id.0),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(
+        clean(&r.body["title"]) && clean(&r.body["content"]),
+        "{}",
+        r.text
+    );
+
+    // A subscriber's comment.
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/comments",
+        Some(&as_user(&app, "subscriber")),
+        json!({"post": id, "content": "<img src=x onerror=alert(4)>hi"}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(clean(&r.body["content"]), "{}", r.body["content"]);
+
+    // A network admin's HTML is rendered as written.
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/posts",
+        Some(&as_user(&app, "netadmin")),
+        json!({"title": "Embed", "content": "<script src=\"/x.js\"></script>", "status": "publish"}),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let nid = r.body["id"].as_i64().unwrap();
+    assert!(r.body["content"]["rendered"]
+        .as_str()
+        .unwrap()
+        .contains("<script"));
+    // ... until an editor changes the post: then it is sanitised.
+    let r = post(
+        &app,
+        &format!("/wp-json/wp/v2/posts/{nid}"),
+        Some(&as_user(&app, "editor")),
+        json!({"title": "Embed (edited)"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(
+        clean(&r.body["content"]["rendered"]),
+        "{}",
+        r.body["content"]
+    );
+});
+
+// ---- 12. WordPress.com scope names --------------------------------------------------------------
+
+both!(wpcom_spells_scopes_as_sent, |app: TestApp| async move {
+    let mut spec = app.user_key_spec("editor");
+    spec.scopes = vec!["sites:read".into(), "posts:read".into()];
+    let (_, key) = app.api_key(spec).await;
+    let r = get(&app, "/rest/v1/me", Some(&format!("Bearer {key}"))).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["token_scope"], json!(["sites:read", "posts:read"]));
+});
+
+// ---- 13. the authorize-application page names the destination --------------------------------
+
+both!(
+    authorize_application_shows_where_the_password_goes,
+    |app: TestApp| async move {
+        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let r = finish(
+        app.http()
+            .get(app.url("/wp-admin/authorize-application.php?app_name=WordPress%20Mobile&success_url=https://collector.evil.example/grab"))
+            .header("cookie", &b.unwrap().cookie),
+    )
+    .await;
+        assert_eq!(r.status, 200);
+        assert!(
+            r.text
+                .contains("You will be sent to <strong>collector.evil.example</strong>"),
+            "{}",
+            r.text
+        );
+    }
+);
+
+// ---- 14. small ones ---------------------------------------------------------------------------------
+
+both!(
+    profile_refuses_an_unbounded_expiry,
+    |app: TestApp| async move {
+        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let b = b.unwrap();
+        let page = finish(
+            app.http()
+                .get(app.url("/profile"))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        let token = csrf_of(&page.text);
+        let author = app.user("author").user.id;
+        for bad in ["9223372036854775807", "abc", "-5", "0"] {
+            let r = finish(
+                app.http()
+                    .post(app.url("/profile/api-keys"))
+                    .header("cookie", &b.cookie)
+                    .form(&[
+                        ("_csrf", token.as_str()),
+                        ("description", "forever"),
+                        ("expires_in", bad),
+                    ]),
+            )
+            .await;
+            assert_eq!(r.status, 400, "{bad}");
+            assert!(r.text.contains("expires_in must be between"), "{bad}");
+        }
+        assert!(app.store.list_api_keys(author).await.unwrap().is_empty());
+        let r = post(
+            &app,
+            "/wp-json/gatehouse/v1/api-keys",
+            Some(&as_user(&app, "author")),
+            json!({"description": "x", "expires_in": 9223372036854775807i64}),
+        )
+        .await;
+        assert_eq!(r.status, 400);
+    }
+);
+
+both!(
+    audit_pages_are_filtered_in_the_query,
+    |app: TestApp| async move {
+        let editor = app.user("editor").user.clone();
+        // The network admin creates an application password for the editor.
+        let r = post(
+            &app,
+            &format!("/wp-json/wp/v2/users/{}/application-passwords", editor.id.0),
+            Some(&as_user(&app, "netadmin")),
+            json!({"name": "made for editor"}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let events = app.store.list_audit(None, 10).await.unwrap();
+        let e = events
+            .iter()
+            .find(|e| e.event == "app_password.create")
+            .unwrap();
+        assert_eq!(e.user_id, Some(app.user("netadmin").user.id), "the actor");
+        assert_eq!(e.target_user_id, Some(editor.id), "and the target");
+        assert!(e.detail.contains("editor"), "{}", e.detail);
+        // Many newer events of others do not push the editor's out of a short page.
+        for i in 0..8 {
+            let r = post(
+                &app,
+                "/wp-json/gatehouse/v1/api-keys",
+                Some(&as_user(&app, "netadmin")),
+                json!({"description": format!("k{i}")}),
+            )
+            .await;
+            assert_eq!(r.status, 201);
+        }
+        let r = get(
+            &app,
+            "/wp-json/gatehouse/v1/audit?limit=3",
+            Some(&as_user(&app, "editor")),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let list = r.body.as_array().unwrap();
+        assert!(!list.is_empty(), "not short: {}", r.text);
+        assert!(list.iter().any(|e| e["event"] == "app_password.create"));
+        assert!(list.iter().all(|e| e["event"] != "api_key.create"));
+    }
+);
