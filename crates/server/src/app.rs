@@ -111,6 +111,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/admin/members", post(web::admin_member_set))
         .route(
+            "/admin/site-keys/{id}/revoke",
+            post(web::admin_site_key_revoke),
+        )
+        .route(
             "/wp-admin/admin-ajax.php",
             get(web::admin_ajax).post(web::admin_ajax),
         )

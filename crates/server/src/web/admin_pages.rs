@@ -66,11 +66,29 @@ async fn admin_page(
         Err(e) => return error_page(&ApiError::internal(e)),
     };
     let site_list: Vec<Value> = sites.iter().map(|s| context! { id => s.id.0, name => s.name, url => s.url, require_auth => s.require_auth }).collect();
+    // Every administrator of a site sees and revokes its site keys, whoever created them.
+    let mut site_keys: Vec<Value> = Vec::new();
+    for site in &sites {
+        let keys = match store.list_site_api_keys(site.id).await {
+            Ok(k) => k,
+            Err(e) => return error_page(&ApiError::internal(e)),
+        };
+        for k in keys {
+            let creator = match store.get_user(k.created_by).await {
+                Ok(u) => u.login,
+                Err(_) => format!("#{}", k.created_by.0),
+            };
+            site_keys.push(context! {
+                id => k.id.0, site => site.name, description => k.description, creator,
+                created => date(k.created_at), last_used => k.last_used_at.map(date),
+            });
+        }
+    }
     html(
         status,
         "admin.html",
         context! { ..web.base_ctx("Administration"), ..context! {
-            is_admin => true, network_admin => u.network_admin, users, sites => site_list, audit,
+            is_admin => true, network_admin => u.network_admin, users, sites => site_list, audit, site_keys,
             roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(), notice, error,
         }},
     )
@@ -258,6 +276,54 @@ form_action!(admin_member_set, |web, s, f| {
     admin_result(
         &web,
         r.map(|u| format!("{} is now {} on site {}.", u.login, role.as_str(), site.0)),
+    )
+    .await
+});
+
+form_action!(admin_site_key_revoke, |web, s, f, id: i64| {
+    let key = match web.app.store.get_api_key(ApiKeyId(id)).await {
+        Ok(k) if k.kind == ApiKeyKind::Site && k.revoked_at.is_none() => k,
+        _ => {
+            return message(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                "No such site key.",
+                &web,
+            )
+        }
+    };
+    let Some(site) = key.site_id else {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No such site key.",
+            &web,
+        );
+    };
+    if !manages(&web, &s.user, site).await {
+        return forbidden(&web);
+    }
+    let r = web
+        .app
+        .store
+        .revoke_api_key(key.id, web.now())
+        .await
+        .map_err(AdminError::Store);
+    if matches!(r, Ok(true)) {
+        web.audit(
+            "api_key.revoke",
+            Some(&s.user),
+            None,
+            format!(
+                "site key {:?} (id={id}) of site {}",
+                key.description, site.0
+            ),
+        )
+        .await;
+    }
+    admin_result(
+        &web,
+        r.map(|_| format!("The site key {:?} was revoked.", key.description)),
     )
     .await
 });

@@ -846,3 +846,61 @@ both!(
         assert!(list.iter().all(|e| e["event"] != "api_key.create"));
     }
 );
+
+both!(
+    site_admins_revoke_site_keys_on_the_admin_page,
+    |app: TestApp| async move {
+        let admin2 = add_user(&app, "admin2").await;
+        admin::set_member(&*app.store, app.site.id, admin2.id, Role::Administrator)
+            .await
+            .unwrap();
+        let (id, key) = make_site_key(&app, "siteadmin").await;
+        // An editor of the site cannot revoke it from the page.
+        let (_, eb) = log_in(&app, "editor", &app.user("editor").password.clone(), "").await;
+        let eb = eb.unwrap();
+        let page = finish(
+            app.http()
+                .get(app.url("/profile"))
+                .header("cookie", &eb.cookie),
+        )
+        .await;
+        let r = finish(
+            app.http()
+                .post(app.url(&format!("/admin/site-keys/{id}/revoke")))
+                .header("cookie", &eb.cookie)
+                .form(&[("_csrf", csrf_of(&page.text))]),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+        let auth = format!("ApiKey {key}");
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/posts", Some(&auth)).await.status,
+            200
+        );
+        // Another administrator sees it, with its creator, and revokes it.
+        let (_, b) = log_in(&app, "admin2", "pw-admin2-secret", "").await;
+        let b = b.unwrap();
+        let page = finish(
+            app.http()
+                .get(app.url("/admin"))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        assert_eq!(page.status, 200);
+        assert!(page.text.contains("id=\"site-keys\""));
+        assert!(page.text.contains(&format!("/admin/site-keys/{id}/revoke")));
+        let r = finish(
+            app.http()
+                .post(app.url(&format!("/admin/site-keys/{id}/revoke")))
+                .header("cookie", &b.cookie)
+                .form(&[("_csrf", csrf_of(&page.text))]),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("was revoked"));
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/posts", Some(&auth)).await.status,
+            401
+        );
+    }
+);
