@@ -64,6 +64,8 @@ try {
   await shot("admin");
   await page.goto(`${base}/wp-admin/authorize-application.php?app_name=Browser%20Test&success_url=${encodeURIComponent("https://app.example/ok")}`);
   check((await page.content()).includes("Browser Test"), "authorize-application page");
+  check((await page.textContent("#destination") || "").includes("You will be sent to app.example"),
+        "the page names where the password goes");
   await shot("authorize-application");
 
   await page.goto(`${base}/profile`);
