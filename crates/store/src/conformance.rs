@@ -449,14 +449,27 @@ pub async fn api_keys(s: &dyn Store) {
         found.user.map(|x| (x.login, x.created_at)),
         Some(("keyholder".to_string(), 1))
     );
-    assert!(
-        s.find_api_key_by_hash("h2")
+    // A site key is joined with its creator and the creator's role on its site, in one look-up.
+    assert_eq!(
+        found.site_role,
+        Some(Role::Administrator),
+        "the site's owner"
+    );
+    let sk = s.find_api_key_by_hash("h2").await.unwrap().unwrap();
+    assert_eq!(sk.user.map(|x| x.login), Some("keyholder".to_string()));
+    assert_eq!(sk.site_role, Some(Role::Administrator));
+    s.set_role(site.id, u.id, Role::Subscriber).await.unwrap();
+    let sk = s.find_api_key_by_hash("h2").await.unwrap().unwrap();
+    assert_eq!(sk.site_role, Some(Role::Subscriber), "follows a demotion");
+    assert_eq!(
+        s.list_site_api_keys(site.id)
             .await
             .unwrap()
-            .unwrap()
-            .user
-            .is_none(),
-        "site keys have no user"
+            .iter()
+            .map(|k| k.id)
+            .collect::<Vec<_>>(),
+        vec![site_key.id],
+        "only the site's site keys"
     );
     assert!(s.find_api_key_by_hash("nope").await.unwrap().is_none());
     assert_eq!(s.list_api_keys(u.id).await.unwrap().len(), 2);
