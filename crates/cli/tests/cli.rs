@@ -3,7 +3,7 @@
 //! `GATEHOUSE_TEST_POSTGRES_URL` is set, a scratch PostgreSQL database.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use gatehouse_store::scratch::{PgScratch, TEST_POSTGRES_ENV};
+use gatehouse_store::scratch::{postgres_url_for_test, PgScratch};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -27,18 +27,13 @@ async fn databases(tag: &str) -> Vec<Db> {
         dir: dir.clone(),
         _pg: None,
     }];
-    match std::env::var(TEST_POSTGRES_ENV) {
-        Ok(base) => {
-            let pg = PgScratch::create(&base).await.unwrap();
-            out.push(Db {
-                url: pg.url.clone(),
-                dir,
-                _pg: Some(pg),
-            });
-        }
-        Err(_) => {
-            eprintln!("SKIPPED (PostgreSQL) CLI test {tag}: set {TEST_POSTGRES_ENV} to run it")
-        }
+    if let Some(base) = postgres_url_for_test(&format!("CLI test {tag}")) {
+        let pg = PgScratch::create(&base).await.unwrap();
+        out.push(Db {
+            url: pg.url.clone(),
+            dir,
+            _pg: Some(pg),
+        });
     }
     out
 }

@@ -15,6 +15,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use gatehouse_core::clock::Clock;
+use gatehouse_core::password::{Argon2id, Verifier};
 use gatehouse_core::secrets::Keyring;
 use gatehouse_core::store::Store;
 use std::future::Future;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Purpose subkeys of the server key, for keyed hashes of secrets (SPEC §2).
     pub keys: Arc<Keyring>,
+    /// Checks account passwords (Argon2id; tests count its calls).
+    pub verifier: Arc<dyn Verifier>,
 }
 
 impl AppState {
@@ -50,6 +53,7 @@ impl AppState {
             clock,
             settings: Arc::new(settings),
             metrics: Arc::new(Metrics::new()),
+            verifier: Arc::new(Argon2id),
         }
     }
 }

@@ -102,6 +102,7 @@ const OTHER_VARS: &[&str] = &[
     "GATEHOUSE_TEST_POSTGRES_URL",
     "GATEHOUSE_TEST_REQUIRE_POSTGRES",
     "GATEHOUSE_TEST_REQUIRE_CHROMIUM",
+    "GATEHOUSE_TEST_REQUIRE_PYTHON",
 ];
 
 /// Settings keys, with how an environment string becomes a TOML value.

@@ -8,6 +8,27 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 /// The environment variable that enables the PostgreSQL half of the tests.
 pub const TEST_POSTGRES_ENV: &str = "GATEHOUSE_TEST_POSTGRES_URL";
+/// Set to `1` (CI does) to make a missing PostgreSQL a failure instead of a skip.
+pub const REQUIRE_POSTGRES_ENV: &str = "GATEHOUSE_TEST_REQUIRE_POSTGRES";
+
+/// The PostgreSQL URL tests should use, or `None` after printing that `what` was skipped — unless
+/// `GATEHOUSE_TEST_REQUIRE_POSTGRES=1`, where a missing URL is a failure. Every PostgreSQL test
+/// (store conformance, HTTP, CLI) asks here, so no suite can skip silently in CI.
+#[allow(clippy::panic)]
+pub fn postgres_url_for_test(what: &str) -> Option<String> {
+    match std::env::var(TEST_POSTGRES_ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url),
+        _ => {
+            if std::env::var(REQUIRE_POSTGRES_ENV).is_ok_and(|v| v == "1") {
+                panic!("{REQUIRE_POSTGRES_ENV}=1 but {TEST_POSTGRES_ENV} is not set ({what})");
+            }
+            eprintln!(
+                "SKIPPED {what} on PostgreSQL: set {TEST_POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres to run it"
+            );
+            None
+        }
+    }
+}
 
 pub struct PgScratch {
     admin_url: String,

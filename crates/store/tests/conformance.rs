@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use gatehouse_store::conformance as c;
-use gatehouse_store::scratch::{PgScratch, TEST_POSTGRES_ENV};
+use gatehouse_store::scratch::{postgres_url_for_test, PgScratch};
 
 async fn on_sqlite<F, Fut>(check: F)
 where
@@ -23,8 +23,7 @@ where
     F: FnOnce(std::sync::Arc<dyn gatehouse_core::store::Store>) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let Ok(base) = std::env::var(TEST_POSTGRES_ENV) else {
-        eprintln!("SKIPPED {name} on PostgreSQL: set {TEST_POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres to run it");
+    let Some(base) = postgres_url_for_test(&format!("conformance check {name}")) else {
         return;
     };
     let db = PgScratch::create(&base).await.unwrap();

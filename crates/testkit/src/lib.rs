@@ -13,7 +13,7 @@ use gatehouse_core::model::{Site, User};
 use gatehouse_core::secrets::ServerKey;
 use gatehouse_core::store::Store;
 use gatehouse_server::{AppState, Application, Settings};
-use gatehouse_store::scratch::{PgScratch, TEST_POSTGRES_ENV};
+use gatehouse_store::scratch::{postgres_url_for_test, PgScratch};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -61,6 +61,9 @@ pub struct TestApp {
     pub site: Site,
     pub backend: Backend,
     users: Vec<(String, TestUser)>,
+    verifications: Arc<AtomicU64>,
+    /// The server key material (version, key), for siblings and rotation.
+    key_material: Vec<(i64, ServerKey)>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     dir: Option<PathBuf>,
@@ -108,17 +111,7 @@ impl TestApp {
                 )
             }
             Backend::Postgres => {
-                let Ok(base) = std::env::var(TEST_POSTGRES_ENV) else {
-                    if std::env::var("GATEHOUSE_TEST_REQUIRE_POSTGRES").is_ok_and(|v| v == "1") {
-                        panic!(
-                            "GATEHOUSE_TEST_REQUIRE_POSTGRES=1 but {TEST_POSTGRES_ENV} is not set"
-                        );
-                    }
-                    eprintln!(
-                        "SKIPPED (PostgreSQL): set {TEST_POSTGRES_ENV}=postgres://postgres@127.0.0.1:5432/postgres to run the PostgreSQL half"
-                    );
-                    return None;
-                };
+                let base = postgres_url_for_test("this HTTP test")?;
                 let pg = PgScratch::create(&base).await.unwrap();
                 (pg.url.clone(), None, Some(pg))
             }
@@ -137,11 +130,13 @@ impl TestApp {
         };
         tweak(&mut settings);
         let clock = FakeClock::new(START);
-        let key = ServerKey::generate();
-        let keys = gatehouse_server::keys::verify(&*store, &vec![(1, key)], START)
+        let key_material = vec![(1, ServerKey::generate())];
+        let keys = gatehouse_server::keys::verify(&*store, &key_material, START)
             .await
             .unwrap();
-        let state = AppState::new(store.clone(), Arc::new(clock.clone()), settings, keys);
+        let mut state = AppState::new(store.clone(), Arc::new(clock.clone()), settings, keys);
+        let verifications = Arc::new(AtomicU64::new(0));
+        state.verifier = Arc::new(CountingVerifier(verifications.clone()));
 
         // Seed: a network admin who owns the site, one user per role, and an outsider.
         let now = clock.now();
@@ -181,11 +176,67 @@ impl TestApp {
             site,
             backend,
             users,
+            verifications,
+            key_material,
             shutdown: Some(tx),
             server: Some(server),
             dir,
             _pg: pg,
         })
+    }
+
+    /// A second server on the same database (its own connection pool, listener and state, as a
+    /// second instance would have), sharing this one's clock and seeded users. With `rotate`, its
+    /// server key material has a new version added (as `gatehouse key rotate` does). The database
+    /// is this app's: dropping the sibling leaves it alone.
+    pub async fn sibling(&self, rotate: bool) -> TestApp {
+        let url = self.state.settings.database_url.clone().unwrap();
+        let store = gatehouse_store::connect(&url).await.unwrap();
+        let mut key_material = self.key_material.clone();
+        if rotate {
+            key_material.push((key_material.len() as i64 + 1, ServerKey::generate()));
+        }
+        let keys = gatehouse_server::keys::verify(&*store, &key_material, self.clock.now())
+            .await
+            .unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut settings = (*self.state.settings).clone();
+        settings.listen = addr;
+        let mut state = AppState::new(store.clone(), Arc::new(self.clock.clone()), settings, keys);
+        let verifications = Arc::new(AtomicU64::new(0));
+        state.verifier = Arc::new(CountingVerifier(verifications.clone()));
+        let app = Application::from_listener(listener, state.clone());
+        let (tx, rx) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            app.run(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        TestApp {
+            // Absolute URLs come from the site's URL, which stays the first server's.
+            base_url: format!("http://{addr}"),
+            addr,
+            clock: self.clock.clone(),
+            store,
+            state,
+            site: self.site.clone(),
+            backend: self.backend,
+            users: self.users.clone(),
+            verifications,
+            key_material,
+            shutdown: Some(tx),
+            server: Some(server),
+            dir: None,
+            _pg: None,
+        }
+    }
+
+    /// How many account-password verifications (Argon2id, real or dummy) the server has run.
+    pub fn argon2_verifications(&self) -> u64 {
+        self.verifications.load(Ordering::SeqCst)
     }
 
     /// A seeded user by login (`netadmin`, `siteadmin`, `editor`, `author`, `contributor`,
@@ -324,6 +375,17 @@ impl TestApp {
         if let Some(h) = self.server.take() {
             let _ = h.await;
         }
+    }
+}
+
+/// The production verifier, counting each check.
+#[derive(Debug)]
+struct CountingVerifier(Arc<AtomicU64>);
+
+impl gatehouse_core::password::Verifier for CountingVerifier {
+    fn verify(&self, phc: &str, password: &str) -> bool {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        gatehouse_core::password::verify(phc, password)
     }
 }
 

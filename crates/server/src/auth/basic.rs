@@ -216,11 +216,12 @@ pub async fn check_account_password(
         return Err(e);
     };
     let stored_hash = found.as_ref().map(|f| f.password_hash.clone());
+    let verifier = app.verifier.clone();
     let ok = tokio::task::spawn_blocking(move || {
         let _permit = permit;
         match stored_hash {
-            Some(h) => password::verify(&h, &pass),
-            None => password::verify_dummy(&pass),
+            Some(h) => verifier.verify(&h, &pass),
+            None => password::verify_dummy(verifier.as_ref(), &pass),
         }
     })
     .await

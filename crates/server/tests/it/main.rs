@@ -7,6 +7,7 @@ mod browser;
 mod clients;
 mod credentials;
 mod garbage;
+mod guards;
 mod hardening;
 mod hosting;
 mod ops;
