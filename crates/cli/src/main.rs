@@ -171,7 +171,8 @@ enum SiteCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Give a user a role on a site (administrator, editor, author, contributor, subscriber).
+    /// Give a user a role on a site (administrator, editor, author, contributor, subscriber), or
+    /// take it away with `--role none`.
     Member {
         site: String,
         login: String,
@@ -282,10 +283,14 @@ fn parse_bool(flag: &str, v: &str) -> Result<bool, Failure> {
     }
 }
 
-fn parse_role(v: &str) -> Result<Role, Failure> {
-    Role::parse(v).ok_or_else(|| {
+/// `--role` of `site member`: a role, or `none` to take the user's role away.
+fn parse_member_role(v: &str) -> Result<Option<Role>, Failure> {
+    if v.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    Role::parse(v).map(Some).ok_or_else(|| {
         usage(format!(
-            "unknown role {v:?}; use administrator, editor, author, contributor or subscriber"
+            "unknown role {v:?}; use administrator, editor, author, contributor, subscriber, or none to remove the user's role"
         ))
     })
 }
@@ -363,7 +368,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             gatehouse_core::credentials::app_password_name(name)?;
         }
         Command::Site(SiteCommand::Member { role, .. }) => {
-            parse_role(role)?;
+            parse_member_role(role)?;
         }
         Command::Site(SiteCommand::Set {
             require_auth,
@@ -559,16 +564,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             role,
             json,
         }) => {
-            let role = parse_role(&role)?;
+            let role = parse_member_role(&role)?;
             let site = admin::find_site(s, &site).await?;
             let user = admin::find_user(s, &login).await?;
-            admin::set_member(s, site.id, user.id, role).await?;
+            match role {
+                Some(role) => admin::set_member(s, site.id, user.id, role).await?,
+                None => {
+                    admin::remove_member(s, site.id, user.id).await?;
+                }
+            }
+            let name = role.map(Role::as_str);
             if json {
                 print_json(
-                    &serde_json::json!({ "site_id": site.id.0, "user_id": user.id.0, "role": role.as_str() }),
+                    &serde_json::json!({ "site_id": site.id.0, "user_id": user.id.0, "role": name }),
                 );
+            } else if let Some(r) = name {
+                println!("{} is now {r} on {}", user.login, site.url);
             } else {
-                println!("{} is now {} on {}", user.login, role.as_str(), site.url);
+                println!("{} has no role on {} now", user.login, site.url);
             }
             Ok(())
         }

@@ -321,6 +321,16 @@ async fn users_sites_and_roles_from_the_command_line() {
             Some("editor")
         );
         assert!(bob.password_hash.starts_with("$argon2id$"));
+
+        // `--role none` takes the role away (the only way to end access to a private site
+        // short of disabling the account).
+        let m = json(&gatehouse(
+            &db,
+            &["site", "member", &sid, "bob", "--role", "none", "--json"],
+            None,
+        ));
+        assert_eq!(m["role"], serde_json::Value::Null);
+        assert_eq!(store.find_role(site.id, bob.user.id).await.unwrap(), None);
     }
 }
 

@@ -150,6 +150,18 @@ pub async fn set_member(
         .map_err(store_err("site or user"))
 }
 
+/// Takes a user's role on a site away (they keep their account and their other sites).
+pub async fn remove_member(
+    store: &dyn Store,
+    site: SiteId,
+    user: UserId,
+) -> Result<bool, AdminError> {
+    store
+        .remove_role(site, user)
+        .await
+        .map_err(store_err("site or user"))
+}
+
 /// Validates a patch given as optional strings (CLI flags, API fields).
 pub fn site_patch(
     name: Option<&str>,

@@ -19,15 +19,38 @@ pub struct ClientOrigin {
 /// believed; the other family is ignored even from a trusted proxy, because a proxy passes through
 /// whatever it does not set itself (nginx's usual setup sets only `X-Forwarded-For`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum ProxyHeader {
     /// `X-Forwarded-For`, with `X-Forwarded-Proto` and `X-Forwarded-Host` (nginx, HAProxy, most
     /// load balancers).
     #[default]
-    #[serde(rename = "x-forwarded-for")]
     XForwardedFor,
     /// RFC 7239 `Forwarded` (`for=…;proto=…;host=…`).
-    #[serde(rename = "forwarded")]
     Forwarded,
+}
+
+impl TryFrom<String> for ProxyHeader {
+    type Error = String;
+    /// Header names are case-insensitive: `X-Forwarded-For` and `x-forwarded-for` are one.
+    fn try_from(s: String) -> Result<ProxyHeader, String> {
+        match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "x-forwarded-for" => Ok(ProxyHeader::XForwardedFor),
+            "forwarded" => Ok(ProxyHeader::Forwarded),
+            _ => Err(format!(
+                "trusted_proxy_header {s:?} is not one of \"x-forwarded-for\" and \"forwarded\""
+            )),
+        }
+    }
+}
+
+/// One `trusted_proxies` entry: a CIDR, or a bare address meaning just that address (/32, /128).
+pub fn parse_proxy(s: &str) -> Result<IpNet, String> {
+    let t = s.trim();
+    t.parse::<IpNet>()
+        .or_else(|_| t.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| {
+            format!("trusted_proxies entry {s:?} is not an IP address or a CIDR such as 10.0.0.0/8")
+        })
 }
 
 /// Header values relevant to the proxy rule, as received. Repeated header lines are combined in
@@ -79,13 +102,39 @@ fn nearest(v: Option<&str>) -> Option<String> {
 /// proxy saw of the scheme and host.
 type Hop = (Option<IpAddr>, Option<String>, Option<String>);
 
+/// Splits `s` on `delim` outside RFC 9110 quoted strings (`"a,b"`, with `\"` escapes), so a
+/// quoted value cannot smuggle in another element or parameter.
+fn split_unquoted(s: &str, delim: char) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut start, mut quoted, mut escaped) = (0, false, false);
+    for (i, c) in s.char_indices() {
+        if escaped {
+            escaped = false;
+        } else if quoted && c == '\\' {
+            escaped = true;
+        } else if c == '"' {
+            quoted = !quoted;
+        } else if c == delim && !quoted {
+            out.push(&s[start..i]);
+            start = i + c.len_utf8();
+        }
+    }
+    out.push(&s[start..]);
+    out
+}
+
 fn forwarded_hops(fwd: &str) -> Vec<Hop> {
-    fwd.split(',')
+    split_unquoted(fwd, ',')
+        .into_iter()
         .map(|element| {
             let (mut f, mut p, mut ho) = (None, None, None);
-            for pair in element.split(';') {
+            for pair in split_unquoted(element, ';') {
                 if let Some((k, v)) = pair.split_once('=') {
-                    let v = v.trim().trim_matches('"');
+                    let v = v.trim();
+                    let v = v
+                        .strip_prefix('"')
+                        .and_then(|x| x.strip_suffix('"'))
+                        .unwrap_or(v);
                     match k.trim().to_ascii_lowercase().as_str() {
                         "for" => f = parse_node(v),
                         "proto" => p = Some(v.to_ascii_lowercase()),
@@ -120,6 +169,10 @@ fn x_forwarded_hops(h: &ProxyHeaders<'_>) -> Vec<Hop> {
     }
     hops
 }
+
+/// The address given to a client a trusted proxy could not name: not loopback, not trusted, one
+/// shared throttle group.
+pub const UNKNOWN_CLIENT: IpAddr = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
 
 /// Applies the proxy rule. `peer` is the socket's address; `proxies` the operator's CIDRs;
 /// `which` the header family the operator's proxy writes. Hops are walked from the right (the
@@ -157,7 +210,13 @@ pub fn resolve_origin(
                     break;
                 }
             }
-            None => break,
+            // A hop the proxy could not name (`unknown`, an obfuscated node, `unix:`, garbage,
+            // an empty list element): the client is unknown — never the proxy's own address,
+            // which may be loopback and would pass the plain-http rule.
+            None => {
+                origin.addr = UNKNOWN_CLIENT;
+                break;
+            }
         }
     }
     origin
@@ -275,6 +334,63 @@ mod tests {
         let o = resolve_origin(peer, &proxies, ProxyHeader::Forwarded, h);
         assert_eq!(o.addr, "203.0.113.9".parse::<IpAddr>().unwrap());
         assert!(!o.https);
+    }
+
+    #[test]
+    fn a_hop_that_names_no_address_is_an_unknown_client_not_the_proxy() {
+        let proxies = nets(&["127.0.0.0/8"]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        for xff in [
+            "8.8.8.8, unknown",
+            "8.8.8.8, ",
+            "8.8.8.8, , ",
+            "fe80::1%eth0",
+            "unix:",
+        ] {
+            let h = ProxyHeaders {
+                x_forwarded_for: Some(xff),
+                ..Default::default()
+            };
+            let o = resolve_origin(peer, &proxies, ProxyHeader::XForwardedFor, h);
+            assert_eq!(o.addr, UNKNOWN_CLIENT, "{xff:?}");
+            assert!(!is_loopback(o.addr));
+        }
+        for fwd in [
+            "for=unknown",
+            "for=_hidden",
+            "for=\"_x\";proto=https",
+            "proto=https",
+        ] {
+            let h = ProxyHeaders {
+                forwarded: Some(fwd),
+                ..Default::default()
+            };
+            let o = resolve_origin(peer, &proxies, ProxyHeader::Forwarded, h);
+            assert_eq!(o.addr, UNKNOWN_CLIENT, "{fwd:?}");
+        }
+    }
+
+    #[test]
+    fn quoted_forwarded_values_cannot_smuggle_elements() {
+        let proxies = nets(&["127.0.0.0/8"]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        let h = ProxyHeaders {
+            forwarded: Some(r#"for=8.8.8.8;host="a,for=9.9.9.9";proto=http"#),
+            ..Default::default()
+        };
+        let o = resolve_origin(peer, &proxies, ProxyHeader::Forwarded, h);
+        assert_eq!(o.addr, "8.8.8.8".parse::<IpAddr>().unwrap());
+        assert_eq!(o.host.as_deref(), Some("a,for=9.9.9.9"));
+        let h = ProxyHeaders {
+            forwarded: Some(r#"for=8.8.8.8;host="a;proto=https""#),
+            ..Default::default()
+        };
+        let o = resolve_origin(peer, &proxies, ProxyHeader::Forwarded, h);
+        assert!(!o.https, "a quoted ';proto=https' is part of the host");
+        assert_eq!(
+            split_unquoted(r#"a="x\",y",b"#, ','),
+            vec![r#"a="x\",y""#, "b"]
+        );
     }
 
     #[test]

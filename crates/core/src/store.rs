@@ -61,6 +61,8 @@ pub trait SiteStore {
     /// Deletes a site with its memberships, posts and comments.
     async fn delete_site(&self, id: SiteId) -> StoreResult<()>;
     async fn set_role(&self, site: SiteId, user: UserId, role: Role) -> StoreResult<()>;
+    /// Takes `user`'s role on `site` away; false if they had none.
+    async fn remove_role(&self, site: SiteId, user: UserId) -> StoreResult<bool>;
     async fn find_role(&self, site: SiteId, user: UserId) -> StoreResult<Option<Role>>;
     /// Users with a role on `site`; with `authors_only`, only those with a published post there.
     async fn list_site_users(

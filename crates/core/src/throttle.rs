@@ -33,24 +33,14 @@ impl Default for ThrottlePolicy {
     }
 }
 
-/// Whose failures a pair counter counts. Resolved accounts and unknown names live in separate key
-/// spaces (`u:` and `n:`), so no presented name can reach an account's counter: failing as the
-/// literal login `#2` or `u:2` counts against that *name*, never against account 2.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Account<'a> {
-    /// An account that exists, however it was addressed (login or email).
-    User(crate::model::UserId),
-    /// A name that matched no account (compared case-insensitively).
-    Unknown(&'a str),
-}
-
-/// The counter key for one account from one address group. The group (an IP address or /64) never
-/// contains `|`, so the last `|` separates it and no two (account, group) pairs share a key.
-pub fn pair_key(account: Account<'_>, group: &str) -> String {
-    match account {
-        Account::User(id) => format!("pair:u:{}|{group}", id.0),
-        Account::Unknown(name) => format!("pair:n:{}|{group}", name.to_lowercase()),
-    }
+/// The counter key for one presented name (login or email, compared case-insensitively) from one
+/// address group. Counters are kept per *name as presented*, never per resolved account: if a
+/// login and its email shared a counter, blocking one would block the other, and that difference
+/// would tell an attacker which names exist and which email belongs to which login. The price is
+/// that an account with two names (login and email) has two budgets. The group (an IP address or
+/// a /64) never contains `|`, so the last `|` separates it and no two pairs share a key.
+pub fn pair_key(name: &str, group: &str) -> String {
+    format!("pair:n:{}|{group}", name.to_lowercase())
 }
 
 /// The counter key for one address group.
@@ -107,27 +97,8 @@ mod tests {
 
     #[test]
     fn keys_fold_case_and_include_the_address() {
-        assert_eq!(
-            pair_key(Account::Unknown("Admin"), "1.2.3.4"),
-            "pair:n:admin|1.2.3.4"
-        );
-        assert_eq!(
-            pair_key(Account::User(crate::model::UserId(2)), "1.2.3.4"),
-            "pair:u:2|1.2.3.4"
-        );
+        assert_eq!(pair_key("Admin", "1.2.3.4"), "pair:n:admin|1.2.3.4");
         assert_eq!(address_key("2001:db8::/64"), "addr:2001:db8::/64");
-    }
-
-    #[test]
-    fn no_presented_name_reaches_an_accounts_counter() {
-        let account = pair_key(Account::User(crate::model::UserId(2)), "1.2.3.4");
-        for name in ["#2", "u:2", "pair:u:2", "U:2", "2", "u:2|1.2.3.4"] {
-            assert_ne!(
-                pair_key(Account::Unknown(name), "1.2.3.4"),
-                account,
-                "{name}"
-            );
-        }
     }
 }
 
@@ -146,14 +117,14 @@ pub enum Gate {
     },
 }
 
-/// Consults the counters of `account` from `group` (one indexed read).
+/// Consults the counters of the name `name` from `group` (one indexed read).
 pub async fn gate(
     store: &dyn crate::store::Store,
-    account: Account<'_>,
+    name: &str,
     group: &str,
     now: Timestamp,
 ) -> Result<Gate, crate::store::StoreError> {
-    let pair = pair_key(account, group);
+    let pair = pair_key(name, group);
     let rows = store
         .throttle_get(&[pair.clone(), address_key(group)])
         .await?;
@@ -168,16 +139,16 @@ pub async fn gate(
     })
 }
 
-/// Counts one failed check of a guessable secret. Returns true when this failure completed a
-/// burst against the account (the caller writes it to the audit log).
+/// Counts one failed check of a guessable secret presented under `name`. Returns true when this
+/// failure completed a burst (the caller writes it to the audit log).
 pub async fn record_failure(
     store: &dyn crate::store::Store,
     policy: &ThrottlePolicy,
-    account: Account<'_>,
+    name: &str,
     group: &str,
     now: Timestamp,
 ) -> Result<bool, crate::store::StoreError> {
-    let pair = pair_key(account, group);
+    let pair = pair_key(name, group);
     let c = store.throttle_fail(&pair, now, PAIR_MEMORY_SECS).await?;
     if let Some(until) = policy.pair_blocked_until(c.failures, now) {
         store.throttle_block(&pair, until).await?;
@@ -195,8 +166,8 @@ pub async fn record_failure(
 /// Forgets a pair's failures after a success ("consecutive" starts again).
 pub async fn record_success(
     store: &dyn crate::store::Store,
-    account: Account<'_>,
+    name: &str,
     group: &str,
 ) -> Result<(), crate::store::StoreError> {
-    store.throttle_clear(&pair_key(account, group)).await
+    store.throttle_clear(&pair_key(name, group)).await
 }

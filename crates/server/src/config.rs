@@ -45,6 +45,7 @@ pub struct Settings {
     /// Accept credentials over plain http from non-loopback peers (SPEC §0).
     pub allow_insecure_http: bool,
     /// Proxies whose `Forwarded` / `X-Forwarded-*` headers are believed.
+    #[serde(deserialize_with = "proxies")]
     pub trusted_proxies: Vec<IpNet>,
     /// The forwarding header those proxies write: `x-forwarded-for` (default) or `forwarded`.
     /// Only that one is believed (SPEC §0).
@@ -79,6 +80,14 @@ impl Default for Settings {
             throttle: ThrottlePolicy::default(),
         }
     }
+}
+
+/// `trusted_proxies`: CIDRs or bare addresses, with an error that names the setting.
+fn proxies<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
+    let raw: Vec<String> = Vec::deserialize(d)?;
+    raw.iter()
+        .map(|s| gatehouse_core::net::parse_proxy(s).map_err(serde::de::Error::custom))
+        .collect()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -393,6 +402,35 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.0.contains("public_url"), "{e}");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/33\"]\n").unwrap();
+        let e = Settings::load(Some(&file), &[], &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("trusted_proxies entry \"10.0.0.0/33\""), "{e}");
+        std::fs::write(&file, "trusted_proxy_header = \"x-real-ip\"\n").unwrap();
+        let e = Settings::load(Some(&file), &[], &Overrides::default()).unwrap_err();
+        assert!(e.0.contains("x-forwarded-for"), "{e}");
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn proxies_may_be_bare_addresses_and_the_header_any_case() {
+        let (s, _) = Settings::load(
+            None,
+            &env(&[
+                ("GATEHOUSE_TRUSTED_PROXIES", "127.0.0.1, ::1, 10.0.0.0/8"),
+                ("GATEHOUSE_TRUSTED_PROXY_HEADER", "Forwarded"),
+            ]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        let nets: Vec<String> = s.trusted_proxies.iter().map(|n| n.to_string()).collect();
+        assert_eq!(nets, vec!["127.0.0.1/32", "::1/128", "10.0.0.0/8"]);
+        assert_eq!(s.trusted_proxy_header, ProxyHeader::Forwarded);
+        let (s, _) = Settings::load(
+            None,
+            &env(&[("GATEHOUSE_TRUSTED_PROXY_HEADER", "X-Forwarded-For")]),
+            &Overrides::default(),
+        )
+        .unwrap();
+        assert_eq!(s.trusted_proxy_header, ProxyHeader::XForwardedFor);
     }
 }

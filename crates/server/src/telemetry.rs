@@ -205,8 +205,16 @@ pub async fn access_log(
 
 /// Installs the global subscriber (text or one JSON object per line).
 pub fn init_logging(format: LogFormat, level: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    // The HTML sanitiser's parser warns about markup in user content (misplaced table tags):
+    // that is the sanitiser doing its job, and users must not be able to fill the log with it.
+    let quiet = |f: tracing_subscriber::EnvFilter| match "html5ever=error".parse() {
+        Ok(d) => f.add_directive(d),
+        Err(_) => f,
+    };
+    let filter = quiet(
+        tracing_subscriber::EnvFilter::try_new(level)
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+    );
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

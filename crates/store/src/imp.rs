@@ -650,6 +650,16 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn remove_role(&self, site: SiteId, user: UserId) -> StoreResult<bool> {
+                let r = sqlx::query("DELETE FROM memberships WHERE site_id = $1 AND user_id = $2")
+                    .bind(site.0)
+                    .bind(user.0)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::backend_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn set_role(&self, site: SiteId, user: UserId, role: Role) -> StoreResult<()> {
                 sqlx::query(
                     "INSERT INTO memberships (site_id, user_id, role) VALUES ($1, $2, $3) \

@@ -19,7 +19,7 @@ use gatehouse_core::net::throttle_group;
 use gatehouse_core::password;
 use gatehouse_core::secrets::{self, hashes_equal, Purpose};
 use gatehouse_core::store::AuditEvent;
-use gatehouse_core::throttle::{self, Account, Gate};
+use gatehouse_core::throttle::{self, Gate};
 
 fn incorrect() -> ApiError {
     ApiError::new(
@@ -46,7 +46,11 @@ pub fn decode(b64: &str) -> Result<(String, String), ApiError> {
         .map_err(|_| malformed())?;
     let text = String::from_utf8(bytes).map_err(|_| malformed())?;
     match text.split_once(':') {
-        Some((user, pass)) if !user.is_empty() => Ok((user.to_string(), pass.to_string())),
+        // A name with a NUL matches no account (and must not reach the database): the one
+        // failure answer, before any look-up.
+        Some((user, pass)) if !user.is_empty() && !user.contains('\0') => {
+            Ok((user.to_string(), pass.to_string()))
+        }
         _ => Err(incorrect()),
     }
 }
@@ -75,16 +79,13 @@ pub async fn authenticate(
     // Nothing matched: count the failure (no Argon2 was spent, none is needed).
     let now = app.clock.now();
     let group = throttle_group(inc.origin.addr);
-    let account = match app.store.find_user_auth(&login).await? {
-        Some(f) => Account::User(f.user.id),
-        None => Account::Unknown(&login),
-    };
     if let Gate::Blocked { retry_after } =
-        throttle::gate(app.store.as_ref(), account, &group, now).await?
+        throttle::gate(app.store.as_ref(), &login, &group, now).await?
     {
         return Err(throttled(retry_after));
     }
-    Err(fail(app, inc.origin.addr, &login, account, &group, now).await?)
+    let user_id = app.store.find_user_auth(&login).await?.map(|f| f.user.id);
+    Err(fail(app, inc.origin.addr, &login, user_id, &group, now).await?)
 }
 
 /// Checks an application password by its keyed hash; `None` when it is not one of this user's.
@@ -151,17 +152,12 @@ async fn fail(
     app: &AppState,
     addr: std::net::IpAddr,
     login: &str,
-    account: Account<'_>,
+    user_id: Option<gatehouse_core::model::UserId>,
     group: &str,
     now: i64,
 ) -> Result<ApiError, ApiError> {
-    let user_id = match account {
-        Account::User(id) => Some(id),
-        Account::Unknown(_) => None,
-    };
     let store = app.store.as_ref();
-    let burst =
-        throttle::record_failure(store, &app.settings.throttle, account, group, now).await?;
+    let burst = throttle::record_failure(store, &app.settings.throttle, login, group, now).await?;
     if burst {
         store
             .insert_audit(&AuditEvent {
@@ -193,15 +189,9 @@ pub async fn check_account_password(
     let store = app.store.as_ref();
     let now = app.clock.now();
     let group = throttle_group(addr);
-    // The throttle counts per account, whatever name it was addressed by (login or email), so
-    // alternating the two does not double the guesses; unknown names count by the name, in a
-    // key space no presented name can reach (`throttle::Account`).
-    let found = store.find_user_auth(&login).await?;
-    let account = match &found {
-        Some(f) => Account::User(f.user.id),
-        None => Account::Unknown(&login),
-    };
-    let pair_dirty = match throttle::gate(store, account, &group, now).await? {
+    // The throttle counts per name as presented (login or email), known or not, so its answers
+    // reveal nothing about which names exist or belong together (`throttle::pair_key`).
+    let pair_dirty = match throttle::gate(store, &login, &group, now).await? {
         Gate::Blocked { retry_after } => return Err(throttled(retry_after)),
         Gate::Open { pair_dirty } => pair_dirty,
     };
@@ -215,6 +205,7 @@ pub async fn check_account_password(
         e.retry_after = Some(1);
         return Err(e);
     };
+    let found = store.find_user_auth(&login).await?;
     let stored_hash = found.as_ref().map(|f| f.password_hash.clone());
     let verifier = app.verifier.clone();
     let ok = tokio::task::spawn_blocking(move || {
@@ -229,11 +220,11 @@ pub async fn check_account_password(
     match found {
         Some(f) if ok && !f.user.disabled => {
             if pair_dirty {
-                throttle::record_success(store, account, &group).await?;
+                throttle::record_success(store, &login, &group).await?;
             }
             Ok(f.user)
         }
-        _ => Err(fail(app, addr, &login, account, &group, now).await?),
+        found => Err(fail(app, addr, &login, found.map(|f| f.user.id), &group, now).await?),
     }
 }
 
@@ -262,6 +253,11 @@ mod tests {
         assert_eq!(decode("YWRtaW4=").unwrap_err().status, 401, "no colon");
         assert_eq!(decode("Og==").unwrap_err().status, 401, "empty user");
         assert_eq!(decode("").unwrap_err().status, 401, "empty credentials");
+        assert_eq!(
+            decode(&STANDARD.encode("ad\0min:pw")).unwrap_err().status,
+            401,
+            "NUL in the name"
+        );
     }
 }
 

@@ -28,8 +28,8 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     }
     let (method, segs) = cx.inc.routing();
     match (method, segs.as_slice()) {
-        ("GET", [""]) => index(cx),
-        ("GET", ["wp", "v2"]) => namespace_index(cx),
+        ("GET", [""]) => index(cx).await,
+        ("GET", ["wp", "v2"]) => namespace_index(cx).await,
         ("GET", ["wp", "v2", "posts"]) => wp_posts::list(cx).await,
         ("POST", ["wp", "v2", "posts"]) => wp_posts::create(cx).await,
         ("GET", ["wp", "v2", "posts", id]) => wp_posts::get(cx, id).await,
@@ -146,8 +146,9 @@ fn authentication(cx: &Cx<'_>) -> Value {
     Value::Object(auth)
 }
 
-fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+async fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
+    cx.require_site_visible(site).await?;
     Ok(Reply::ok(json!({
         "name": site.name,
         "description": "",
@@ -162,8 +163,9 @@ fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     })))
 }
 
-fn namespace_index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+async fn namespace_index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = cx.site()?;
+    cx.require_site_visible(site).await?;
     Ok(Reply::ok(json!({
         "namespace": "wp/v2",
         "routes": routes_json(&site.url, "/wp/v2"),
@@ -220,6 +222,47 @@ pub fn rendered(html: &str, unfiltered: bool) -> String {
     } else {
         ammonia::clean(html)
     }
+}
+
+/// A title or a comment: like `rendered`, but with WordPress's smaller `$allowedtags` set (what
+/// kses allows in comments and titles): inline formatting and links — no images (a tracking
+/// pixel shown to moderators), headings, tables or forms.
+pub fn rendered_inline(html: &str, unfiltered: bool) -> String {
+    static INLINE: std::sync::OnceLock<ammonia::Builder<'static>> = std::sync::OnceLock::new();
+    if unfiltered {
+        return html.to_string();
+    }
+    INLINE
+        .get_or_init(|| {
+            let mut b = ammonia::Builder::empty();
+            b.add_tags([
+                "a",
+                "abbr",
+                "acronym",
+                "b",
+                "blockquote",
+                "cite",
+                "code",
+                "del",
+                "em",
+                "i",
+                "q",
+                "s",
+                "strike",
+                "strong",
+            ])
+            .add_tag_attributes("a", ["href", "title"])
+            .add_tag_attributes("abbr", ["title"])
+            .add_tag_attributes("acronym", ["title"])
+            .add_tag_attributes("blockquote", ["cite"])
+            .add_tag_attributes("q", ["cite"])
+            .add_tag_attributes("del", ["datetime"])
+            .add_url_schemes(["http", "https", "mailto"])
+            .link_rel(Some("nofollow ugc noopener noreferrer"));
+            b
+        })
+        .clean(html)
+        .to_string()
 }
 
 /// `_fields=id,title.rendered`: keeps only the named top-level members.

@@ -36,6 +36,20 @@ async fn target(cx: &Cx<'_>, who: &str) -> Result<User, ApiError> {
     let id = who
         .parse::<i64>()
         .map_err(|_| ApiError::not_found("rest_user_invalid_id", "Invalid user ID."))?;
+    if !me.network_admin {
+        // As WordPress multisite: a user who is not a member of this site does not exist here,
+        // so the answer tells nothing about accounts elsewhere on the server.
+        let member = match cx.site {
+            Some(site) => cx.app.store.find_role(site.id, UserId(id)).await?.is_some(),
+            None => false,
+        };
+        if !member {
+            return Err(ApiError::not_found(
+                "rest_user_invalid_id",
+                "Invalid user ID.",
+            ));
+        }
+    }
     let user = match cx.app.store.get_user(UserId(id)).await {
         Ok(u) => u,
         Err(StoreError::NotFound) => {

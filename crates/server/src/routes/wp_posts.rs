@@ -4,7 +4,7 @@
 //! Every decision goes through `Cx::require` (→ `policy::allow`) with the capabilities
 //! `core::posts` names; the codes and messages are WordPress's.
 
-use super::wp::{allow_header, avatar_urls, rendered, sanitize_title};
+use super::wp::{allow_header, avatar_urls, rendered, rendered_inline, sanitize_title};
 use super::{wp_pagination, Cx, Page};
 use crate::error::ApiError;
 use crate::rest::Reply;
@@ -132,7 +132,7 @@ pub fn post_json(site: &Site, p: &Post, edit: bool) -> Value {
         "status": p.status.as_str(),
         "type": "post",
         "link": link,
-        "title": { "rendered": rendered(&p.title, p.unfiltered) },
+        "title": { "rendered": rendered_inline(&p.title, p.unfiltered) },
         "content": { "rendered": rendered(&p.content, p.unfiltered), "protected": false },
         "excerpt": { "rendered": rendered(&excerpt_of(p), p.unfiltered), "protected": false },
         "author": p.author_id.0,
@@ -545,7 +545,7 @@ fn comment_json(site: &Site, c: &Comment, email: Option<&str>) -> Value {
         "author_url": "",
         "date": wp_date(c.created_at),
         "date_gmt": wp_date(c.created_at),
-        "content": { "rendered": rendered(&format!("<p>{}</p>\n", c.content), c.unfiltered) },
+        "content": { "rendered": format!("<p>{}</p>\n", rendered_inline(&c.content, c.unfiltered)) },
         "link": format!("{base}/?p={}#comment-{}", c.post_id.0, c.id.0),
         "status": c.status.as_str(),
         "type": "comment",

@@ -3,7 +3,7 @@
 //! `posts/new`. Integer ids; errors are `{"error","message"}` with WordPress.com's codes
 //! (`unknown_blog`, `unknown_post`, `unauthorized`, `authorization_required`). SPEC §9.
 
-use super::wp::rendered;
+use super::wp::{rendered, rendered_inline};
 use super::wp_posts::parse_id;
 use super::Cx;
 use crate::error::ApiError;
@@ -173,7 +173,7 @@ fn post_json(site: &Site, p: &Post, author: Value) -> Value {
         "author": author,
         "date": rfc3339(p.created_at),
         "modified": rfc3339(p.modified_at),
-        "title": rendered(&p.title, p.unfiltered),
+        "title": rendered_inline(&p.title, p.unfiltered),
         "URL": url,
         "short_URL": format!("{}/?p={}", site.url, p.id.0),
         "content": rendered(&p.content, p.unfiltered),

@@ -142,14 +142,14 @@ async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> R
     }
     let r = web.app.store.set_user_disabled(UserId(id), disabled).await;
     if r.is_ok() {
-        web.audit(
+        web.audit_about(
             if disabled {
                 "user.disable"
             } else {
                 "user.enable"
             },
-            Some(&s.user),
-            None,
+            &s.user,
+            UserId(id),
             format!("id={id}"),
         )
         .await;
@@ -253,29 +253,64 @@ form_action!(admin_member_set, |web, s, f| {
     if !manages(&web, &s.user, site).await {
         return forbidden(&web);
     }
-    let Some(role) = f.get("role").and_then(|r| Role::parse(r)) else {
-        return admin_result(&web, Err(AdminError::Invalid("unknown role".into()))).await;
+    // A role, or "none" to take the user's role away.
+    let role = match f.get("role").map(String::as_str) {
+        Some("none") => None,
+        Some(r) => match Role::parse(r) {
+            Some(role) => Some(role),
+            None => {
+                return admin_result(&web, Err(AdminError::Invalid("unknown role".into()))).await
+            }
+        },
+        None => return admin_result(&web, Err(AdminError::Invalid("unknown role".into()))).await,
     };
     let store = web.app.store.as_ref();
+    let login = f.get("login").map(String::as_str).unwrap_or("").trim();
     let r = async {
-        let user =
-            admin::find_user(store, f.get("login").map(String::as_str).unwrap_or("")).await?;
-        admin::set_member(store, site, user.id, role).await?;
+        // Network admins manage every account. A site's own administrators change the roles of
+        // the site's members only: they cannot pull in (and so read the email of) any account
+        // on the server, and an unknown name and a non-member get the same answer, so the form
+        // is no oracle for which logins and emails exist.
+        let not_member = || AdminError::Invalid(format!("{login:?} is not a member of this site"));
+        let user = match admin::find_user(store, login).await {
+            Ok(u) => u,
+            Err(AdminError::NotFound(_)) if !s.user.network_admin => return Err(not_member()),
+            Err(e) => return Err(e),
+        };
+        if !s.user.network_admin
+            && store
+                .find_role(site, user.id)
+                .await
+                .map_err(AdminError::Store)?
+                .is_none()
+        {
+            return Err(not_member());
+        }
+        match role {
+            Some(role) => admin::set_member(store, site, user.id, role).await?,
+            None => {
+                admin::remove_member(store, site, user.id).await?;
+            }
+        }
         Ok::<_, AdminError>(user)
     }
     .await;
+    let role_name = role.map(Role::as_str).unwrap_or("none");
     if let Ok(u) = &r {
-        web.audit(
+        web.audit_about(
             "site.role",
-            Some(&s.user),
-            None,
-            format!("site={} user={} role={}", site.0, u.login, role.as_str()),
+            &s.user,
+            u.id,
+            format!("site={} user={} role={role_name}", site.0, u.login),
         )
         .await;
     }
     admin_result(
         &web,
-        r.map(|u| format!("{} is now {} on site {}.", u.login, role.as_str(), site.0)),
+        r.map(|u| match role {
+            Some(role) => format!("{} is now {} on site {}.", u.login, role.as_str(), site.0),
+            None => format!("{} no longer has a role on site {}.", u.login, site.0),
+        }),
     )
     .await
 });

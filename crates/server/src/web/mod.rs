@@ -247,6 +247,31 @@ impl Web {
         login: Option<&str>,
         detail: String,
     ) {
+        self.audit_event(event, user, login, None, detail).await
+    }
+
+    /// An audit event about another account than the actor's: both are recorded, and the target
+    /// sees it in their own audit list.
+    pub(super) async fn audit_about(
+        &self,
+        event: &str,
+        actor: &User,
+        target: UserId,
+        detail: String,
+    ) {
+        let target = (target != actor.id).then_some(target);
+        self.audit_event(event, Some(actor), None, target, detail)
+            .await
+    }
+
+    async fn audit_event(
+        &self,
+        event: &str,
+        user: Option<&User>,
+        login: Option<&str>,
+        target_user_id: Option<UserId>,
+        detail: String,
+    ) {
         let e = AuditEvent {
             at: self.now(),
             event: event.into(),
@@ -256,7 +281,7 @@ impl Web {
                 .or_else(|| user.map(|u| u.login.clone())),
             address: Some(self.origin.addr.to_string()),
             detail,
-            target_user_id: None,
+            target_user_id,
         };
         if let Err(err) = self.app.store.insert_audit(&e).await {
             tracing::error!(error = %err, "audit log write failed");

@@ -4,7 +4,7 @@
 
 use crate::support::*;
 use gatehouse_testkit::reqwest::Method;
-use gatehouse_testkit::{both, TestApp};
+use gatehouse_testkit::{basic, both, TestApp};
 
 const PATHS: &[&str] = &[
     "/wp-json/wp/v2/posts",
@@ -29,6 +29,9 @@ const PATHS: &[&str] = &[
     "/rest/v1/sites/1/posts/",
     "/rest/v1/sites/1/posts/new",
     "/rest/v1.1/sites/%ZZ/posts/1",
+    "/rest/v1/sites/x%00y",
+    "/rest/v1.1/sites/1%00/posts/",
+    "/wp-json/wp/v2/posts/1%00",
     "/login",
     "/profile",
     "/admin",
@@ -95,6 +98,7 @@ both!(garbage_never_gets_a_5xx, |app: TestApp| async move {
         Some(format!("ApiKey {key}")),
         Some("Basic Og==".to_string()),
         Some("Bearer x".to_string()),
+        Some(basic("ad\u{0}min", "pw")),
     ];
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     let mut next = |n: usize| {

@@ -581,6 +581,16 @@ both!(nul_characters_are_a_400, |app: TestApp| async move {
     assert!(r.body["error"].is_string(), "{}", r.text);
     let r = get(&app, "/v1/sites?x=%00", Some(&as_user(&app, "netadmin"))).await;
     assert_eq!(r.status, 400);
+    // A percent-encoded NUL in a path segment the dialect decodes (a site's domain).
+    for path in ["/rest/v1/sites/x%00y", "/rest/v1.1/sites/1%00/posts/"] {
+        let r = get(&app, path, None).await;
+        assert_eq!(r.status, 400, "{path}: {}", r.text);
+    }
+    // A NUL in a Basic user name is the one failure answer, before any look-up.
+    for path in ["/wp-json/wp/v2/users/me", "/rest/v1/me", "/v1/sites"] {
+        let r = get(&app, path, Some(&basic("ad\u{0}min", "wrong"))).await;
+        assert_eq!(r.status, 401, "{path}: {}", r.text);
+    }
     let (_, before) = app
         .store
         .list_posts(app.site.id, &all_posts())
@@ -695,6 +705,40 @@ both!(rendered_html_is_sanitised, |app: TestApp| async move {
     .await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert!(clean(&r.body["content"]), "{}", r.body["content"]);
+
+    // Titles and comments get WordPress's smaller set: no images (a tracking pixel shown to
+    // moderators), headings or tables; post content keeps images.
+    let pixel = "<img src=\"https://tracker.evil.example/p.gif\">";
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/comments",
+        Some(&as_user(&app, "subscriber")),
+        json!({"post": id, "content": format!("{pixel}<h1>big</h1><table><tr><td>t</td></tr></table><em>ok</em>")}),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let c = r.body["content"]["rendered"].as_str().unwrap();
+    assert!(
+        !c.contains("<img") && !c.contains("<h1") && !c.contains("<table"),
+        "{c}"
+    );
+    assert!(c.contains("<em>ok</em>"), "{c}");
+    let r = post(
+        &app,
+        "/wp-json/wp/v2/posts",
+        Some(&as_user(&app, "editor")),
+        json!({"title": format!("T{pixel}"), "content": format!("<p>{pixel}</p>"), "status": "publish"}),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    assert!(!r.body["title"]["rendered"]
+        .as_str()
+        .unwrap()
+        .contains("<img"));
+    assert!(r.body["content"]["rendered"]
+        .as_str()
+        .unwrap()
+        .contains("<img src=\"https://tracker.evil.example/p.gif\">"));
 
     // A network admin's HTML is rendered as written.
     let r = post(
@@ -902,5 +946,196 @@ both!(
             get(&app, "/wp-json/wp/v2/posts", Some(&auth)).await.status,
             401
         );
+    }
+);
+
+// ---- found by the attacker review of the fixes above -------------------------------------------
+
+both!(
+    site_admins_cannot_pull_in_accounts_or_probe_names,
+    |app: TestApp| async move {
+        let (_, _, member2) = second_site(&app).await;
+        let (_, b) = log_in(
+            &app,
+            "siteadmin",
+            &app.user("siteadmin").password.clone(),
+            "",
+        )
+        .await;
+        let b = b.unwrap();
+        let page = finish(
+            app.http()
+                .get(app.url("/admin"))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        let token = csrf_of(&page.text);
+        let set = |login: String, role: &'static str| {
+            let (app, b, token) = (&app, &b, token.clone());
+            async move {
+                finish(
+                    app.http()
+                        .post(app.url("/admin/members"))
+                        .header("cookie", &b.cookie)
+                        .form(&[
+                            ("_csrf", token.as_str()),
+                            ("site", &app.site.id.0.to_string()),
+                            ("login", &login),
+                            ("role", role),
+                        ]),
+                )
+                .await
+            }
+        };
+        // Another site's user and an unknown name: the same refusal, nothing changed.
+        let a = set("site2user@example.com".into(), "subscriber").await;
+        let b2 = set("nosuchuser@example.com".into(), "subscriber").await;
+        assert_eq!((a.status.as_u16(), b2.status.as_u16()), (400, 400));
+        assert!(
+            a.text.contains("is not a member of this site"),
+            "{}",
+            a.text
+        );
+        assert!(
+            b2.text.contains("is not a member of this site"),
+            "{}",
+            b2.text
+        );
+        assert_eq!(
+            app.store.find_role(app.site.id, member2.id).await.unwrap(),
+            None
+        );
+        let r = get(
+            &app,
+            &format!("/wp-json/wp/v2/users/{}?context=edit", member2.id.0),
+            Some(&as_user(&app, "siteadmin")),
+        )
+        .await;
+        assert_eq!(r.status, 404);
+        // Members' roles are theirs to change, and "none" takes a role away (audited with the target).
+        let r = set("author".into(), "editor").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let author = app.user("author").user.id;
+        let r = set("author".into(), "none").await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.text.contains("no longer has a role"), "{}", r.text);
+        assert_eq!(
+            app.store.find_role(app.site.id, author).await.unwrap(),
+            None
+        );
+        let events = app.store.list_audit(Some(author), 10).await.unwrap();
+        assert!(events
+            .iter()
+            .any(|e| e.event == "site.role" && e.target_user_id == Some(author)));
+        // A network admin adds anyone.
+        let (_, nb) = log_in(&app, "netadmin", &app.user("netadmin").password.clone(), "").await;
+        let nb = nb.unwrap();
+        let page = finish(
+            app.http()
+                .get(app.url("/admin"))
+                .header("cookie", &nb.cookie),
+        )
+        .await;
+        let r = finish(
+            app.http()
+                .post(app.url("/admin/members"))
+                .header("cookie", &nb.cookie)
+                .form(&[
+                    ("_csrf", csrf_of(&page.text).as_str()),
+                    ("site", &app.site.id.0.to_string()),
+                    ("login", "site2user"),
+                    ("role", "subscriber"),
+                ]),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            app.store.find_role(app.site.id, member2.id).await.unwrap(),
+            Some(Role::Subscriber)
+        );
+    }
+);
+
+both!(
+    application_password_routes_do_not_confirm_other_accounts,
+    |app: TestApp| async move {
+        let (_, _, member2) = second_site(&app).await;
+        let auth = as_user(&app, "siteadmin");
+        for id in [member2.id.0, 999_999] {
+            let r = get(
+                &app,
+                &format!("/wp-json/wp/v2/users/{id}/application-passwords"),
+                Some(&auth),
+            )
+            .await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (404, "rest_user_invalid_id"),
+                "{id}"
+            );
+        }
+        // A member of this site: WordPress's 403.
+        let editor = app.user("editor").user.id.0;
+        let r = get(
+            &app,
+            &format!("/wp-json/wp/v2/users/{editor}/application-passwords"),
+            Some(&auth),
+        )
+        .await;
+        assert_eq!(r.status, 403);
+    }
+);
+
+both!(
+    the_index_of_a_private_site_is_private,
+    |app: TestApp| async move {
+        admin::update_site(
+            &*app.store,
+            app.site.id,
+            &gatehouse_core::model::SitePatch {
+                require_auth: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let (_, site_key) = make_site_key(&app, "siteadmin").await;
+        for path in ["/wp-json/", "/wp-json/wp/v2"] {
+            let r = get(&app, path, Some(&as_user(&app, "outsider"))).await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (403, "rest_forbidden"),
+                "{path}"
+            );
+            assert!(!r.text.contains("Test Site"));
+            for auth in [
+                as_user(&app, "subscriber"),
+                as_user(&app, "netadmin"),
+                format!("ApiKey {site_key}"),
+            ] {
+                assert_eq!(get(&app, path, Some(&auth)).await.status, 200, "{path}");
+            }
+        }
+    }
+);
+
+both!(
+    unnamed_proxy_hops_are_unknown_clients_not_the_proxy,
+    settings = behind_proxy,
+    |app: TestApp| async move {
+        for xff in ["203.0.113.9, unknown", "203.0.113.9, ", "unix:"] {
+            let r = finish(
+                app.http()
+                    .get(app.url("/wp-json/wp/v2/users/me"))
+                    .header("authorization", as_user(&app, "editor"))
+                    .header("x-forwarded-for", xff),
+            )
+            .await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (403, "rest_insecure_transport"),
+                "{xff:?}"
+            );
+        }
     }
 );
