@@ -17,7 +17,9 @@ const browser = await chromium.launch({
          "--disable-quic", "--no-first-run", "--disable-component-update", "--disable-sync"],
 });
 try {
-  const page = await browser.newPage();
+  const context = await browser.newContext();
+  await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: base });
+  const page = await context.newPage();
   const consoleErrors = [];
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`); });
   page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
@@ -37,6 +39,10 @@ try {
   const key = await page.inputValue("#new-secret");
   check(key.startsWith("gak_") && key.length === 53, `a new API key is shown (${key.slice(0, 4)})`);
   await page.click('button[data-copy="new-secret"]');
+  await page.waitForFunction(() => document.querySelector('button[data-copy="new-secret"]').textContent !== "Copy");
+  check((await page.textContent('button[data-copy="new-secret"]')) === "Copied", "the copy button says Copied");
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  check(copied === key, "the clipboard holds the new key");
   await shot("profile-new-key");
 
   const me = await page.evaluate(async (k) => {

@@ -372,4 +372,118 @@ mod tests {
             Err(Denial::OutsideConstraints)
         );
     }
+
+    /// Every scope × action cell of the scope table, spelled out: a change to any cell fails here.
+    #[test]
+    fn every_scope_and_action_cell() {
+        use Scope::*;
+        let use_ = |cap, area, write| Action::Use { cap, area, write };
+        let actions: [(&str, Action, &str); 12] = [
+            ("read public posts", Action::ReadPublic(Area::Posts), "GET"),
+            (
+                "read public comments",
+                Action::ReadPublic(Area::Comments),
+                "GET",
+            ),
+            ("read public users", Action::ReadPublic(Area::Users), "GET"),
+            (
+                "read drafts",
+                use_(Cap::EditPosts, Area::Posts, false),
+                "GET",
+            ),
+            (
+                "write posts",
+                use_(Cap::EditPosts, Area::Posts, true),
+                "POST",
+            ),
+            (
+                "read held comments",
+                use_(Cap::ModerateComments, Area::Comments, false),
+                "GET",
+            ),
+            (
+                "write comments",
+                use_(Cap::ModerateComments, Area::Comments, true),
+                "POST",
+            ),
+            (
+                "list users",
+                use_(Cap::ListUsers, Area::Users, false),
+                "GET",
+            ),
+            (
+                "edit users",
+                use_(Cap::EditUsers, Area::Users, true),
+                "POST",
+            ),
+            ("read self", Action::ReadSelf, "GET"),
+            ("read sites", Action::Sites { write: false }, "GET"),
+            ("write sites", Action::Sites { write: true }, "POST"),
+        ];
+        // Columns in the order of `actions`; 1 = the scope covers it.
+        let table: [(Scope, [u8; 12]); 7] = [
+            (Auth, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]),
+            (Global, [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]),
+            (SitesRead, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0]),
+            (SitesWrite, [0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1]),
+            (Posts, [1, 1, 0, 1, 1, 0, 0, 0, 0, 1, 0, 0]),
+            (PostsRead, [1, 1, 0, 1, 0, 0, 0, 0, 0, 1, 0, 0]),
+            (Comments, [0, 1, 0, 0, 0, 1, 1, 0, 0, 1, 0, 0]),
+        ];
+        assert_eq!(table.len(), Scope::ALL.len(), "every scope has a row");
+        let u = user(false);
+        let s = site(false);
+        let admin = SiteAccess::new(&s, Some(&u), Some(Role::Administrator));
+        for (scope, row) in table {
+            for ((what, action, method), cell) in actions.iter().zip(row) {
+                let p = principal(
+                    Some(u.clone()),
+                    Constraints {
+                        scopes: Some(vec![scope]),
+                        ..Constraints::default()
+                    },
+                );
+                let got = allow(&p, method, Some(&admin), *action);
+                let want = if cell == 1 {
+                    Ok(())
+                } else {
+                    Err(Denial::InsufficientScope)
+                };
+                assert_eq!(got, want, "{scope:?} × {what}");
+            }
+        }
+        // No scope limit: the role alone decides; several scopes are their union.
+        let unlimited = principal(Some(u.clone()), Constraints::default());
+        let both = principal(
+            Some(u.clone()),
+            Constraints {
+                scopes: Some(vec![PostsRead, SitesWrite]),
+                ..Constraints::default()
+            },
+        );
+        for (what, action, method) in actions {
+            assert_eq!(
+                allow(&unlimited, method, Some(&admin), action),
+                Ok(()),
+                "{what}"
+            );
+        }
+        assert_eq!(
+            allow(&both, "POST", None, Action::Sites { write: true }),
+            Ok(())
+        );
+        assert_eq!(
+            allow(&both, "GET", Some(&admin), Action::ReadPublic(Area::Posts)),
+            Ok(())
+        );
+        assert_eq!(
+            allow(
+                &both,
+                "POST",
+                Some(&admin),
+                use_(Cap::EditPosts, Area::Posts, true)
+            ),
+            Err(Denial::InsufficientScope)
+        );
+    }
 }

@@ -6,9 +6,15 @@ document.addEventListener("click", function (event) {
   if (!input) return;
   input.select();
   var done = function () { button.textContent = "Copied"; };
+  // Say "Copied" only when it was: otherwise the text stays selected for Ctrl+C.
+  var fallback = function () {
+    var ok = false;
+    try { ok = document.execCommand("copy"); } catch (e) { ok = false; }
+    button.textContent = ok ? "Copied" : "Press Ctrl+C to copy";
+  };
   if (navigator.clipboard && window.isSecureContext) {
-    navigator.clipboard.writeText(input.value).then(done, function () {});
+    navigator.clipboard.writeText(input.value).then(done, fallback);
   } else {
-    done();
+    fallback();
   }
 });
