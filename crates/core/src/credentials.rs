@@ -164,3 +164,121 @@ pub async fn create_app_password(
         Err(e) => Err(AdminError::Store(e)),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ApiKeySpec {
+        ApiKeySpec {
+            kind: ApiKeyKind::User,
+            user: Some(UserId(1)),
+            site: None,
+            created_by: UserId(1),
+            description: "deploy".into(),
+            scopes: Vec::new(),
+            methods: Vec::new(),
+            expires_in: None,
+        }
+    }
+
+    fn refused(s: &ApiKeySpec) -> String {
+        match validate_api_key(s) {
+            Err(AdminError::Invalid(m)) => m,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn lifetimes_are_bounded_at_ten_years() {
+        assert_eq!(MAX_EXPIRES_IN_SECS, 315_360_000);
+        for ok in [1, 3600, MAX_EXPIRES_IN_SECS] {
+            let s = ApiKeySpec {
+                expires_in: Some(ok),
+                ..spec()
+            };
+            assert!(validate_api_key(&s).is_ok(), "{ok}");
+        }
+        for bad in [0, -5, MAX_EXPIRES_IN_SECS + 1, i64::MAX] {
+            let s = ApiKeySpec {
+                expires_in: Some(bad),
+                ..spec()
+            };
+            assert!(refused(&s).contains("between 1 and 315360000"), "{bad}");
+        }
+        assert_eq!(expires_in_text(None).unwrap(), None);
+        assert_eq!(expires_in_text(Some("  ")).unwrap(), None);
+        assert_eq!(expires_in_text(Some(" 60 ")).unwrap(), Some(60));
+        assert!(matches!(
+            expires_in_text(Some("abc")),
+            Err(AdminError::Invalid(m)) if m.contains("between 1 and")
+        ));
+    }
+
+    #[test]
+    fn keys_are_validated_before_anything_is_stored() {
+        assert!(refused(&ApiKeySpec {
+            description: "  ".into(),
+            ..spec()
+        })
+        .contains("description"));
+        assert!(refused(&ApiKeySpec {
+            description: "x".repeat(201),
+            ..spec()
+        })
+        .contains("description"));
+        assert!(validate_api_key(&ApiKeySpec {
+            description: "x".repeat(200),
+            ..spec()
+        })
+        .is_ok());
+        let (_, methods) = validate_api_key(&ApiKeySpec {
+            methods: vec!["get, post".into(), "GET".into()],
+            ..spec()
+        })
+        .unwrap();
+        assert_eq!(methods, Some(vec!["GET".to_string(), "POST".to_string()]));
+        assert!(refused(&ApiKeySpec {
+            methods: vec!["TRACE".into()],
+            ..spec()
+        })
+        .contains("TRACE"));
+        let (scopes, methods) = validate_api_key(&spec()).unwrap();
+        assert_eq!((scopes, methods), (None, None), "no limits");
+        assert!(refused(&ApiKeySpec {
+            user: None,
+            ..spec()
+        })
+        .contains("needs a user"));
+        let site = ApiKeySpec {
+            kind: ApiKeyKind::Site,
+            user: None,
+            site: Some(SiteId(1)),
+            ..spec()
+        };
+        assert!(validate_api_key(&site).is_ok());
+        assert!(refused(&ApiKeySpec {
+            site: None,
+            ..site.clone()
+        })
+        .contains("needs a site"));
+        assert!(refused(&ApiKeySpec {
+            scopes: vec!["posts".into()],
+            ..site.clone()
+        })
+        .contains("read-only"));
+        assert!(refused(&ApiKeySpec {
+            methods: vec!["GET".into()],
+            ..site
+        })
+        .contains("read-only"));
+    }
+
+    #[test]
+    fn application_password_names() {
+        assert_eq!(app_password_name("  My app ").unwrap(), "My app");
+        assert!(app_password_name(" ").is_err());
+        assert!(app_password_name(&"x".repeat(200)).is_ok());
+        assert!(app_password_name(&"x".repeat(201)).is_err());
+    }
+}

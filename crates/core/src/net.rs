@@ -371,6 +371,34 @@ mod tests {
     }
 
     #[test]
+    fn settings_spellings() {
+        for (s, want) in [
+            ("x-forwarded-for", ProxyHeader::XForwardedFor),
+            ("X-Forwarded-For", ProxyHeader::XForwardedFor),
+            (" x_forwarded_for ", ProxyHeader::XForwardedFor),
+            ("forwarded", ProxyHeader::Forwarded),
+            ("Forwarded", ProxyHeader::Forwarded),
+        ] {
+            assert_eq!(ProxyHeader::try_from(s.to_string()), Ok(want), "{s}");
+        }
+        assert!(ProxyHeader::try_from("x-real-ip".to_string())
+            .unwrap_err()
+            .contains("x-real-ip"));
+        assert_eq!(parse_proxy("10.0.0.0/8").unwrap().to_string(), "10.0.0.0/8");
+        assert_eq!(
+            parse_proxy(" 127.0.0.1 ").unwrap().to_string(),
+            "127.0.0.1/32"
+        );
+        assert_eq!(parse_proxy("::1").unwrap().to_string(), "::1/128");
+        for bad in ["10.0.0.0/33", "localhost", ""] {
+            assert!(
+                parse_proxy(bad).unwrap_err().contains("trusted_proxies"),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
     fn quoted_forwarded_values_cannot_smuggle_elements() {
         let proxies = nets(&["127.0.0.0/8"]);
         let peer: IpAddr = "127.0.0.1".parse().unwrap();

@@ -135,8 +135,7 @@ impl TestApp {
             .await
             .unwrap();
         let mut state = AppState::new(store.clone(), Arc::new(clock.clone()), settings, keys);
-        let verifications = Arc::new(AtomicU64::new(0));
-        state.verifier = Arc::new(CountingVerifier(verifications.clone()));
+        let verifications = count_verifications(&mut state);
 
         // Seed: a network admin who owns the site, one user per role, and an outsider.
         let now = clock.now();
@@ -158,15 +157,7 @@ impl TestApp {
             seed_user(&*store, "outsider", false, now).await,
         ));
 
-        let app = Application::from_listener(listener, state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            app.run(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let (tx, server) = serve(listener, state.clone());
         Some(TestApp {
             base_url,
             addr,
@@ -204,17 +195,8 @@ impl TestApp {
         let mut settings = (*self.state.settings).clone();
         settings.listen = addr;
         let mut state = AppState::new(store.clone(), Arc::new(self.clock.clone()), settings, keys);
-        let verifications = Arc::new(AtomicU64::new(0));
-        state.verifier = Arc::new(CountingVerifier(verifications.clone()));
-        let app = Application::from_listener(listener, state.clone());
-        let (tx, rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            app.run(async {
-                let _ = rx.await;
-            })
-            .await
-            .unwrap();
-        });
+        let verifications = count_verifications(&mut state);
+        let (tx, server) = serve(listener, state.clone());
         TestApp {
             // Absolute URLs come from the site's URL, which stays the first server's.
             base_url: format!("http://{addr}"),
@@ -376,6 +358,30 @@ impl TestApp {
             let _ = h.await;
         }
     }
+}
+
+/// Runs the application on `listener` until the returned sender fires (or is dropped).
+fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<()>) {
+    let app = Application::from_listener(listener, state);
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        app.run(async {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (tx, server)
+}
+
+/// Puts a counting verifier into `state`; returns its counter.
+fn count_verifications(state: &mut AppState) -> Arc<AtomicU64> {
+    let n = Arc::new(AtomicU64::new(0));
+    state.verifier = Arc::new(CountingVerifier(n.clone()));
+    n
 }
 
 /// The production verifier, counting each check.

@@ -10,6 +10,17 @@ use gatehouse_testkit::reqwest::Method;
 use gatehouse_testkit::{basic, both, TestApp};
 use serde_json::json;
 
+/// The `wp_rest` nonce for a browser's session, from `server`.
+async fn rest_nonce(server: &TestApp, b: &Browser) -> Resp {
+    finish(
+        server
+            .http()
+            .get(server.url("/wp-admin/admin-ajax.php?action=rest-nonce"))
+            .header("cookie", &b.cookie),
+    )
+    .await
+}
+
 async fn profile_csrf(app: &TestApp, b: &Browser) -> String {
     let page = finish(
         app.http()
@@ -67,13 +78,7 @@ both!(
         let (_, key) = app.api_key(app.user_key_spec("editor")).await;
         let (_, b) = log_in(&app, "editor", &app.user("editor").password.clone(), "").await;
         let b = b.unwrap();
-        let nonce = finish(
-            app.http()
-                .get(app.url("/wp-admin/admin-ajax.php?action=rest-nonce"))
-                .header("cookie", &b.cookie),
-        )
-        .await
-        .text;
+        let nonce = rest_nonce(&app, &b).await.text;
         let me = "/wp-json/wp/v2/users/me";
         let cookie_me = |app: &TestApp| {
             app.http()
@@ -279,13 +284,7 @@ both!(
     |app: TestApp| async move {
         let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
         let b = b.unwrap();
-        let nonce = finish(
-            app.http()
-                .get(app.url("/wp-admin/admin-ajax.php?action=rest-nonce"))
-                .header("cookie", &b.cookie),
-        )
-        .await
-        .text;
+        let nonce = rest_nonce(&app, &b).await.text;
         let token = profile_csrf(&app, &b).await;
         let rotated = app.sibling(true).await;
         let me = |server: &TestApp, n: &str| {
@@ -305,13 +304,7 @@ both!(
         let r = create_key_by_form(&rotated, &b, &token).await;
         assert_eq!(r.status, 403, "so does the old form token");
         // The session itself survives: a fresh nonce and a fresh form work.
-        let fresh = finish(
-            rotated
-                .http()
-                .get(rotated.url("/wp-admin/admin-ajax.php?action=rest-nonce"))
-                .header("cookie", &b.cookie),
-        )
-        .await;
+        let fresh = rest_nonce(&rotated, &b).await;
         assert_eq!(fresh.status, 200);
         assert_eq!(finish(me(&rotated, &fresh.text)).await.status, 200);
         let token = profile_csrf(&rotated, &b).await;

@@ -140,41 +140,39 @@ both!(
     |app: TestApp| async move {
         let auth = as_user(&app, "editor");
         // nginx appends the client's address to X-Forwarded-For and passes `Forwarded` through.
-        let r = finish(
-            app.http()
-                .get(app.url("/wp-json/wp/v2/users/me"))
-                .header("authorization", &auth)
-                .header("forwarded", "for=127.0.0.1;proto=https")
-                .header("x-forwarded-for", "203.0.113.9"),
+        let r = me_via_proxy(
+            &app,
+            &auth,
+            &[
+                ("forwarded", "for=127.0.0.1;proto=https"),
+                ("x-forwarded-for", "203.0.113.9"),
+            ],
         )
         .await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (403, "rest_insecure_transport")
-        );
+        assert_insecure(&r);
         // HAProxy adds a second X-Forwarded-For line after the client's own.
-        let r = finish(
-            app.http()
-                .get(app.url("/wp-json/wp/v2/users/me"))
-                .header("authorization", &auth)
-                .header("x-forwarded-for", "127.0.0.1")
-                .header("x-forwarded-for", "203.0.113.9"),
+        let r = me_via_proxy(
+            &app,
+            &auth,
+            &[
+                ("x-forwarded-for", "127.0.0.1"),
+                ("x-forwarded-for", "203.0.113.9"),
+            ],
         )
         .await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (403, "rest_insecure_transport")
-        );
+        assert_insecure(&r);
         // A fresh `Forwarded: for=` per attempt does not escape the throttle.
         let mut statuses = Vec::new();
         for i in 0..15 {
-            let r = finish(
-                app.http()
-                    .get(app.url("/wp-json/wp/v2/users/me"))
-                    .header("authorization", basic("editor", "wrong"))
-                    .header("forwarded", format!("for=198.51.100.{i}"))
-                    .header("x-forwarded-for", "203.0.113.9")
-                    .header("x-forwarded-proto", "https"),
+            let fwd = format!("for=198.51.100.{i}");
+            let r = me_via_proxy(
+                &app,
+                &basic("editor", "wrong"),
+                &[
+                    ("forwarded", &fwd),
+                    ("x-forwarded-for", "203.0.113.9"),
+                    ("x-forwarded-proto", "https"),
+                ],
             )
             .await;
             statuses.push(r.status.as_u16());
@@ -184,6 +182,27 @@ both!(
     }
 );
 
+/// `GET users/me` with `auth`, as a trusted proxy on 127.0.0.1 would forward it with `headers`.
+async fn me_via_proxy(app: &TestApp, auth: &str, headers: &[(&str, &str)]) -> Resp {
+    let mut rb = app
+        .http()
+        .get(app.url("/wp-json/wp/v2/users/me"))
+        .header("authorization", auth);
+    for (k, v) in headers {
+        rb = rb.header(*k, *v);
+    }
+    finish(rb).await
+}
+
+fn assert_insecure(r: &Resp) {
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "rest_insecure_transport"),
+        "{}",
+        r.text
+    );
+}
+
 both!(
     an_operator_trusting_forwarded_ignores_x_forwarded,
     settings = |s: &mut Settings| {
@@ -191,26 +210,19 @@ both!(
         s.trusted_proxy_header = gatehouse_core::net::ProxyHeader::Forwarded;
     },
     |app: TestApp| async move {
-        let r = finish(
-            app.http()
-                .get(app.url("/wp-json/wp/v2/users/me"))
-                .header("authorization", as_user(&app, "editor"))
-                .header("x-forwarded-for", "127.0.0.1")
-                .header("x-forwarded-proto", "https")
-                .header("forwarded", "for=203.0.113.9"),
+        let auth = as_user(&app, "editor");
+        let r = me_via_proxy(
+            &app,
+            &auth,
+            &[
+                ("x-forwarded-for", "127.0.0.1"),
+                ("x-forwarded-proto", "https"),
+                ("forwarded", "for=203.0.113.9"),
+            ],
         )
         .await;
-        assert_eq!(
-            (r.status.as_u16(), r.code()),
-            (403, "rest_insecure_transport")
-        );
-        let r = finish(
-            app.http()
-                .get(app.url("/wp-json/wp/v2/users/me"))
-                .header("authorization", as_user(&app, "editor"))
-                .header("forwarded", "for=203.0.113.9;proto=https"),
-        )
-        .await;
+        assert_insecure(&r);
+        let r = me_via_proxy(&app, &auth, &[("forwarded", "for=203.0.113.9;proto=https")]).await;
         assert_eq!(r.status, 200);
     }
 );
@@ -1124,18 +1136,8 @@ both!(
     settings = behind_proxy,
     |app: TestApp| async move {
         for xff in ["203.0.113.9, unknown", "203.0.113.9, ", "unix:"] {
-            let r = finish(
-                app.http()
-                    .get(app.url("/wp-json/wp/v2/users/me"))
-                    .header("authorization", as_user(&app, "editor"))
-                    .header("x-forwarded-for", xff),
-            )
-            .await;
-            assert_eq!(
-                (r.status.as_u16(), r.code()),
-                (403, "rest_insecure_transport"),
-                "{xff:?}"
-            );
+            let r = me_via_proxy(&app, &as_user(&app, "editor"), &[("x-forwarded-for", xff)]).await;
+            assert_insecure(&r);
         }
     }
 );
