@@ -100,6 +100,10 @@ impl Caps {
     pub fn has(self, cap: Cap) -> bool {
         self.0 & cap as u32 != 0
     }
+    /// This set without `cap`.
+    pub const fn without(self, cap: Cap) -> Caps {
+        Caps(self.0 & !(cap as u32))
+    }
     pub fn names(self) -> Vec<&'static str> {
         Cap::ALL
             .iter()
@@ -174,7 +178,9 @@ impl Role {
 
     pub fn caps(self) -> Caps {
         match self {
-            Role::Administrator => Caps::all(),
+            // Every capability of the site but `unfiltered_html`, which (as on WordPress
+            // multisite) only network admins hold: a site's administrator may not store script.
+            Role::Administrator => Caps::of(&Cap::ALL).without(Cap::UnfilteredHtml),
             Role::Editor => EDITOR,
             Role::Author => AUTHOR,
             Role::Contributor => CONTRIBUTOR,
@@ -197,6 +203,15 @@ mod tests {
         assert!(!Role::Editor.caps().has(Cap::ListUsers));
         assert!(Role::Administrator.caps().has(Cap::ManageOptions));
         assert_eq!(Role::Subscriber.caps().names(), vec!["read"]);
+        // Only network admins (Caps::all) may write unfiltered HTML; no role grants it.
+        for r in Role::ALL {
+            assert!(!r.caps().has(Cap::UnfilteredHtml), "{r:?}");
+        }
+        assert!(Caps::all().has(Cap::UnfilteredHtml));
+        assert_eq!(
+            Role::Administrator.caps(),
+            Caps::all().without(Cap::UnfilteredHtml)
+        );
     }
 
     #[test]

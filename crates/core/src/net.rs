@@ -103,8 +103,10 @@ fn nearest(v: Option<&str>) -> Option<String> {
 type Hop = (Option<IpAddr>, Option<String>, Option<String>);
 
 /// Splits `s` on `delim` outside RFC 9110 quoted strings (`"a,b"`, with `\"` escapes), so a
-/// quoted value cannot smuggle in another element or parameter.
-fn split_unquoted(s: &str, delim: char) -> Vec<&str> {
+/// quoted value cannot smuggle in another element or parameter. The flag is true when a quote (or
+/// an escape) is still open at the end: the last piece then swallowed what followed it and must
+/// not be believed.
+fn split_unquoted(s: &str, delim: char) -> (Vec<&str>, bool) {
     let mut out = Vec::new();
     let (mut start, mut quoted, mut escaped) = (0, false, false);
     for (i, c) in s.char_indices() {
@@ -120,15 +122,26 @@ fn split_unquoted(s: &str, delim: char) -> Vec<&str> {
         }
     }
     out.push(&s[start..]);
-    out
+    (out, quoted || escaped)
 }
 
+/// `Forwarded` hops. Header lines are separated by `\n` (the caller joins repeated lines so),
+/// and a line is parsed on its own, so a client's unterminated quote cannot swallow the
+/// element the proxy appended on its own line; an unterminated element is a hop that names no
+/// one (the client is then unknown).
 fn forwarded_hops(fwd: &str) -> Vec<Hop> {
-    split_unquoted(fwd, ',')
-        .into_iter()
-        .map(|element| {
+    let mut hops = Vec::new();
+    for line in fwd.split('\n') {
+        let (elements, open) = split_unquoted(line, ',');
+        let last = elements.len() - 1;
+        for (i, element) in elements.into_iter().enumerate() {
+            let (pairs, open_inside) = split_unquoted(element, ';');
+            if open_inside || (open && i == last) {
+                hops.push((None, None, None));
+                continue;
+            }
             let (mut f, mut p, mut ho) = (None, None, None);
-            for pair in split_unquoted(element, ';') {
+            for pair in pairs {
                 if let Some((k, v)) = pair.split_once('=') {
                     let v = v.trim();
                     let v = v
@@ -143,9 +156,10 @@ fn forwarded_hops(fwd: &str) -> Vec<Hop> {
                     }
                 }
             }
-            (f, p, ho)
-        })
-        .collect()
+            hops.push((f, p, ho));
+        }
+    }
+    hops
 }
 
 fn x_forwarded_hops(h: &ProxyHeaders<'_>) -> Vec<Hop> {
@@ -371,6 +385,31 @@ mod tests {
     }
 
     #[test]
+    fn an_unterminated_quote_swallows_nothing() {
+        let proxies = nets(&["127.0.0.0/8"]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        // The client's own element ends in an open quote; the proxy appended the real address,
+        // on the same line or on a line of its own.
+        for fwd in [
+            r#"for=127.0.0.1;x=", for=203.0.113.9"#,
+            "for=127.0.0.1;x=\"\nfor=203.0.113.9",
+            "for=127.0.0.1;x=\\\nfor=203.0.113.9",
+        ] {
+            let h = ProxyHeaders {
+                forwarded: Some(fwd),
+                ..Default::default()
+            };
+            let o = resolve_origin(peer, &proxies, ProxyHeader::Forwarded, h);
+            assert!(!is_loopback(o.addr), "{fwd:?} -> {}", o.addr);
+            assert!(
+                o.addr == UNKNOWN_CLIENT || o.addr == "203.0.113.9".parse::<IpAddr>().unwrap(),
+                "{fwd:?} -> {}",
+                o.addr
+            );
+        }
+    }
+
+    #[test]
     fn settings_spellings() {
         for (s, want) in [
             ("x-forwarded-for", ProxyHeader::XForwardedFor),
@@ -417,7 +456,11 @@ mod tests {
         assert!(!o.https, "a quoted ';proto=https' is part of the host");
         assert_eq!(
             split_unquoted(r#"a="x\",y",b"#, ','),
-            vec![r#"a="x\",y""#, "b"]
+            (vec![r#"a="x\",y""#, "b"], false)
+        );
+        assert_eq!(
+            split_unquoted(r#"a="x, b"#, ','),
+            (vec![r#"a="x, b"#], true)
         );
     }
 

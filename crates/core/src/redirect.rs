@@ -106,6 +106,7 @@ mod tests {
             "http://127.0.0.1:8081/",
             "https://127.0.0.1:8080/",
             "http://user@127.0.0.1:8080/",
+            "http://:pw@127.0.0.1:8080/",
             "http://127.0.0.1:8080@evil.example/",
             "javascript:alert(1)",
             "data:text/html,x",
@@ -126,6 +127,12 @@ mod tests {
         assert!(callback("http://app.example/cb").is_none());
         assert!(callback("http://localhost.evil.example/cb").is_none());
         assert!(callback("https://user:pw@app.example/cb").is_none());
+        assert!(callback("https://user@app.example/cb").is_none());
+        assert!(callback("https://:pw@app.example/cb").is_none());
+        assert_eq!(
+            display_host(&callback("https://App.Example/cb").unwrap()),
+            "app.example"
+        );
         assert!(callback("https://app.example/\tcb").is_none());
         assert!(callback("javascript:alert(1)").is_none());
         assert!(callback("/relative").is_none());

@@ -142,6 +142,14 @@ pub struct AuditEvent {
     pub target_user_id: Option<UserId>,
 }
 
+impl AuditEvent {
+    /// A name as someone typed it, fit for the log: at most 200 characters (a log-in form may
+    /// send a megabyte), control characters dropped.
+    pub fn presented_name(name: &str) -> String {
+        name.chars().filter(|c| !c.is_control()).take(200).collect()
+    }
+}
+
 #[async_trait]
 pub trait AuditStore {
     async fn insert_audit(&self, event: &AuditEvent) -> StoreResult<()>;

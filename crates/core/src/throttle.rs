@@ -39,8 +39,13 @@ impl Default for ThrottlePolicy {
 /// would tell an attacker which names exist and which email belongs to which login. The price is
 /// that an account with two names (login and email) has two budgets. The group (an IP address or
 /// a /64) never contains `|`, so the last `|` separates it and no two pairs share a key.
+/// The name is stored as a SHA-256 digest: keys have a fixed length whatever is presented (a
+/// database index cannot take an arbitrarily long key), and the table holds no typed-in names.
 pub fn pair_key(name: &str, group: &str) -> String {
-    format!("pair:n:{}|{group}", name.to_lowercase())
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.to_lowercase().as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    format!("pair:n:{hex}|{group}")
 }
 
 /// The counter key for one address group.
@@ -97,7 +102,15 @@ mod tests {
 
     #[test]
     fn keys_fold_case_and_include_the_address() {
-        assert_eq!(pair_key("Admin", "1.2.3.4"), "pair:n:admin|1.2.3.4");
+        assert_eq!(
+            pair_key("Admin", "1.2.3.4"),
+            "pair:n:8c6976e5b5410415bde908bd4dee15dfb167a9c873fc4bb8a81f6f2ab448a918|1.2.3.4"
+        );
+        assert_eq!(pair_key("ADMIN", "1.2.3.4"), pair_key("admin", "1.2.3.4"));
+        assert_ne!(pair_key("admin", "1.2.3.4"), pair_key("admin", "1.2.3.5"));
+        assert_ne!(pair_key("admin", "1.2.3.4"), pair_key("admin@x", "1.2.3.4"));
+        let long = "x".repeat(100_000);
+        assert!(pair_key(&long, "2001:db8::/64").len() < 100, "bounded");
         assert_eq!(address_key("2001:db8::/64"), "addr:2001:db8::/64");
     }
 }

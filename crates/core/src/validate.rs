@@ -56,6 +56,13 @@ pub fn site_url(s: &str) -> Result<(String, String), Invalid> {
     if !u.username().is_empty() || u.password().is_some() {
         return Err(Invalid("site URL must not contain credentials".into()));
     }
+    // DNS limits (RFC 1035 §2.3.4): 253 characters, labels of at most 63.
+    if host.len() > 253 || host.split('.').any(|l| l.len() > 63) {
+        return Err(Invalid(format!(
+            "site URL host is too long (at most 253 characters, labels of at most 63): {}…",
+            host.chars().take(40).collect::<String>()
+        )));
+    }
     if u.query().is_some() || u.fragment().is_some() || (u.path() != "/" && !u.path().is_empty()) {
         return Err(Invalid(format!(
             "site URL {s:?} must be a bare origin (no path, query or fragment)"
@@ -99,6 +106,18 @@ mod tests {
         assert!(email("nope").is_err());
         assert!(email("a@b@c").is_err());
         assert!(email("a b@c.d").is_err());
+    }
+
+    #[test]
+    fn site_hosts_fit_dns_limits() {
+        let label = "a".repeat(63);
+        let ok = format!("https://{label}.example");
+        assert!(site_url(&ok).is_ok());
+        assert!(site_url(&format!("https://{label}a.example")).is_err());
+        let long = vec!["abcdefghij"; 25].join(".");
+        assert!(long.len() > 253);
+        assert!(site_url(&format!("http://{long}")).is_err());
+        assert!(site_url(&format!("http://{}", &long[..253])).is_ok());
     }
 
     #[test]

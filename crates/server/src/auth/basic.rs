@@ -164,7 +164,7 @@ async fn fail(
                 at: now,
                 event: "auth.failure_burst".into(),
                 user_id,
-                login: Some(login.to_string()),
+                login: Some(AuditEvent::presented_name(login)),
                 address: Some(addr.to_string()),
                 detail: format!(
                     "{} consecutive failed Basic attempts; pair blocked",

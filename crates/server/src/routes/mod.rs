@@ -145,20 +145,23 @@ pub fn client_origin(
     headers: &axum::http::HeaderMap,
 ) -> ClientOrigin {
     // Repeated lines of a list header are one list, in order (RFC 9110 §5.3): HAProxy appends
-    // its own line after the client's.
-    let joined = |name: &str| -> Option<String> {
-        let lines: Vec<&str> = headers
+    // its own line after the client's. No line is dropped — a line with bytes that are not text
+    // (which a client can put before the address nginx appends) is read lossily, so its bad
+    // element fails to parse while the proxy's element still counts. `Forwarded` lines are kept
+    // apart (`\n`) so an open quote on one cannot swallow the next.
+    let joined = |name: &str, sep: &str| -> Option<String> {
+        let lines: Vec<String> = headers
             .get_all(name)
             .iter()
-            .filter_map(|v| v.to_str().ok())
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
             .collect();
-        (!lines.is_empty()).then(|| lines.join(", "))
+        (!lines.is_empty()).then(|| lines.join(sep))
     };
     let (fwd, xff, proto, xhost) = (
-        joined("forwarded"),
-        joined("x-forwarded-for"),
-        joined("x-forwarded-proto"),
-        joined("x-forwarded-host"),
+        joined("forwarded", "\n"),
+        joined("x-forwarded-for", ", "),
+        joined("x-forwarded-proto", ", "),
+        joined("x-forwarded-host", ", "),
     );
     resolve_origin(
         peer.ip(),

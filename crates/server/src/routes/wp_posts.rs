@@ -282,9 +282,24 @@ fn item_methods(cx: &Cx<'_>, access: &SiteAccess, post: &Post) -> Vec<&'static s
     methods
 }
 
+/// On a private (`require_auth`) site, a caller who may not read it learns nothing about its
+/// posts: refused before any post is looked up (existing or not, the same answer).
+fn private_site_gate(cx: &Cx<'_>, site: &Site, access: &SiteAccess) -> Result<(), ApiError> {
+    if site.require_auth {
+        cx.require(
+            Some(access),
+            Action::ReadPublic(Area::Posts),
+            "rest_forbidden",
+            FORBIDDEN,
+        )?;
+    }
+    Ok(())
+}
+
 pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let site = cx.site()?;
-    let post = load(cx, site, id).await?;
+    // May the caller read this site at all? Asked before the post is looked up, so a private
+    // site does not tell strangers which post ids exist.
     let access = cx.access(site).await?;
     cx.require(
         Some(&access),
@@ -292,6 +307,7 @@ pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
         "rest_forbidden",
         FORBIDDEN,
     )?;
+    let post = load(cx, site, id).await?;
     let user = cx.principal.user_id();
     if let Some(caps) = read_caps(post.author_id, post.status, user) {
         require_caps(cx, &access, &caps, false, "rest_forbidden", FORBIDDEN)?;
@@ -362,15 +378,14 @@ async fn author_param(
             "rest_cannot_edit_others",
             message,
         )?;
-        match cx.app.store.get_user(author).await {
-            Ok(_) => {}
-            Err(StoreError::NotFound) => {
-                return Err(ApiError::bad_request(
-                    "rest_invalid_author",
-                    "Invalid author ID.",
-                ))
-            }
-            Err(e) => return Err(e.into()),
+        // Only a member of this site may be a post's author there; an account elsewhere on the
+        // server gets the same answer as no account at all (no enumeration of user ids).
+        let site = cx.site()?;
+        if cx.app.store.find_role(site.id, author).await?.is_none() {
+            return Err(ApiError::bad_request(
+                "rest_invalid_author",
+                "Invalid author ID.",
+            ));
         }
     }
     Ok(Some(author))
@@ -443,8 +458,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 
 pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let site = cx.site()?;
-    let post = load(cx, site, id).await?;
     let access = cx.access(site).await?;
+    private_site_gate(cx, site, &access)?;
+    let post = load(cx, site, id).await?;
     let user = cx.principal.user_id();
     require_caps(
         cx,
@@ -498,8 +514,9 @@ pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
 
 pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let site = cx.site()?;
-    let post = load(cx, site, id).await?;
     let access = cx.access(site).await?;
+    private_site_gate(cx, site, &access)?;
+    let post = load(cx, site, id).await?;
     require_caps(
         cx,
         &access,

@@ -277,7 +277,7 @@ impl Web {
             event: event.into(),
             user_id: user.map(|u| u.id),
             login: login
-                .map(str::to_string)
+                .map(AuditEvent::presented_name)
                 .or_else(|| user.map(|u| u.login.clone())),
             address: Some(self.origin.addr.to_string()),
             detail,

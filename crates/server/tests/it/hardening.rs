@@ -1141,3 +1141,217 @@ both!(
         }
     }
 );
+
+// ---- found by the second attacker review ------------------------------------------------------
+
+both!(
+    a_clients_forwarding_bytes_cannot_swallow_the_proxys_hop,
+    settings = |s: &mut Settings| {
+        behind_proxy(s);
+        s.trusted_proxy_header = gatehouse_core::net::ProxyHeader::Forwarded;
+    },
+    |app: TestApp| async move {
+        let auth = as_user(&app, "editor");
+        let r = me_via_proxy(
+            &app,
+            &auth,
+            &[("forwarded", r#"for=127.0.0.1;x=", for=203.0.113.9"#)],
+        )
+        .await;
+        assert_insecure(&r);
+        let r = me_via_proxy(
+            &app,
+            &auth,
+            &[
+                ("forwarded", "for=127.0.0.1;x=\""),
+                ("forwarded", "for=203.0.113.9"),
+            ],
+        )
+        .await;
+        assert_insecure(&r);
+    }
+);
+
+both!(
+    undecodable_forwarding_lines_are_not_dropped,
+    settings = behind_proxy,
+    |app: TestApp| async move {
+        use gatehouse_testkit::reqwest::header::HeaderValue;
+        for raw in [&b"\xff, 203.0.113.9"[..], &b"\xc3\xa9, 203.0.113.9"[..]] {
+            let r = finish(
+                app.http()
+                    .get(app.url("/wp-json/wp/v2/users/me"))
+                    .header("authorization", as_user(&app, "editor"))
+                    .header("x-forwarded-for", HeaderValue::from_bytes(raw).unwrap()),
+            )
+            .await;
+            assert_insecure(&r);
+        }
+    }
+);
+
+both!(
+    site_administrators_do_not_hold_unfiltered_html,
+    |app: TestApp| async move {
+        let r = post(
+        &app,
+        "/wp-json/wp/v2/posts",
+        Some(&as_user(&app, "siteadmin")),
+        json!({"title": "T<img src=x onerror=alert(1)>", "content": "<script>alert(1)</script>ok", "status": "publish"}),
+    )
+    .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let rendered = format!(
+            "{}{}",
+            r.body["title"]["rendered"], r.body["content"]["rendered"]
+        );
+        assert!(
+            !rendered.contains("<script") && !rendered.contains("onerror"),
+            "{rendered}"
+        );
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me?context=edit",
+            Some(&as_user(&app, "siteadmin")),
+        )
+        .await;
+        assert_eq!(
+            r.body["capabilities"]["unfiltered_html"],
+            serde_json::Value::Null
+        );
+        assert_eq!(r.body["capabilities"]["manage_options"], true);
+    }
+);
+
+both!(
+    authors_must_be_members_of_the_site,
+    |app: TestApp| async move {
+        let (_, _, member2) = second_site(&app).await;
+        let outsider = app.user("outsider").user.id.0;
+        let editor = as_user(&app, "editor");
+        for author in [outsider, member2.id.0, 999_999] {
+            let r = post(
+                &app,
+                "/wp-json/wp/v2/posts",
+                Some(&editor),
+                json!({"title": "probe", "author": author}),
+            )
+            .await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (400, "rest_invalid_author"),
+                "{author}"
+            );
+        }
+        let author = app.user("author").user.id.0;
+        let r = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&editor),
+            json!({"title": "for a member", "author": author}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+);
+
+both!(
+    oversized_names_and_hosts_are_refused_not_a_5xx,
+    |app: TestApp| async move {
+        // An incompressible 3,000-character name: the throttle key must stay short.
+        let name: String = (0..3000u32)
+            .map(|i| {
+                char::from(
+                    b"abcdefghijklmnopqrstuvwxyz0123456789"[((i * 7919 + i / 3) % 36) as usize],
+                )
+            })
+            .collect();
+        for path in ["/wp-json/wp/v2/users/me", "/v1/user"] {
+            let r = get(&app, path, Some(&basic(&name, "wrong"))).await;
+            assert_eq!(r.status, 401, "{path}: {}", r.text);
+        }
+        let page = get(&app, "/login", None).await;
+        let pre = set_cookie(&page, "gatehouse_login").unwrap();
+        let r = finish(
+            app.http()
+                .post(app.url("/login"))
+                .header("cookie", format!("gatehouse_login={pre}"))
+                .form(&[
+                    ("log", name.as_str()),
+                    ("pwd", "x"),
+                    ("_csrf", &csrf_of(&page.text)),
+                ]),
+        )
+        .await;
+        assert_eq!(r.status, 200, "the form again, with an error");
+        let events = app.store.list_audit(None, 5).await.unwrap();
+        assert!(events
+            .iter()
+            .all(|e| e.login.as_ref().is_none_or(|l| l.len() <= 200)));
+        let host =
+            vec!["abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz"; 50].join(".");
+        let r = post(
+            &app,
+            "/v1/sites",
+            Some(&as_user(&app, "netadmin")),
+            json!({"name": "long", "url": format!("http://{host}.example")}),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{}", r.text);
+    }
+);
+
+both!(
+    private_sites_do_not_confirm_post_ids,
+    |app: TestApp| async move {
+        let r = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&as_user(&app, "editor")),
+            json!({"title": "exists", "status": "publish"}),
+        )
+        .await;
+        let id = r.body["id"].as_i64().unwrap();
+        admin::update_site(
+            &*app.store,
+            app.site.id,
+            &gatehouse_core::model::SitePatch {
+                require_auth: Some(true),
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+        let outsider = as_user(&app, "outsider");
+        for (method, body) in [
+            (Method::GET, None),
+            (Method::POST, Some(json!({"title": "x"}))),
+            (Method::DELETE, None),
+        ] {
+            let real = send(
+                &app,
+                method.clone(),
+                &format!("/wp-json/wp/v2/posts/{id}"),
+                Some(&outsider),
+                body.clone(),
+            )
+            .await;
+            let none = send(
+                &app,
+                method.clone(),
+                "/wp-json/wp/v2/posts/999999",
+                Some(&outsider),
+                body,
+            )
+            .await;
+            assert_eq!(
+                (real.status, real.code()),
+                (none.status, none.code()),
+                "{method}: {} / {}",
+                real.text,
+                none.text
+            );
+            assert_eq!(real.status, 403);
+        }
+    }
+);
