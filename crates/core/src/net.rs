@@ -410,6 +410,41 @@ mod tests {
     }
 
     #[test]
+    fn a_proxy_that_names_only_the_scheme_or_host_leaves_the_client_unknown() {
+        let proxies = nets(&["127.0.0.0/8"]);
+        let peer: IpAddr = "127.0.0.1".parse().unwrap();
+        for (proto, host) in [(Some("https"), None), (None, Some("a.example"))] {
+            let h = ProxyHeaders {
+                x_forwarded_proto: proto,
+                x_forwarded_host: host,
+                ..Default::default()
+            };
+            let o = resolve_origin(peer, &proxies, ProxyHeader::XForwardedFor, h);
+            assert_eq!(o.addr, UNKNOWN_CLIENT);
+            assert_eq!(o.https, proto.is_some());
+            assert_eq!(o.host.as_deref(), host);
+        }
+        // No forwarding header at all: the request is the proxy's own.
+        let o = resolve_origin(peer, &proxies, ProxyHeader::XForwardedFor, ProxyHeaders::default());
+        assert_eq!(o.addr, peer);
+    }
+
+    #[test]
+    fn credentials_need_https_loopback_or_the_operators_consent() {
+        let at = |addr: &str, https: bool| ClientOrigin {
+            addr: addr.parse().unwrap(),
+            https,
+            host: None,
+        };
+        assert!(at("203.0.113.9", true).may_send_credentials(false));
+        assert!(at("127.0.0.1", false).may_send_credentials(false));
+        assert!(at("::1", false).may_send_credentials(false));
+        assert!(!at("203.0.113.9", false).may_send_credentials(false));
+        assert!(!at("0.0.0.0", false).may_send_credentials(false), "unknown client");
+        assert!(at("203.0.113.9", false).may_send_credentials(true));
+    }
+
+    #[test]
     fn settings_spellings() {
         for (s, want) in [
             ("x-forwarded-for", ProxyHeader::XForwardedFor),

@@ -103,6 +103,17 @@ mod tests {
     }
 
     #[test]
+    fn the_production_verifier_verifies() {
+        let h = hash("correct horse").unwrap();
+        assert!(Argon2id.verify(&h, "correct horse"));
+        assert!(!Argon2id.verify(&h, "wrong"));
+        let a = generate(24);
+        assert_eq!(a.len(), 24);
+        assert!(a.bytes().all(|b| b.is_ascii_alphanumeric()));
+        assert_ne!(a, generate(24), "random");
+    }
+
+    #[test]
     fn the_dummy_check_does_the_work_and_never_verifies() {
         let v = YesMan::default();
         assert!(!verify_dummy(&v, "anything"));

@@ -364,6 +364,11 @@ mod tests {
             allow(&key, "GET", None, Action::ReadSelf),
             Err(Denial::Forbidden)
         );
+        assert_eq!(
+            allow(&key, "GET", None, read),
+            Err(Denial::Forbidden),
+            "a site key reads only where there is a site"
+        );
         let mut other = site(false);
         other.id = SiteId(2);
         let other = SiteAccess::new(&other, None, None);

@@ -138,6 +138,17 @@ mod tests {
     }
 
     #[test]
+    fn lifetimes_and_ticks_are_wordpress_s() {
+        assert_eq!((IDLE_SECS, ABSOLUTE_SECS), (172_800, 1_209_600));
+        // ceil(now / 43200): a tick ends exactly on a multiple of half a day.
+        assert_eq!(tick(1), 1);
+        assert_eq!(tick(43_200), 1);
+        assert_eq!(tick(43_201), 2);
+        assert_eq!(tick(86_400), 2);
+        assert_eq!(tick(0), 0);
+    }
+
+    #[test]
     fn csrf_tokens_are_bound() {
         let k = keys();
         let t = csrf_token(&k, "a");
