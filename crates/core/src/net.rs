@@ -132,11 +132,11 @@ fn split_unquoted(s: &str, delim: char) -> (Vec<&str>, bool) {
 fn forwarded_hops(fwd: &str) -> Vec<Hop> {
     let mut hops = Vec::new();
     for line in fwd.split('\n') {
-        let (elements, open) = split_unquoted(line, ',');
-        let last = elements.len() - 1;
-        for (i, element) in elements.into_iter().enumerate() {
-            let (pairs, open_inside) = split_unquoted(element, ';');
-            if open_inside || (open && i == last) {
+        // An element that ends inside a quote is the line's last (it swallowed the rest), and
+        // splitting it again finds the same open quote.
+        for element in split_unquoted(line, ',').0 {
+            let (pairs, open) = split_unquoted(element, ';');
+            if open {
                 hops.push((None, None, None));
                 continue;
             }
@@ -425,7 +425,12 @@ mod tests {
             assert_eq!(o.host.as_deref(), host);
         }
         // No forwarding header at all: the request is the proxy's own.
-        let o = resolve_origin(peer, &proxies, ProxyHeader::XForwardedFor, ProxyHeaders::default());
+        let o = resolve_origin(
+            peer,
+            &proxies,
+            ProxyHeader::XForwardedFor,
+            ProxyHeaders::default(),
+        );
         assert_eq!(o.addr, peer);
     }
 
@@ -440,7 +445,10 @@ mod tests {
         assert!(at("127.0.0.1", false).may_send_credentials(false));
         assert!(at("::1", false).may_send_credentials(false));
         assert!(!at("203.0.113.9", false).may_send_credentials(false));
-        assert!(!at("0.0.0.0", false).may_send_credentials(false), "unknown client");
+        assert!(
+            !at("0.0.0.0", false).may_send_credentials(false),
+            "unknown client"
+        );
         assert!(at("203.0.113.9", false).may_send_credentials(true));
     }
 
