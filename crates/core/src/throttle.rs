@@ -121,13 +121,8 @@ pub const PAIR_MEMORY_SECS: i64 = 86_400;
 /// The outcome of consulting the throttle before a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
-    Open {
-        /// The pair has failures on record (a success should clear them).
-        pair_dirty: bool,
-    },
-    Blocked {
-        retry_after: i64,
-    },
+    Open,
+    Blocked { retry_after: i64 },
 }
 
 /// Consults the counters of the name `name` from `group` (one indexed read).
@@ -137,9 +132,8 @@ pub async fn gate(
     group: &str,
     now: Timestamp,
 ) -> Result<Gate, crate::store::StoreError> {
-    let pair = pair_key(name, group);
     let rows = store
-        .throttle_get(&[pair.clone(), address_key(group)])
+        .throttle_get(&[pair_key(name, group), address_key(group)])
         .await?;
     let until = rows.iter().map(|r| r.blocked_until).max().unwrap_or(0);
     if until > now {
@@ -147,9 +141,7 @@ pub async fn gate(
             retry_after: until - now,
         });
     }
-    Ok(Gate::Open {
-        pair_dirty: rows.iter().any(|r| r.key == pair && r.failures > 0),
-    })
+    Ok(Gate::Open)
 }
 
 /// Counts one failed check of a guessable secret presented under `name`. Returns true when this
@@ -176,7 +168,8 @@ pub async fn record_failure(
     Ok(c.failures == policy.pair_failures)
 }
 
-/// Forgets a pair's failures after a success ("consecutive" starts again).
+/// Forgets a pair's failures after a success ("consecutive" starts again). One small write
+/// after a successful Argon2id check (which costs far more); clearing an empty pair is a no-op.
 pub async fn record_success(
     store: &dyn crate::store::Store,
     name: &str,

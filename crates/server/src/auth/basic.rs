@@ -191,10 +191,9 @@ pub async fn check_account_password(
     let group = throttle_group(addr);
     // The throttle counts per name as presented (login or email), known or not, so its answers
     // reveal nothing about which names exist or belong together (`throttle::pair_key`).
-    let pair_dirty = match throttle::gate(store, &login, &group, now).await? {
-        Gate::Blocked { retry_after } => return Err(throttled(retry_after)),
-        Gate::Open { pair_dirty } => pair_dirty,
-    };
+    if let Gate::Blocked { retry_after } = throttle::gate(store, &login, &group, now).await? {
+        return Err(throttled(retry_after));
+    }
     let Ok(permit) = app.argon2.clone().try_acquire_owned() else {
         app.metrics.argon2_busy();
         let mut e = ApiError::new(
@@ -219,9 +218,7 @@ pub async fn check_account_password(
     .map_err(ApiError::internal)?;
     match found {
         Some(f) if ok && !f.user.disabled => {
-            if pair_dirty {
-                throttle::record_success(store, &login, &group).await?;
-            }
+            throttle::record_success(store, &login, &group).await?;
             Ok(f.user)
         }
         found => Err(fail(app, addr, &login, found.map(|f| f.user.id), &group, now).await?),

@@ -70,8 +70,8 @@ both!(
         assert!(audit
             .iter()
             .any(|e| e.event == "auth.failure_burst" && e.login.as_deref() == Some("editor")));
-        // The block expires with time; the next failure doubles it.
-        app.clock.advance(31);
+        // The block ends exactly when Retry-After says; the next failure doubles it.
+        app.clock.advance(30);
         assert_eq!(
             get(&app, "/wp-json/wp/v2/users/me", Some(&wrong))
                 .await
@@ -83,7 +83,7 @@ both!(
             (r.status.as_u16(), r.header("retry-after")),
             (429, Some("60"))
         );
-        app.clock.advance(61);
+        app.clock.advance(60);
         assert_eq!(
             get(&app, "/wp-json/wp/v2/users/me", Some(&editor.basic()))
                 .await
