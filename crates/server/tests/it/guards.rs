@@ -379,3 +379,21 @@ both!(
         );
     }
 );
+
+// The Authorization header's length limit, at its boundary (4096 bytes, then 400).
+both!(
+    authorization_headers_are_bounded_at_4096_bytes,
+    |app: TestApp| async move {
+        let me = "/wp-json/wp/v2/users/me";
+        let at_limit = format!("Bearer {}", "a".repeat(4096 - "Bearer ".len()));
+        assert_eq!(at_limit.len(), 4096);
+        let r = get(&app, me, Some(&at_limit)).await;
+        assert_eq!(r.status, 401, "checked, and refused as a key: {}", r.text);
+        let over = format!("{at_limit}a");
+        let r = get(&app, me, Some(&over)).await;
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (400, "rest_invalid_authorization_header")
+        );
+    }
+);
