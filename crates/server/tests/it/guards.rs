@@ -148,6 +148,16 @@ both!(
                 );
             }
         }
+        // Each dialect names the refusal in its own words.
+        let digest = "Digest username=\"x\"";
+        let r = get(&app, "/v1/user", Some(digest)).await;
+        assert_eq!(r.body["error"], "invalid_request", "{}", r.text);
+        let r = get(&app, "/wp-json/wp/v2/posts", Some(digest)).await;
+        assert_eq!(
+            r.body["error"], "INVALID_AUTHORIZATION_HEADER_TOKEN_TYPE",
+            "{}",
+            r.text
+        );
         // The access token is refused with the RFC 6750 challenge.
         let r = get(
             &app,
