@@ -407,3 +407,42 @@ both!(
         );
     }
 );
+
+// The Admin link shows for those who may use the admin page, and only for them.
+both!(
+    the_admin_link_follows_the_admin_rule,
+    |app: TestApp| async move {
+        for (login, shown) in [("netadmin", true), ("siteadmin", true), ("editor", false)] {
+            let (_, b) = log_in(&app, login, &app.user(login).password.clone(), "").await;
+            let page = finish(
+                app.http()
+                    .get(app.url("/profile"))
+                    .header("cookie", &b.unwrap().cookie),
+            )
+            .await;
+            assert_eq!(page.text.contains("href=\"/admin\""), shown, "{login}");
+        }
+    }
+);
+
+// Static assets: the right type, nosniff, cacheable; the page scripts are same-origin files.
+both!(
+    assets_are_served_with_their_types,
+    |app: TestApp| async move {
+        for (path, ctype, needle) in [
+            ("/assets/app.css", "text/css; charset=utf-8", ":root"),
+            (
+                "/assets/app.js",
+                "text/javascript; charset=utf-8",
+                "data-copy",
+            ),
+        ] {
+            let r = get(&app, path, None).await;
+            assert_eq!(r.status, 200, "{path}");
+            assert_eq!(r.header("content-type"), Some(ctype), "{path}");
+            assert_eq!(r.header("x-content-type-options"), Some("nosniff"));
+            assert_eq!(r.header("cache-control"), Some("public, max-age=3600"));
+            assert!(r.text.contains(needle), "{path}");
+        }
+    }
+);
