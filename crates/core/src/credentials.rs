@@ -10,6 +10,16 @@ use crate::model::*;
 use crate::secrets::{self, Keyring, Purpose, Secret, TokenKind};
 use crate::store::{Store, StoreError};
 
+/// Use of a credential (`last_used`, a session's `last_seen`) is recorded at most this often.
+pub const TOUCH_INTERVAL_SECS: i64 = 60;
+
+/// Whether a use at `now` should be recorded, given the last recorded one: never recorded, or
+/// at least `TOUCH_INTERVAL_SECS` ago. (The store's conditional update enforces the same rule
+/// across instances; this spares the request a write it would not make.)
+pub fn use_is_due(last: Option<Timestamp>, now: Timestamp) -> bool {
+    last.is_none_or(|t| now - t >= TOUCH_INTERVAL_SECS)
+}
+
 /// The longest lifetime a key may be given (10 years), in every place a key is made.
 pub const MAX_EXPIRES_IN_SECS: i64 = 10 * 365 * 86_400;
 
@@ -272,6 +282,19 @@ mod tests {
             ..site
         })
         .contains("read-only"));
+    }
+
+    #[test]
+    fn uses_are_recorded_at_most_once_a_minute() {
+        assert!(use_is_due(None, 0));
+        assert!(!use_is_due(Some(100), 100));
+        assert!(!use_is_due(Some(100), 159));
+        assert!(use_is_due(Some(100), 160));
+        assert!(use_is_due(Some(100), 10_000));
+        assert!(
+            !use_is_due(Some(100), 40),
+            "a clock that went back records nothing"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ pub const ABSOLUTE_SECS: i64 = 14 * 86_400;
 /// Half a day: WordPress's nonce tick (`wp_nonce_tick`).
 pub const NONCE_TICK_SECS: i64 = 43_200;
 /// `last_seen` is written at most this often.
-pub const TOUCH_SECS: i64 = 60;
+pub const TOUCH_SECS: i64 = crate::credentials::TOUCH_INTERVAL_SECS;
 
 /// Whether a session is still usable at `now`.
 pub fn is_live(s: &Session, now: Timestamp) -> bool {

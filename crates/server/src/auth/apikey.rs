@@ -12,11 +12,9 @@ use crate::error::ApiError;
 use crate::rest::Incoming;
 use axum::http::StatusCode;
 use gatehouse_core::caps::Cap;
+use gatehouse_core::credentials::{use_is_due, TOUCH_INTERVAL_SECS};
 use gatehouse_core::model::{ApiKeyKind, AuthMethod, Constraints, Principal};
 use gatehouse_core::secrets::{self, hashes_equal, Purpose, TokenKind};
-
-/// Recorded use is written at most this often per credential.
-pub const TOUCH_INTERVAL_SECS: i64 = 60;
 
 /// The one failure answer for a key or bearer token.
 pub fn invalid_key() -> ApiError {
@@ -108,10 +106,7 @@ pub async fn authenticate(
             }
         }
     };
-    if key
-        .last_used_at
-        .is_none_or(|t| t <= now - TOUCH_INTERVAL_SECS)
-    {
+    if use_is_due(key.last_used_at, now) {
         let store = app.store.clone();
         let (id, ip) = (key.id, inc.origin.addr.to_string());
         tokio::spawn(async move {

@@ -7,13 +7,13 @@
 //! hashing and counts every failure; Argon2id runs at most `argon2_permits` at a time (else 503).
 //! Time from the app's clock; nothing here is logged except the outcome.
 
-use super::apikey::TOUCH_INTERVAL_SECS;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::rest::Incoming;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
+use gatehouse_core::credentials::{use_is_due, TOUCH_INTERVAL_SECS};
 use gatehouse_core::model::{AuthMethod, Constraints, Principal};
 use gatehouse_core::net::throttle_group;
 use gatehouse_core::password;
@@ -114,10 +114,7 @@ async fn app_password(
     }
     let now = app.clock.now();
     let pw = &found.password;
-    if pw
-        .last_used_at
-        .is_none_or(|t| t <= now - TOUCH_INTERVAL_SECS)
-    {
+    if use_is_due(pw.last_used_at, now) {
         let store = app.store.clone();
         let (uuid, ip) = (pw.uuid.clone(), inc.origin.addr.to_string());
         tokio::spawn(async move {

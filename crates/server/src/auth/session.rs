@@ -6,6 +6,7 @@
 use crate::app::AppState;
 use crate::error::ApiError;
 use axum::http::HeaderMap;
+use gatehouse_core::credentials::use_is_due;
 use gatehouse_core::secrets::Purpose;
 use gatehouse_core::sessions::{self, TOUCH_SECS};
 use gatehouse_core::store::SessionMatch;
@@ -82,7 +83,7 @@ pub async fn load(
     {
         return Ok(None);
     }
-    if found.session.last_seen_at <= now - TOUCH_SECS {
+    if use_is_due(Some(found.session.last_seen_at), now) {
         let store = app.store.clone();
         let id = found.session.id;
         tokio::spawn(async move {

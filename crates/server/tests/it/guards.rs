@@ -5,6 +5,7 @@
 
 use crate::sessions::{csrf_of, log_in, Browser};
 use crate::support::*;
+use gatehouse_core::clock::Clock;
 use gatehouse_core::secrets::{mint, TokenKind};
 use gatehouse_testkit::reqwest::Method;
 use gatehouse_testkit::{basic, both, TestApp};
@@ -444,5 +445,43 @@ both!(
             assert_eq!(r.header("cache-control"), Some("public, max-age=3600"));
             assert!(r.text.contains(needle), "{path}");
         }
+    }
+);
+
+// A stored key is honoured only as the kind its prefix names (a row written with the wrong kind —
+// a bug or a tampered database — is refused, not read with the other kind's powers).
+both!(
+    a_key_is_only_what_its_prefix_says,
+    |app: TestApp| async move {
+        let secret = mint(TokenKind::UserApiKey);
+        let siteadmin = app.user("siteadmin").user.id;
+        app.store
+            .insert_api_key(
+                &gatehouse_core::model::NewApiKey {
+                    kind: gatehouse_core::model::ApiKeyKind::Site,
+                    user_id: None,
+                    site_id: Some(app.site.id),
+                    created_by: siteadmin,
+                    description: "wrong kind".into(),
+                    scopes: None,
+                    methods: None,
+                    expires_at: None,
+                    hash: app.state.keys.hash(
+                        gatehouse_core::secrets::Purpose::ApiKey,
+                        secret.expose_secret(),
+                    ),
+                    key_version: app.state.keys.version,
+                },
+                app.clock.now(),
+            )
+            .await
+            .unwrap();
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&format!("ApiKey {}", secret.expose_secret())),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{}", r.text);
     }
 );
