@@ -126,6 +126,12 @@ pub fn mint_session_id() -> Secret {
     Secret(random_base62(BODY_LEN))
 }
 
+/// Whether `s` has the shape of a session id or pre-session value (what `mint_session_id`
+/// makes). Cookies of any other shape are ignored without a look-up.
+pub fn is_session_id_shape(s: &str) -> bool {
+    s.len() == BODY_LEN && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
 /// A WordPress application password: 24 characters `[A-Za-z0-9]`.
 pub fn mint_app_password() -> Secret {
     Secret(random_base62(24))
@@ -351,6 +357,20 @@ mod tests {
             format!("{:?}", mint(TokenKind::UserApiKey)),
             "Secret(REDACTED)"
         );
+    }
+
+    #[test]
+    fn session_ids_have_one_shape() {
+        let id = mint_session_id();
+        assert!(is_session_id_shape(id.expose_secret()));
+        let s = id.expose_secret();
+        assert!(!is_session_id_shape(&s[1..]), "too short");
+        assert!(!is_session_id_shape(&format!("{s}a")), "too long");
+        assert!(
+            !is_session_id_shape(&format!("{}-", &s[1..])),
+            "right length, not base62"
+        );
+        assert!(!is_session_id_shape(""));
     }
 
     #[test]

@@ -60,9 +60,7 @@ pub async fn load(
     let Some(token) = cookie(headers, SESSION_COOKIE, https) else {
         return Ok(None);
     };
-    if token.len() != gatehouse_core::secrets::BODY_LEN
-        || !token.bytes().all(|b| b.is_ascii_alphanumeric())
-    {
+    if !gatehouse_core::secrets::is_session_id_shape(&token) {
         return Ok(None);
     }
     // Current key version first; older versions verify what was hashed before a rotation.

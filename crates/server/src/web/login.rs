@@ -65,7 +65,7 @@ fn login_form(
 ) -> Response {
     // The form's CSRF token is bound to a pre-session cookie (login CSRF protection).
     let pre = session::cookie(&web.headers, PRE_SESSION_COOKIE, web.origin.https)
-        .filter(|v| v.len() == secrets::BODY_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()));
+        .filter(|v| secrets::is_session_id_shape(v));
     let (pre, fresh) = match pre {
         Some(p) => (p, false),
         None => (secrets::mint_session_id().expose_secret().to_string(), true),
