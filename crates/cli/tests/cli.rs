@@ -1014,3 +1014,63 @@ async fn key_rotation_keeps_old_credentials_working() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("GATEHOUSE_SECRET_KEY"));
 }
+
+/// Two `gatehouse serve` processes on one database share the throttle: failures counted by one
+/// block the name on the other (SPEC §2, §11: counters live in the database). On SQLite (one file)
+/// and PostgreSQL.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_server_processes_share_the_throttle() {
+    for db in databases("two-servers").await {
+        let env = [
+            ("GATEHOUSE_SECRET_KEY", KEY_A),
+            ("GATEHOUSE_BASIC_AUTH_WITH_ACCOUNT_PASSWORD", "true"),
+        ];
+        let out = with_env(
+            &db,
+            &[
+                "user",
+                "add",
+                "alice",
+                "--email",
+                "alice@example.com",
+                "--password",
+                "a-long-password",
+            ],
+            &env,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (mut one, base_one) = serve(&db, &env).await;
+        let (mut two, base_two) = serve(&db, &env).await;
+        let client = gatehouse_testkit::reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap();
+        let attempt = |base: String| {
+            let client = client.clone();
+            async move {
+                client
+                    .get(format!("{base}/wp-json/wp/v2/users/me"))
+                    .basic_auth("alice", Some("wrong"))
+                    .timeout(std::time::Duration::from_secs(10))
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+                    .as_u16()
+            }
+        };
+        for i in 0..10 {
+            let base = if i % 2 == 0 { &base_one } else { &base_two };
+            assert_eq!(attempt(base.clone()).await, 401, "attempt {i} on {base}");
+        }
+        for base in [&base_one, &base_two] {
+            assert_eq!(attempt(base.clone()).await, 429, "blocked on {base} too");
+        }
+        let _ = one.kill().await;
+        let _ = two.kill().await;
+    }
+}

@@ -423,6 +423,16 @@ both!(
             .await;
             assert_eq!(page.text.contains("href=\"/admin\""), shown, "{login}");
         }
+        // A network admin keeps it on a server with no sites yet (where they add the first one).
+        app.store.delete_site(app.site.id).await.unwrap();
+        let (_, b) = log_in(&app, "netadmin", &app.user("netadmin").password.clone(), "").await;
+        let page = finish(
+            app.http()
+                .get(app.url("/profile"))
+                .header("cookie", &b.unwrap().cookie),
+        )
+        .await;
+        assert!(page.text.contains("href=\"/admin\""), "{}", page.text);
     }
 );
 
