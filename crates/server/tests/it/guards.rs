@@ -3,7 +3,7 @@
 //! of every kind never anonymous, the dummy Argon2id check, admin-only forms), plus the rules
 //! that only hold across instances (shared throttle counters, key rotation) and at rest.
 
-use crate::sessions::{csrf_of, log_in, Browser};
+use crate::sessions::{csrf_of, log_in, page_as, Browser};
 use crate::support::*;
 use gatehouse_core::clock::Clock;
 use gatehouse_core::secrets::{mint, TokenKind};
@@ -212,20 +212,7 @@ both!(
 both!(
     only_network_admins_add_users_by_form,
     |app: TestApp| async move {
-        let (_, b) = log_in(
-            &app,
-            "siteadmin",
-            &app.user("siteadmin").password.clone(),
-            "",
-        )
-        .await;
-        let b = b.unwrap();
-        let page = finish(
-            app.http()
-                .get(app.url("/admin"))
-                .header("cookie", &b.cookie),
-        )
-        .await;
+        let (b, page) = page_as(&app, "siteadmin", "/admin").await;
         assert_eq!(page.status, 200, "site administrators see the admin page");
         assert!(
             !page.text.contains("action=\"/admin/users\""),

@@ -1,7 +1,7 @@
 //! Regression tests for the fourteen defects of the hardening issue, each written as the attack
 //! that found it and asserting that it now fails closed. Every test runs on both databases.
 
-use crate::sessions::{csrf_of, log_in, set_cookie};
+use crate::sessions::{csrf_of, log_in, page_as, set_cookie};
 use crate::support::*;
 use gatehouse_core::admin::{self, UserSpec};
 use gatehouse_core::caps::Role;
@@ -820,14 +820,7 @@ both!(
 both!(
     profile_refuses_an_unbounded_expiry,
     |app: TestApp| async move {
-        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
-        let b = b.unwrap();
-        let page = finish(
-            app.http()
-                .get(app.url("/profile"))
-                .header("cookie", &b.cookie),
-        )
-        .await;
+        let (b, page) = page_as(&app, "author", "/profile").await;
         let token = csrf_of(&page.text);
         let author = app.user("author").user.id;
         for bad in ["9223372036854775807", "abc", "-5", "0"] {
@@ -912,14 +905,7 @@ both!(
             .unwrap();
         let (id, key) = make_site_key(&app, "siteadmin").await;
         // An editor of the site cannot revoke it from the page.
-        let (_, eb) = log_in(&app, "editor", &app.user("editor").password.clone(), "").await;
-        let eb = eb.unwrap();
-        let page = finish(
-            app.http()
-                .get(app.url("/profile"))
-                .header("cookie", &eb.cookie),
-        )
-        .await;
+        let (eb, page) = page_as(&app, "editor", "/profile").await;
         let r = finish(
             app.http()
                 .post(app.url(&format!("/admin/site-keys/{id}/revoke")))
@@ -967,20 +953,7 @@ both!(
     site_admins_cannot_pull_in_accounts_or_probe_names,
     |app: TestApp| async move {
         let (_, _, member2) = second_site(&app).await;
-        let (_, b) = log_in(
-            &app,
-            "siteadmin",
-            &app.user("siteadmin").password.clone(),
-            "",
-        )
-        .await;
-        let b = b.unwrap();
-        let page = finish(
-            app.http()
-                .get(app.url("/admin"))
-                .header("cookie", &b.cookie),
-        )
-        .await;
+        let (b, page) = page_as(&app, "siteadmin", "/admin").await;
         let token = csrf_of(&page.text);
         let set = |login: String, role: &'static str| {
             let (app, b, token) = (&app, &b, token.clone());
@@ -1040,14 +1013,7 @@ both!(
             .iter()
             .any(|e| e.event == "site.role" && e.target_user_id == Some(author)));
         // A network admin adds anyone.
-        let (_, nb) = log_in(&app, "netadmin", &app.user("netadmin").password.clone(), "").await;
-        let nb = nb.unwrap();
-        let page = finish(
-            app.http()
-                .get(app.url("/admin"))
-                .header("cookie", &nb.cookie),
-        )
-        .await;
+        let (nb, page) = page_as(&app, "netadmin", "/admin").await;
         let r = finish(
             app.http()
                 .post(app.url("/admin/members"))

@@ -60,6 +60,14 @@ pub async fn log_in(
     (r, b)
 }
 
+/// Logs a seeded user in through the form and fetches `path` with the session.
+pub async fn page_as(app: &TestApp, login: &str, path: &str) -> (Browser, Resp) {
+    let (_, b) = log_in(app, login, &app.user(login).password.clone(), "").await;
+    let b = b.expect("logged in");
+    let page = finish(app.http().get(app.url(path)).header("cookie", &b.cookie)).await;
+    (b, page)
+}
+
 async fn nonce(app: &TestApp, b: &Browser) -> String {
     let r = finish(
         app.http()
