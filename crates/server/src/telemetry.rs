@@ -192,7 +192,7 @@ pub async fn access_log(
         .extensions()
         .get::<InternalCause>()
         .map(|c| c.0.clone());
-    let ms = elapsed.as_secs_f64() * 1000.0;
+    let ms = round_ms(elapsed);
     let user_id = note.as_ref().and_then(|n| n.user_id);
     let auth = note.as_ref().map(|n| n.auth).unwrap_or("-");
     if let Some(cause) = cause {
@@ -201,6 +201,11 @@ pub async fn access_log(
         tracing::info!(target: "gatehouse::access", %method, uri, status, ms, dialect, auth, user_id, "request");
     }
     resp
+}
+
+/// A duration in milliseconds to two decimals (`ms=0.05`, not `0.046218999999999996`).
+pub fn round_ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 100_000.0).round() / 100.0
 }
 
 /// Installs the global subscriber (text or one JSON object per line).
@@ -215,8 +220,11 @@ pub fn init_logging(format: LogFormat, level: &str) {
         tracing_subscriber::EnvFilter::try_new(level)
             .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
     );
+    // Colour codes only for a person at a terminal, never in a file or a log collector.
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Json => builder
@@ -244,5 +252,13 @@ mod tests {
         );
         assert!(s.contains("state=xyz") && s.contains("per_page=5"), "{s}");
         assert_eq!(redact_uri("/x", None), "/x");
+    }
+
+    #[test]
+    fn durations_are_rounded_to_hundredths_of_a_millisecond() {
+        use std::time::Duration;
+        assert_eq!(round_ms(Duration::from_nanos(46_219)), 0.05);
+        assert_eq!(round_ms(Duration::from_micros(1_234_567)), 1234.57);
+        assert_eq!(round_ms(Duration::ZERO), 0.0);
     }
 }
