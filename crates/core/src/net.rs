@@ -54,7 +54,8 @@ pub fn parse_proxy(s: &str) -> Result<IpNet, String> {
 }
 
 /// Header values relevant to the proxy rule, as received. Repeated header lines are combined in
-/// order, comma-separated, as RFC 9110 §5.3 says a recipient may (HAProxy appends a second line).
+/// order (RFC 9110 §5.3; HAProxy appends a second line): comma-separated, except `Forwarded`
+/// lines, which are separated by `\n` so each line is parsed on its own.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct ProxyHeaders<'a> {
     pub forwarded: Option<&'a str>,

@@ -9,6 +9,8 @@ use crate::model::{AuthMethod, Principal, Scope, SiteAccess};
 /// Which family of resources an action touches; decides which scopes cover it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Area {
+    /// The site itself (its REST index): any scope reaches it, as `ReadSelf` does.
+    Site,
     Posts,
     Comments,
     Users,
@@ -47,7 +49,7 @@ fn scope_covers(scopes: &[Scope], action: Action) -> bool {
     use Scope::*;
     let any = |wanted: &[Scope]| scopes.iter().any(|s| wanted.contains(s));
     match action {
-        Action::ReadSelf => true,
+        Action::ReadSelf | Action::ReadPublic(Area::Site) => true,
         Action::ReadPublic(Area::Posts)
         | Action::Use {
             area: Area::Posts,
@@ -66,7 +68,8 @@ fn scope_covers(scopes: &[Scope], action: Action) -> bool {
         } => any(&[Global, Comments]),
         Action::ReadPublic(Area::Users)
         | Action::Use {
-            area: Area::Users, ..
+            area: Area::Users | Area::Site,
+            ..
         } => any(&[Global]),
         Action::Sites { write: false } => any(&[Global, SitesRead, SitesWrite]),
         Action::Sites { write: true } => any(&[Global, SitesWrite]),

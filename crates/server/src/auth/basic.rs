@@ -84,8 +84,7 @@ pub async fn authenticate(
     {
         return Err(throttled(retry_after));
     }
-    let user_id = app.store.find_user_auth(&login).await?.map(|f| f.user.id);
-    Err(fail(app, inc.origin.addr, &login, user_id, &group, now).await?)
+    Err(fail(app, inc.origin.addr, &login, None, &group, now).await?)
 }
 
 /// Checks an application password by its keyed hash; `None` when it is not one of this user's.
@@ -144,7 +143,9 @@ fn throttled(retry_after: i64) -> ApiError {
     e
 }
 
-/// Records a failed check (and audits a burst); returns the one failure answer.
+/// Records a failed check (and audits a burst); returns the one failure answer. `user_id` is the
+/// account the name resolved to when the caller looked it up; otherwise it is looked up only
+/// for a burst's audit entry, never on every failure.
 async fn fail(
     app: &AppState,
     addr: std::net::IpAddr,
@@ -156,6 +157,10 @@ async fn fail(
     let store = app.store.as_ref();
     let burst = throttle::record_failure(store, &app.settings.throttle, login, group, now).await?;
     if burst {
+        let user_id = match user_id {
+            Some(id) => Some(id),
+            None => store.find_user_auth(login).await?.map(|f| f.user.id),
+        };
         store
             .insert_audit(&AuditEvent {
                 at: now,

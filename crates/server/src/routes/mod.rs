@@ -23,7 +23,7 @@ use axum::extract::ConnectInfo;
 use axum::http::{header, HeaderValue, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::clock::Timestamp;
-use gatehouse_core::model::{AuthMethod, Principal, Site, SiteAccess};
+use gatehouse_core::model::{Principal, Site, SiteAccess};
 use gatehouse_core::net::{resolve_origin, ClientOrigin, ProxyHeaders};
 use gatehouse_core::policy::{self, Action, Denial};
 use std::net::SocketAddr;
@@ -72,31 +72,6 @@ impl Cx<'_> {
         let access = self.access(site).await?;
         self.require(Some(&access), Action::ReadPublic(area), code, message)?;
         Ok((site, access))
-    }
-
-    /// The index of a private (`require_auth`) site is for those who may read it: a role there
-    /// (the `read` capability; network admins hold every one), or a site key for it.
-    pub async fn require_site_visible(&self, site: &Site) -> Result<(), ApiError> {
-        if !site.require_auth {
-            return Ok(());
-        }
-        let site_key = self.principal.method == AuthMethod::SiteKey
-            && self.principal.constraints.site == Some(site.id);
-        if site_key
-            || self
-                .access(site)
-                .await?
-                .caps
-                .has(gatehouse_core::caps::Cap::Read)
-        {
-            return Ok(());
-        }
-        Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            "rest_forbidden",
-            "Sorry, you are not allowed to do that.",
-        )
-        .alt("unauthorized"))
     }
 
     pub fn allow(&self, access: Option<&SiteAccess>, action: Action) -> Result<(), Denial> {

@@ -10,6 +10,7 @@ use crate::rest::Reply;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::Response;
 use gatehouse_core::model::Site;
+use gatehouse_core::policy::Area;
 use serde_json::{json, Map, Value};
 
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -147,8 +148,14 @@ fn authentication(cx: &Cx<'_>) -> Value {
 }
 
 async fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    cx.require_site_visible(site).await?;
+    // A private site's index is for those who may read the site (policy, `Area::Site`).
+    let (site, _) = cx
+        .readable_site(
+            Area::Site,
+            "rest_forbidden",
+            "Sorry, you are not allowed to do that.",
+        )
+        .await?;
     Ok(Reply::ok(json!({
         "name": site.name,
         "description": "",
@@ -164,8 +171,14 @@ async fn index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 async fn namespace_index(cx: &Cx<'_>) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    cx.require_site_visible(site).await?;
+    // A private site's index is for those who may read the site (policy, `Area::Site`).
+    let (site, _) = cx
+        .readable_site(
+            Area::Site,
+            "rest_forbidden",
+            "Sorry, you are not allowed to do that.",
+        )
+        .await?;
     Ok(Reply::ok(json!({
         "namespace": "wp/v2",
         "routes": routes_json(&site.url, "/wp/v2"),

@@ -282,31 +282,12 @@ fn item_methods(cx: &Cx<'_>, access: &SiteAccess, post: &Post) -> Vec<&'static s
     methods
 }
 
-/// On a private (`require_auth`) site, a caller who may not read it learns nothing about its
-/// posts: refused before any post is looked up (existing or not, the same answer).
-fn private_site_gate(cx: &Cx<'_>, site: &Site, access: &SiteAccess) -> Result<(), ApiError> {
-    if site.require_auth {
-        cx.require(
-            Some(access),
-            Action::ReadPublic(Area::Posts),
-            "rest_forbidden",
-            FORBIDDEN,
-        )?;
-    }
-    Ok(())
-}
-
 pub async fn get(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
     // May the caller read this site at all? Asked before the post is looked up, so a private
-    // site does not tell strangers which post ids exist.
-    let access = cx.access(site).await?;
-    cx.require(
-        Some(&access),
-        Action::ReadPublic(Area::Posts),
-        "rest_forbidden",
-        FORBIDDEN,
-    )?;
+    // site does not tell strangers which post ids exist (the same in update and delete).
+    let (site, access) = cx
+        .readable_site(Area::Posts, "rest_forbidden", FORBIDDEN)
+        .await?;
     let post = load(cx, site, id).await?;
     let user = cx.principal.user_id();
     if let Some(caps) = read_caps(post.author_id, post.status, user) {
@@ -457,9 +438,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 }
 
 pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    let access = cx.access(site).await?;
-    private_site_gate(cx, site, &access)?;
+    let (site, access) = cx
+        .readable_site(Area::Posts, "rest_forbidden", FORBIDDEN)
+        .await?;
     let post = load(cx, site, id).await?;
     let user = cx.principal.user_id();
     require_caps(
@@ -513,9 +494,9 @@ pub async fn update(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
 }
 
 pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
-    let site = cx.site()?;
-    let access = cx.access(site).await?;
-    private_site_gate(cx, site, &access)?;
+    let (site, access) = cx
+        .readable_site(Area::Posts, "rest_forbidden", FORBIDDEN)
+        .await?;
     let post = load(cx, site, id).await?;
     require_caps(
         cx,
