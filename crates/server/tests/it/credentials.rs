@@ -291,13 +291,15 @@ both!(api_key_management_api, |app: TestApp| async move {
         json!({"name":"x"}),
     )
     .await;
-    assert_eq!(r.status, 403);
     assert_eq!(
-        get(&app, "/wp-json/gatehouse/v1/api-keys", None)
-            .await
-            .status,
-        401
+        (r.status.as_u16(), r.code()),
+        (403, "rest_forbidden_credential")
     );
+    let r = get(&app, "/wp-json/gatehouse/v1/api-keys", None).await;
+    assert_eq!((r.status.as_u16(), r.code()), (401, "rest_not_logged_in"));
+    assert!(r
+        .all("www-authenticate")
+        .contains(&r#"Bearer realm="gatehouse""#.to_string()));
     // Reach no further than the creator: no site keys without manage_options, no foreign sites.
     let r = post(
         &app,
@@ -306,7 +308,10 @@ both!(api_key_management_api, |app: TestApp| async move {
         json!({"description":"s","type":"site","site": app.site.id.0}),
     )
     .await;
-    assert_eq!(r.status, 403);
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (403, "gatehouse_cannot_create_key")
+    );
     let r = post(
         &app,
         "/wp-json/gatehouse/v1/api-keys",
@@ -632,7 +637,10 @@ both!(
             Some(&auth),
         )
         .await;
-        assert_eq!(r.status, 403);
+        assert_eq!(
+            (r.status.as_u16(), r.code()),
+            (403, "rest_cannot_manage_application_passwords")
+        );
         let r = get(
             &app,
             &format!("/wp-json/wp/v2/users/{editor_id}/application-passwords"),

@@ -117,6 +117,7 @@ both!(sites_paging_and_visibility, |app: TestApp| async move {
     )
     .await;
     assert_eq!(r.status, 403);
+    assert_eq!(r.body["error"], "forbidden", "{}", r.text);
     let r = send(
         &app,
         Method::PATCH,

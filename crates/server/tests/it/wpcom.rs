@@ -77,6 +77,8 @@ both!(me_sites_and_posts, |app: TestApp| async move {
     )
     .await;
     assert_eq!(r.status, 401);
+    assert_eq!(r.body["error"], "authorization_required", "{}", r.text);
+    assert!(!r.all("www-authenticate").is_empty());
 
     let r = get(&app, &format!("/rest/v1.1/sites/{sid}/posts/"), None).await;
     assert_eq!(r.body["found"], 1);
