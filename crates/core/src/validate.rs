@@ -56,6 +56,13 @@ pub fn site_url(s: &str) -> Result<(String, String), Invalid> {
     if !u.username().is_empty() || u.password().is_some() {
         return Err(Invalid("site URL must not contain credentials".into()));
     }
+    // One spelling per host, so host-based site choice and uniqueness cannot be sidestepped:
+    // no trailing dot (`a.example.` is `a.example`), and a real port.
+    if host.ends_with('.') || u.port() == Some(0) {
+        return Err(Invalid(format!(
+            "site URL {s:?} needs a host without a trailing dot and a port other than 0"
+        )));
+    }
     // DNS limits (RFC 1035 §2.3.4): 253 characters, labels of at most 63.
     if host.len() > 253 || host.split('.').any(|l| l.len() > 63) {
         return Err(Invalid(format!(
@@ -117,7 +124,10 @@ mod tests {
         let long = vec!["abcdefghij"; 25].join(".");
         assert!(long.len() > 253);
         assert!(site_url(&format!("http://{long}")).is_err());
-        assert!(site_url(&format!("http://{}", &long[..253])).is_ok());
+        assert!(site_url(&format!("http://{}", &long[..252])).is_ok());
+        assert!(site_url("http://a.example.").is_err(), "trailing dot");
+        assert!(site_url("http://a.example:0").is_err(), "port 0");
+        assert!(site_url("http://a.example:8080").is_ok());
     }
 
     #[test]

@@ -124,6 +124,37 @@ impl Params {
         }
     }
 
+    /// A text parameter that must be text when present (a number or boolean counts, as text);
+    /// an array or object is a 400 — never silently "absent", which would drop a restriction.
+    pub fn text(&self, name: &str) -> Result<Option<String>, ApiError> {
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(_) | Value::Object(_)) => Err(ApiError::invalid_param(
+                name,
+                format!("{name} is not of type string."),
+            )),
+            Some(_) => Ok(self.str(name)),
+        }
+    }
+
+    /// A list that must be a list of text when present: an array of strings or numbers, or a
+    /// comma-separated string. Anything else (objects, nested arrays, booleans) is a 400.
+    pub fn text_list(&self, name: &str) -> Result<Option<Vec<String>>, ApiError> {
+        let bad = || ApiError::invalid_param(name, format!("{name} is not a list of strings."));
+        match self.0.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a))
+                if !a
+                    .iter()
+                    .all(|v| matches!(v, Value::String(_) | Value::Number(_))) =>
+            {
+                Err(bad())
+            }
+            Some(Value::Array(_) | Value::String(_) | Value::Number(_)) => Ok(self.list(name)),
+            Some(_) => Err(bad()),
+        }
+    }
+
     /// A list given as an array or a comma-separated string.
     pub fn list(&self, name: &str) -> Option<Vec<String>> {
         match self.0.get(name)? {

@@ -83,7 +83,8 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?.clone();
     let p = cx.params();
-    let kind = match p.str("type").as_deref() {
+    // Every restriction is read strictly: a wrong JSON type is a 400, never a wider key.
+    let kind = match p.text("type")?.as_deref() {
         None | Some("user") => ApiKeyKind::User,
         Some("site") => ApiKeyKind::Site,
         Some(_) => {
@@ -93,7 +94,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             ))
         }
     };
-    let site = match p.str("site") {
+    let site = match p.text("site")? {
         Some(s) => Some(
             admin::find_site(cx.app.store.as_ref(), &s)
                 .await
@@ -121,9 +122,9 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         user: (kind == ApiKeyKind::User).then_some(me.id),
         site: site.as_ref().map(|s| s.id),
         created_by: me.id,
-        description: p.str("description").unwrap_or_default(),
-        scopes: p.list("scopes").unwrap_or_default(),
-        methods: p.list("methods").unwrap_or_default(),
+        description: p.text("description")?.unwrap_or_default(),
+        scopes: p.text_list("scopes")?.unwrap_or_default(),
+        methods: p.text_list("methods")?.unwrap_or_default(),
         expires_in: p.int("expires_in", 1, credentials::MAX_EXPIRES_IN_SECS)?,
     };
     let (key, secret) =

@@ -255,7 +255,7 @@ form_action!(admin_member_set, |web, s, f| {
     }
     // A role, or "none" to take the user's role away.
     let role = match f.get("role").map(String::as_str) {
-        Some("none") => None,
+        Some(r) if r.eq_ignore_ascii_case("none") => None,
         Some(r) => match Role::parse(r) {
             Some(role) => Some(role),
             None => {
@@ -329,8 +329,14 @@ form_action!(admin_site_key_revoke, |web, s, f, id: i64| {
     };
     // Site keys always name their site (`validate_api_key`); one without matches no site here.
     let site = key.site_id.unwrap_or(SiteId(0));
+    // Someone who does not administer the key's site learns nothing about it: the same 404.
     if !manages(&web, &s.user, site).await {
-        return forbidden(&web);
+        return message(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No such site key.",
+            &web,
+        );
     }
     let r = web
         .app

@@ -40,7 +40,7 @@ macro_rules! form_action {
             State(app): State<AppState>,
             ext: axum::http::Extensions,
             headers: HeaderMap,
-            $(Path($p): Path<$pt>,)?
+            $(path: Result<Path<$pt>, axum::extract::rejection::PathRejection>,)?
             form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
         ) -> Response {
             let $f = fields(form);
@@ -48,6 +48,12 @@ macro_rules! form_action {
                 Ok(w) => w,
                 Err(r) => return r,
             };
+            // An id that does not parse names nothing: this site's 404 page, not the
+            // framework's plain-text echo of the input.
+            $(let $p: $pt = match path {
+                Ok(Path(v)) => v,
+                Err(_) => return message(StatusCode::NOT_FOUND, "Not found", "There is no such item.", &$web),
+            };)?
             let $s = match $web.form_user(&$f) {
                 Ok(s) => s.clone(),
                 Err(r) => return r,

@@ -904,16 +904,33 @@ both!(
             .await
             .unwrap();
         let (id, key) = make_site_key(&app, "siteadmin").await;
-        // An editor of the site cannot revoke it from the page.
+        // An editor of the site cannot revoke it from the page, nor learn that it exists.
         let (eb, page) = page_as(&app, "editor", "/profile").await;
-        let r = finish(
-            app.http()
-                .post(app.url(&format!("/admin/site-keys/{id}/revoke")))
-                .header("cookie", &eb.cookie)
-                .form(&[("_csrf", csrf_of(&page.text))]),
-        )
-        .await;
-        assert_eq!(r.status, 403);
+        let revoke = |which: String| {
+            let (app, eb, token) = (&app, &eb, csrf_of(&page.text));
+            async move {
+                finish(
+                    app.http()
+                        .post(app.url(&format!("/admin/site-keys/{which}/revoke")))
+                        .header("cookie", &eb.cookie)
+                        .form(&[("_csrf", token)]),
+                )
+                .await
+            }
+        };
+        assert_eq!(
+            revoke(id.to_string()).await.status,
+            404,
+            "no oracle for key ids"
+        );
+        assert_eq!(revoke("999999".into()).await.status, 404);
+        // An id that does not parse: this site's 404 page, not the framework's echo.
+        for bad in ["abc", "99999999999999999999"] {
+            let r = revoke(bad.into()).await;
+            assert_eq!(r.status, 404, "{bad}");
+            assert!(r.header("content-security-policy").is_some(), "our page");
+            assert!(!r.text.contains("Cannot parse"), "{}", r.text);
+        }
         let auth = format!("ApiKey {key}");
         assert_eq!(
             get(&app, "/wp-json/wp/v2/posts", Some(&auth)).await.status,
@@ -1001,7 +1018,7 @@ both!(
         let r = set("author".into(), "editor").await;
         assert_eq!(r.status, 200, "{}", r.text);
         let author = app.user("author").user.id;
-        let r = set("author".into(), "none").await;
+        let r = set("author".into(), "None").await;
         assert_eq!(r.status, 200, "{}", r.text);
         assert!(r.text.contains("no longer has a role"), "{}", r.text);
         assert_eq!(
@@ -1321,3 +1338,59 @@ both!(
         }
     }
 );
+
+// Restrictions on a new key are read strictly: a wrong JSON type is a 400, never a wider key.
+both!(
+    key_restrictions_of_the_wrong_type_are_refused,
+    |app: TestApp| async move {
+        let author = app.user("author").user.id;
+        for body in [
+            json!({"description": "x", "site": [app.site.id.0.to_string()]}),
+            json!({"description": "x", "site": {"id": "1"}}),
+            json!({"description": "x", "scopes": {"posts:read": true}}),
+            json!({"description": "x", "scopes": [["posts:read"]]}),
+            json!({"description": "x", "methods": {"GET": 1}}),
+            json!({"description": "x", "type": ["site"]}),
+            json!({"description": ["x"]}),
+        ] {
+            let r = post(
+                &app,
+                "/wp-json/gatehouse/v1/api-keys",
+                Some(&as_user(&app, "author")),
+                body.clone(),
+            )
+            .await;
+            assert_eq!(
+                (r.status.as_u16(), r.code()),
+                (400, "rest_invalid_param"),
+                "{body}"
+            );
+        }
+        assert!(app.store.list_api_keys(author).await.unwrap().is_empty());
+        // The documented forms still work: a list, or a comma-separated string.
+        let r = post(
+        &app,
+        "/wp-json/gatehouse/v1/api-keys",
+        Some(&as_user(&app, "author")),
+        json!({"description": "x", "scopes": ["posts:read"], "methods": "GET,HEAD", "site": app.site.id.0}),
+    )
+    .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        assert_eq!(r.body["scopes"], json!(["posts:read"]));
+        assert_eq!(r.body["site_id"], app.site.id.0);
+    }
+);
+
+// Site URLs have one spelling: no trailing dot, no port 0.
+both!(site_urls_have_one_spelling, |app: TestApp| async move {
+    for url in ["http://a.example.", "http://a.example:0"] {
+        let r = post(
+            &app,
+            "/v1/sites",
+            Some(&as_user(&app, "netadmin")),
+            json!({"name": "x", "url": url}),
+        )
+        .await;
+        assert_eq!(r.status, 400, "{url}: {}", r.text);
+    }
+});
