@@ -8,6 +8,7 @@ pub mod admin;
 pub mod caps;
 pub mod clock;
 pub mod credentials;
+pub mod flash;
 pub mod model;
 pub mod net;
 pub mod password;

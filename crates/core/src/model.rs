@@ -312,7 +312,12 @@ impl Scope {
             let s = Scope::ALL
                 .into_iter()
                 .find(|s| s.as_str() == item)
-                .ok_or_else(|| format!("unknown scope {item:?}"))?;
+                .ok_or_else(|| {
+                    format!(
+                        "unknown scope {item:?}; the scopes are {}",
+                        Scope::ALL.map(Scope::as_str).join(", ")
+                    )
+                })?;
             if !out.contains(&s) {
                 out.push(s);
             }

@@ -240,6 +240,9 @@ pub struct Keyring {
     session: Hmac<Sha256>,
     nonce: Hmac<Sha256>,
     csrf: Hmac<Sha256>,
+    /// The key that seals one-time page messages (`flash`): current version only, as a flash
+    /// lives two minutes.
+    flash: [u8; 32],
     /// Earlier key versions, newest first: stored hashes made with them still verify
     /// (SPEC §2 key rotation). New hashes always use the current version.
     older: Vec<Keyring>,
@@ -265,6 +268,7 @@ impl Keyring {
             session: mac(Purpose::Session),
             nonce: mac(Purpose::Nonce),
             csrf: mac(Purpose::Csrf),
+            flash: key.subkey("page-flash"),
             older: Vec::new(),
         }
     }
@@ -285,6 +289,10 @@ impl Keyring {
             .chain(self.older.iter())
             .map(|k| k.hash(purpose, secret))
             .collect()
+    }
+
+    pub(crate) fn flash_key(&self) -> &[u8; 32] {
+        &self.flash
     }
 
     /// The versions this keyring holds, current first.

@@ -280,6 +280,11 @@ pub trait SessionStore {
         now: Timestamp,
         idle_secs: i64,
     ) -> StoreResult<Vec<Session>>;
+    /// Records the id of the one-time message waiting for this session's next page (replacing
+    /// any earlier one).
+    async fn set_session_flash(&self, id: i64, flash_id: &str) -> StoreResult<()>;
+    /// Takes the waiting message's id if it is `flash_id`, in one statement: true once.
+    async fn take_session_flash(&self, id: i64, flash_id: &str) -> StoreResult<bool>;
     /// Ends one session of `user`; false if unknown.
     async fn revoke_session(&self, user: UserId, id: i64, now: Timestamp) -> StoreResult<bool>;
     /// Ends every session of `user` except `keep`; returns how many.

@@ -10,7 +10,7 @@ use crate::telemetry::{access_log, Metrics};
 use crate::web;
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
@@ -86,7 +86,7 @@ pub fn router(state: AppState) -> Router {
         .route("/profile/api-keys", post(web::profile_api_key_create))
         .route(
             "/profile/api-keys/{id}/revoke",
-            post(web::profile_api_key_revoke),
+            get(web::profile_api_key_confirm).post(web::profile_api_key_revoke),
         )
         .route(
             "/profile/app-passwords",
@@ -94,11 +94,11 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/profile/app-passwords/{uuid}/revoke",
-            post(web::profile_app_password_revoke),
+            get(web::profile_app_password_confirm).post(web::profile_app_password_revoke),
         )
         .route(
             "/profile/sessions/{id}/revoke",
-            post(web::profile_session_revoke),
+            get(web::profile_session_confirm).post(web::profile_session_revoke),
         )
         .route(
             "/profile/sessions/revoke-others",
@@ -116,7 +116,7 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/members", post(web::admin_member_set))
         .route(
             "/admin/site-keys/{id}/revoke",
-            post(web::admin_site_key_revoke),
+            get(web::admin_site_key_confirm).post(web::admin_site_key_revoke),
         )
         .route(
             "/wp-admin/admin-ajax.php",
@@ -167,7 +167,7 @@ async fn wpcom(State(app): State<AppState>, req: Request) -> Response {
     routes::dialect_entry(app, Dialect::Wpcom, route, req).await
 }
 
-/// `/?rest_route=/wp/v2/posts` is the WordPress dialect; plain `/` is a short landing page.
+/// `/?rest_route=/wp/v2/posts` is the WordPress dialect; plain `/` is the front door page.
 async fn root(State(app): State<AppState>, req: Request) -> Response {
     let rest_route = req.uri().query().and_then(|q| {
         form_urlencoded::parse(q.as_bytes())
@@ -179,32 +179,11 @@ async fn root(State(app): State<AppState>, req: Request) -> Response {
             let route = inner_route(&r, "");
             routes::dialect_entry(app, Dialect::Wp, route, req).await
         }
-        None => landing(),
+        None => {
+            let (parts, _) = req.into_parts();
+            web::home(app, &parts.extensions, parts.headers).await
+        }
     }
-}
-
-fn landing() -> Response {
-    let body = "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Gatehouse</title></head>\
-                <body><h1>Gatehouse</h1><p>Authentication and authorization for WordPress-style REST APIs.</p>\
-                <ul><li><a href=\"/wp-json/\">WordPress REST API index</a></li>\
-                <li><a href=\"/healthz\">Health</a></li></ul></body></html>";
-    let mut resp = (StatusCode::OK, body).into_response();
-    let h = resp.headers_mut();
-    h.insert(
-        "content-type",
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
-    );
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
-    h.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
-    resp
 }
 
 async fn not_found(req: Request<Body>) -> Response {

@@ -160,6 +160,20 @@ pub struct RequestNote {
     pub auth: &'static str,
 }
 
+/// Where a handler that does not build its own `RequestNote` (the web pages) leaves one for the
+/// access log: the middleware puts an empty slot in the request, the page fills it in.
+#[derive(Debug, Clone, Default)]
+pub struct NoteSlot(pub Arc<std::sync::OnceLock<RequestNote>>);
+
+impl NoteSlot {
+    /// Records `note` for this request's log line (the first note wins).
+    pub fn note(ext: &axum::http::Extensions, note: RequestNote) {
+        if let Some(slot) = ext.get::<NoteSlot>() {
+            let _ = slot.0.set(note);
+        }
+    }
+}
+
 /// Middleware: one log line and the metrics for every request.
 pub async fn access_log(
     State(metrics): State<Arc<Metrics>>,
@@ -169,10 +183,17 @@ pub async fn access_log(
     let started = Instant::now();
     let method = req.method().as_str().to_string();
     let uri = redact_uri(req.uri().path(), req.uri().query());
+    let slot = NoteSlot::default();
+    let mut req = req;
+    req.extensions_mut().insert(slot.clone());
     let resp = next.run(req).await;
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
-    let note = resp.extensions().get::<RequestNote>().cloned();
+    let note = resp
+        .extensions()
+        .get::<RequestNote>()
+        .cloned()
+        .or_else(|| slot.0.get().cloned());
     let dialect = note.as_ref().map(|n| n.dialect).unwrap_or("other");
     metrics
         .requests

@@ -651,5 +651,32 @@ pub async fn sessions(s: &dyn Store) {
         1
     );
     assert!(s.find_session_by_hash("hc").await.unwrap().is_some());
+    // A page's one-time message is taken once, by its own id, from its own live session.
+    assert!(
+        !s.take_session_flash(c.id, "f1").await.unwrap(),
+        "nothing waits yet"
+    );
+    s.set_session_flash(c.id, "f1").await.unwrap();
+    assert!(
+        !s.take_session_flash(c.id, "f2").await.unwrap(),
+        "another id"
+    );
+    assert!(
+        !s.take_session_flash(a.id, "f1").await.unwrap(),
+        "another session"
+    );
+    assert!(s.take_session_flash(c.id, "f1").await.unwrap());
+    assert!(
+        !s.take_session_flash(c.id, "f1").await.unwrap(),
+        "only once"
+    );
+    s.set_session_flash(c.id, "f3").await.unwrap();
+    s.set_session_flash(c.id, "f4").await.unwrap();
+    assert!(!s.take_session_flash(c.id, "f3").await.unwrap(), "replaced");
+    s.set_session_flash(c.id, "f5").await.unwrap();
     assert_eq!(s.revoke_user_sessions(u.id, None, 501).await.unwrap(), 1);
+    assert!(
+        !s.take_session_flash(c.id, "f5").await.unwrap(),
+        "ended session"
+    );
 }

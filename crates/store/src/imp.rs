@@ -1093,6 +1093,20 @@ macro_rules! impl_store {
                 Ok(r.rows_affected() == 1)
             }
 
+            async fn set_session_flash(&self, id: i64, flash_id: &str) -> StoreResult<()> {
+                sqlx::query("UPDATE sessions SET flash_id = $2 WHERE id = $1")
+                    .bind(id).bind(flash_id)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(())
+            }
+
+            async fn take_session_flash(&self, id: i64, flash_id: &str) -> StoreResult<bool> {
+                let r = sqlx::query("UPDATE sessions SET flash_id = NULL WHERE id = $1 AND flash_id = $2 AND revoked_at IS NULL")
+                    .bind(id).bind(flash_id)
+                    .execute(&self.pool).await.map_err(crate::backend_err)?;
+                Ok(r.rows_affected() == 1)
+            }
+
             async fn revoke_user_sessions(&self, user: UserId, keep: Option<i64>, now: Timestamp) -> StoreResult<u64> {
                 let r = sqlx::query("UPDATE sessions SET revoked_at = $3 WHERE user_id = $1 AND revoked_at IS NULL AND ($2 IS NULL OR id <> $2)")
                     .bind(user.0).bind(keep).bind(now)

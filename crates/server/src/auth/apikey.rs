@@ -29,6 +29,30 @@ pub fn invalid_key() -> ApiError {
     e
 }
 
+/// A bearer credential of another kind than an API key, refused in that kind's own words: an
+/// OAuth 2.0 access token (not accepted on this server yet), or a secret that is never a bearer
+/// credential (a refresh token or a client secret).
+fn not_an_api_key(kind: TokenKind) -> ApiError {
+    let (code, message) = match kind {
+        TokenKind::AccessToken => (
+            "invalid_token",
+            "The OAuth 2.0 access token is invalid, expired or revoked.",
+        ),
+        TokenKind::RefreshToken => (
+            "invalid_token",
+            "A refresh token is not an access token: exchange it at the token endpoint for one.",
+        ),
+        TokenKind::ClientSecret => (
+            "invalid_token",
+            "A client secret is not an access token: it authenticates a client at the token endpoint.",
+        ),
+        TokenKind::UserApiKey | TokenKind::SiteApiKey => return invalid_key(),
+    };
+    let mut e = ApiError::new(StatusCode::UNAUTHORIZED, code, message).alt("invalid_token");
+    e.invalid_token = true;
+    e
+}
+
 pub async fn authenticate(
     app: &AppState,
     inc: &Incoming,
@@ -36,8 +60,16 @@ pub async fn authenticate(
 ) -> Result<Principal, ApiError> {
     let kind = match secrets::parse(token) {
         Ok(k @ (TokenKind::UserApiKey | TokenKind::SiteApiKey)) => k,
-        // Access tokens (`gat_`) arrive with OAuth 2.0; anything else is not ours.
-        _ => return Err(invalid_key()),
+        // Another kind of Gatehouse secret is refused in its own words, never as an API key.
+        Ok(other) => return Err(not_an_api_key(other)),
+        // A damaged one (its checksum fails) still gets its own kind's words.
+        Err(_) => match TokenKind::of(token) {
+            Some(
+                other
+                @ (TokenKind::AccessToken | TokenKind::RefreshToken | TokenKind::ClientSecret),
+            ) => return Err(not_an_api_key(other)),
+            _ => return Err(invalid_key()),
+        },
     };
     // Current key version first; older versions verify what was hashed before a rotation.
     let mut found = None;

@@ -92,12 +92,14 @@ pub async fn authenticate(
     let result = match presented {
         Presented::Basic => basic::authenticate(app, inc, rest).await,
         Presented::Bearer | Presented::ApiKey => apikey::authenticate(app, inc, rest).await,
+        // OAuth 1.0a signatures are not accepted on this server yet: say so, rather than
+        // judging a consumer key that nothing here could know.
         Presented::OAuth => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "consumer_key_unknown",
-            "The OAuth consumer key is unknown.",
+            "oauth1_not_enabled",
+            "OAuth 1.0a is not enabled on this server. Use an API key, an application password or a session instead.",
         )
-        .alt("invalid_token")),
+        .alt("invalid_request")),
         Presented::Nothing | Presented::Other => Err(ApiError {
             plugin: true,
             alt: Some("invalid_request"),

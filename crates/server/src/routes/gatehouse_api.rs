@@ -135,7 +135,12 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         cx,
         "api_key.create",
         &me,
-        format!("id={} type={}", key.id.0, key.kind.as_str()),
+        format!(
+            "{} “{}” (#{}) created",
+            key_kind_words(key.kind),
+            key.description,
+            key.id.0
+        ),
     )
     .await?;
     let mut body = key_json(&key);
@@ -162,7 +167,13 @@ pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     if !cx.app.store.revoke_api_key(id, cx.now).await? {
         return Err(not_found());
     }
-    audit(cx, "api_key.revoke", &me, format!("id={}", id.0)).await?;
+    let words = format!(
+        "{} “{}” (#{}) revoked",
+        key_kind_words(key.kind),
+        key.description,
+        id.0
+    );
+    audit(cx, "api_key.revoke", &me, words).await?;
     Ok(Reply::ok(
         json!({ "deleted": true, "previous": key_json(&key) }),
     ))
@@ -205,7 +216,7 @@ pub async fn sessions_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     if !cx.app.store.revoke_session(me.id, id, cx.now).await? {
         return Err(not_found());
     }
-    audit(cx, "session.revoke", &me, format!("id={id}")).await?;
+    audit(cx, "session.revoke", &me, format!("ended session #{id}")).await?;
     Ok(Reply::ok(json!({ "deleted": true, "id": id })))
 }
 
@@ -227,4 +238,12 @@ pub async fn audit_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         })
         .collect();
     Ok(Reply::ok(Value::Array(body)))
+}
+
+/// "API key" or "site key", as the audit log words it.
+fn key_kind_words(kind: ApiKeyKind) -> &'static str {
+    match kind {
+        ApiKeyKind::User => "API key",
+        ApiKeyKind::Site => "site key",
+    }
 }

@@ -138,7 +138,7 @@ pub async fn create(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
         cx,
         "app_password.create",
         &user,
-        format!("uuid={} name={:?}", pw.uuid, pw.name),
+        format!("application password “{}” created", pw.name),
     )
     .await?;
     let b = base(cx);
@@ -161,7 +161,7 @@ pub async fn delete_all(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
         cx,
         "app_password.delete_all",
         &user,
-        format!("count={count}"),
+        format!("revoked every application password ({count})"),
     )
     .await?;
     Ok(allow_header(
@@ -246,7 +246,8 @@ pub async fn delete(cx: &Cx<'_>, who: &str, uuid: &str) -> Result<Reply, ApiErro
     if !cx.app.store.delete_app_password(user.id, uuid).await? {
         return Err(not_found());
     }
-    audit(cx, "app_password.delete", &user, format!("uuid={uuid}")).await?;
+    let words = format!("application password “{}” revoked", pw.name);
+    audit(cx, "app_password.delete", &user, words).await?;
     Ok(allow_header(
         Reply::ok(json!({ "deleted": true, "previous": item_json(&base(cx), &pw, false) })),
         ITEM,

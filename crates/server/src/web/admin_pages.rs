@@ -1,4 +1,6 @@
-//! The admin pages: users, sites, roles, the audit view.
+//! The admin pages: users, sites, roles, site keys, the audit view. Every form answers with a 303
+//! back to the page (post/redirect/get) carrying what happened as a one-time message; revoking a
+//! site key asks first.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -7,11 +9,14 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::admin::{self, AdminError, UserSpec};
 use gatehouse_core::caps::Role;
+use gatehouse_core::flash::Flash;
 use gatehouse_core::model::*;
 use gatehouse_core::store::SessionMatch;
 use minijinja::{context, Value};
+use std::collections::BTreeMap;
 
 use super::form_action;
+use super::profile::page_get;
 use super::*;
 
 // ---- admin ----------------------------------------------------------------------------
@@ -21,18 +26,20 @@ pub async fn admin_get(
     ext: axum::http::Extensions,
     headers: HeaderMap,
 ) -> Response {
-    match Web::new(app, peer_of(&ext), headers).await {
-        Ok(web) => admin_page(&web, StatusCode::OK, None, None).await,
+    match Web::new(app, &ext, headers).await {
+        Ok(web) => {
+            let flash = web.take_flash().await;
+            let resp = admin_page(&web, flash).await;
+            web.shown(resp)
+        }
         Err(r) => r,
     }
 }
 
-async fn admin_page(
-    web: &Web,
-    status: StatusCode,
-    notice: Option<&str>,
-    error: Option<String>,
-) -> Response {
+/// How many members a site's row lists on the page.
+const MEMBERS_SHOWN: i64 = 200;
+
+async fn admin_page(web: &Web, flash: Flash) -> Response {
     let Some(u) = web.user() else {
         return redirect("/login?redirect_to=/admin");
     };
@@ -49,23 +56,56 @@ async fn admin_page(
         );
     }
     let store = &web.app.store;
-    let users: Vec<Value> = if u.network_admin {
-        match store.list_users(0, 500).await {
-            Ok(list) => list.iter().map(|x| context! { id => x.id.0, login => x.login, email => x.email, disabled => x.disabled, network_admin => x.network_admin }).collect(),
+    // Members per site, and so each user's roles across the sites shown.
+    let mut roles_of: BTreeMap<i64, Vec<String>> = BTreeMap::new();
+    let mut site_list: Vec<Value> = Vec::new();
+    for site in &sites {
+        let (members, total) = match store
+            .list_site_users(site.id, false, 0, MEMBERS_SHOWN)
+            .await
+        {
+            Ok(m) => m,
+            Err(e) => return error_page(&ApiError::internal(e)),
+        };
+        for (m, role) in &members {
+            roles_of
+                .entry(m.id.0)
+                .or_default()
+                .push(format!("{} on {}", role.as_str(), site.name));
+        }
+        let members: Vec<Value> = members
+            .iter()
+            .map(|(m, role)| context! { login => m.login, role => role.as_str(), disabled => m.disabled })
+            .collect();
+        site_list.push(context! {
+            id => site.id.0, name => site.name, url => site.url, require_auth => site.require_auth,
+            members, more_members => (total - MEMBERS_SHOWN).max(0),
+        });
+    }
+    let users: Vec<Value> =
+        if u.network_admin {
+            match store.list_users(0, 500).await {
+            Ok(list) => list
+                .iter()
+                .map(|x| context! {
+                    id => x.id.0, login => x.login, email => x.email, disabled => x.disabled,
+                    network_admin => x.network_admin, me => x.id == u.id,
+                    roles => roles_of.get(&x.id.0).cloned().unwrap_or_default(),
+                })
+                .collect(),
             Err(e) => return error_page(&ApiError::internal(e)),
         }
-    } else {
-        Vec::new()
-    };
+        } else {
+            Vec::new()
+        };
     let involving = (!u.network_admin).then_some(u.id);
     let audit: Vec<Value> = match store.list_audit(involving, 100).await {
         Ok(list) => list
             .iter()
-            .map(|e| context! { at => date(e.at), event => e.event, login => e.login, address => e.address, detail => e.detail })
+            .map(|e| context! { at => date(e.at), event => e.event, what => describe(&e.event), login => e.login, address => e.address, detail => e.detail })
             .collect(),
         Err(e) => return error_page(&ApiError::internal(e)),
     };
-    let site_list: Vec<Value> = sites.iter().map(|s| context! { id => s.id.0, name => s.name, url => s.url, require_auth => s.require_auth }).collect();
     // Every administrator of a site sees and revokes its site keys, whoever created them.
     let mut site_keys: Vec<Value> = Vec::new();
     for site in &sites {
@@ -84,22 +124,68 @@ async fn admin_page(
             });
         }
     }
+    // The page itself is fine (200) even when it reports what the form before it refused.
+    let status = StatusCode::OK;
     html(
         status,
         "admin.html",
         context! { ..web.base_ctx("Administration"), ..context! {
             is_admin => true, network_admin => u.network_admin, users, sites => site_list, audit, site_keys,
-            roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(), notice, error,
+            roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+            notice => flash.notice, error => flash.error, typed => flash.fields,
         }},
     )
 }
 
-/// Runs an admin form action after the CSRF check and reports back on the admin page.
-async fn admin_result(web: &Web, r: Result<String, AdminError>) -> Response {
+/// An audit event's name in words, for the admin page's "What" column.
+fn describe(event: &str) -> &str {
+    match event {
+        "login.success" => "Logged in",
+        "login.failure" => "Failed log-in",
+        "logout" => "Logged out",
+        "logout.everywhere" => "Logged out everywhere",
+        "auth.failure_burst" => "Repeated failed sign-ins",
+        "api_key.create" => "API key created",
+        "api_key.revoke" => "API key revoked",
+        "app_password.create" => "Application password created",
+        "app_password.update" => "Application password renamed",
+        "app_password.delete" => "Application password revoked",
+        "session.revoke" => "Session ended",
+        "session.revoke_others" => "Other sessions ended",
+        "user.create" => "User added",
+        "user.disable" => "User disabled",
+        "user.enable" => "User enabled",
+        "user.password" => "Password set",
+        "site.create" => "Site added",
+        "site.update" => "Site changed",
+        "site.delete" => "Site deleted",
+        "site.require_auth" => "Site authentication changed",
+        "site.role" => "Role changed",
+        "key.rotate" => "Server key rotated",
+        other => other,
+    }
+}
+
+/// Back to the admin page (its `#anchor`) with what happened.
+async fn admin_done(
+    web: &Web,
+    s: &SessionMatch,
+    anchor: &str,
+    r: Result<String, AdminError>,
+    typed: &[(&str, &str)],
+) -> Response {
+    let to = format!("/admin#{anchor}");
     match r {
-        Ok(notice) => admin_page(web, StatusCode::OK, Some(&notice), None).await,
+        Ok(notice) => web.done(s, &to, Flash::notice(notice)).await,
         Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
-        Err(e) => admin_page(web, StatusCode::BAD_REQUEST, None, Some(e.to_string())).await,
+        Err(e) => {
+            web.done(
+                s,
+                &to,
+                Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
+            )
+            .await
+        }
     }
 }
 
@@ -116,11 +202,12 @@ form_action!(admin_user_add, |web, s, f| {
     if !s.user.network_admin {
         return forbidden(&web);
     }
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let spec = UserSpec {
-        login: f.get("login").cloned().unwrap_or_default(),
-        email: f.get("email").cloned().unwrap_or_default(),
+        login: get("login").to_string(),
+        email: get("email").to_string(),
         display_name: None,
-        password: f.get("password").cloned().unwrap_or_default(),
+        password: get("password").to_string(),
         network_admin: false,
     };
     let r = admin::add_user(web.app.store.as_ref(), &spec, web.now()).await;
@@ -129,18 +216,33 @@ form_action!(admin_user_add, |web, s, f| {
             "user.create",
             Some(&s.user),
             None,
-            format!("login={}", u.login),
+            format!("added user {} <{}>", u.login, u.email),
         )
         .await;
     }
-    admin_result(&web, r.map(|u| format!("User {} was added.", u.login))).await
+    // The password typed is never carried back.
+    let typed = [("login", get("login")), ("email", get("email"))];
+    admin_done(
+        &web,
+        &s,
+        "users",
+        r.map(|u| format!("User {} was added.", u.login)),
+        &typed,
+    )
+    .await
 });
 
 async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> Response {
     if !s.user.network_admin || id == s.user.id.0 {
         return forbidden(web);
     }
-    let r = web.app.store.set_user_disabled(UserId(id), disabled).await;
+    let store = web.app.store.as_ref();
+    let login = match store.get_user(UserId(id)).await {
+        Ok(u) => u.login,
+        Err(_) => return message(StatusCode::NOT_FOUND, "Not found", "No such user.", web),
+    };
+    let r = store.set_user_disabled(UserId(id), disabled).await;
+    let verb = if disabled { "disabled" } else { "enabled" };
     if r.is_ok() {
         web.audit_about(
             if disabled {
@@ -150,26 +252,26 @@ async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> R
             },
             &s.user,
             UserId(id),
-            format!("id={id}"),
+            format!("{verb} user {login}"),
         )
         .await;
         if disabled {
-            let _ = web
-                .app
-                .store
+            let _ = store
                 .revoke_user_sessions(UserId(id), None, web.now())
                 .await;
         }
     }
-    admin_result(
+    let notice = if disabled {
+        format!("User {login} was disabled and logged out everywhere.")
+    } else {
+        format!("User {login} was enabled.")
+    };
+    admin_done(
         web,
-        r.map(|_| {
-            format!(
-                "User {id} was {}.",
-                if disabled { "disabled" } else { "enabled" }
-            )
-        })
-        .map_err(|e| AdminError::NotFound(e.to_string())),
+        s,
+        "users",
+        r.map(|_| notice).map_err(AdminError::Store),
+        &[],
     )
     .await
 }
@@ -185,10 +287,11 @@ form_action!(admin_site_add, |web, s, f| {
     if !s.user.network_admin {
         return forbidden(&web);
     }
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
     let r = admin::add_site(
         web.app.store.as_ref(),
-        f.get("name").map(String::as_str).unwrap_or(""),
-        f.get("url").map(String::as_str).unwrap_or(""),
+        get("name"),
+        get("url"),
         s.user.id,
         web.now(),
     )
@@ -198,80 +301,102 @@ form_action!(admin_site_add, |web, s, f| {
             "site.create",
             Some(&s.user),
             None,
-            format!("url={}", site.url),
+            format!("added site “{}” at {}", site.name, site.url),
         )
         .await;
     }
-    admin_result(&web, r.map(|x| format!("Site {} was added.", x.url))).await
+    let typed = [("site_name", get("name")), ("site_url", get("url"))];
+    admin_done(
+        &web,
+        &s,
+        "sites",
+        r.map(|x| format!("Site “{}” ({}) was added.", x.name, x.url)),
+        &typed,
+    )
+    .await
 });
 
-/// Site administrators manage their own sites; network admins every site.
-async fn manages(web: &Web, user: &User, site: SiteId) -> bool {
+/// The site `id` if `user` administers it: site administrators manage their own sites, network
+/// admins every site.
+async fn managed(web: &Web, user: &User, site: SiteId) -> Option<Site> {
     web.admin_sites(user)
         .await
-        .map(|s| s.iter().any(|x| x.id == site))
-        .unwrap_or(false)
+        .ok()?
+        .into_iter()
+        .find(|x| x.id == site)
 }
 
 form_action!(admin_site_require_auth, |web, s, f, id: i64| {
-    if !manages(&web, &s.user, SiteId(id)).await {
+    let Some(site) = managed(&web, &s.user, SiteId(id)).await else {
         return forbidden(&web);
-    }
+    };
     let on = f.get("require_auth").is_some_and(|v| v == "true");
     let patch = SitePatch {
         require_auth: Some(on),
         ..Default::default()
     };
-    let r = admin::update_site(web.app.store.as_ref(), SiteId(id), &patch).await;
+    let r = admin::update_site(web.app.store.as_ref(), site.id, &patch).await;
+    let rule = if on {
+        "authentication is required for every REST request"
+    } else {
+        "public reads are allowed without authentication"
+    };
     if r.is_ok() {
         web.audit(
             "site.require_auth",
             Some(&s.user),
             None,
-            format!("id={id} require_auth={on}"),
+            format!("on “{}”, {rule}", site.name),
         )
         .await;
     }
-    admin_result(
+    admin_done(
         &web,
-        r.map(|x| {
-            format!(
-                "{}: authentication is {}.",
-                x.url,
-                if on { "required" } else { "optional for reads" }
-            )
-        }),
+        &s,
+        "sites",
+        r.map(|x| format!("On “{}”, {rule}.", x.name)),
+        &[],
     )
     .await
 });
 
 form_action!(admin_member_set, |web, s, f| {
+    let typed_login = f.get("login").map(String::as_str).unwrap_or("").trim();
+    let typed = [("member_login", typed_login)];
     let site = match f.get("site").and_then(|v| v.parse::<i64>().ok()) {
         Some(id) => SiteId(id),
-        None => return admin_result(&web, Err(AdminError::Invalid("choose a site".into()))).await,
+        None => {
+            let e = Err(AdminError::Invalid("choose a site".into()));
+            return admin_done(&web, &s, "sites", e, &typed).await;
+        }
     };
-    if !manages(&web, &s.user, site).await {
+    let Some(site) = managed(&web, &s.user, site).await else {
         return forbidden(&web);
-    }
+    };
     // A role, or "none" to take the user's role away.
     let role = match f.get("role").map(String::as_str) {
         Some(r) if r.eq_ignore_ascii_case("none") => None,
         Some(r) => match Role::parse(r) {
             Some(role) => Some(role),
             None => {
-                return admin_result(&web, Err(AdminError::Invalid("unknown role".into()))).await
+                let e = Err(AdminError::Invalid("unknown role".into()));
+                return admin_done(&web, &s, "sites", e, &typed).await;
             }
         },
-        None => return admin_result(&web, Err(AdminError::Invalid("unknown role".into()))).await,
+        None => {
+            let e = Err(AdminError::Invalid("unknown role".into()));
+            return admin_done(&web, &s, "sites", e, &typed).await;
+        }
     };
     let store = web.app.store.as_ref();
-    let login = f.get("login").map(String::as_str).unwrap_or("").trim();
+    let login = typed_login;
     let r = async {
         // Network admins manage every account. A site's own administrators change the roles of
         // the site's members only: they cannot pull in (and so read the email of) any account
         // on the server, and an unknown name and a non-member get the same answer, so the form
         // is no oracle for which logins and emails exist.
-        let not_member = || AdminError::Invalid(format!("{login:?} is not a member of this site"));
+        let not_member =
+            || AdminError::Invalid(format!("{login:?} is not a member of “{}”", site.name));
         let user = match admin::find_user(store, login).await {
             Ok(u) => u,
             Err(AdminError::NotFound(_)) if !s.user.network_admin => return Err(not_member()),
@@ -279,7 +404,7 @@ form_action!(admin_member_set, |web, s, f| {
         };
         if !s.user.network_admin
             && store
-                .find_role(site, user.id)
+                .find_role(site.id, user.id)
                 .await
                 .map_err(AdminError::Store)?
                 .is_none()
@@ -287,78 +412,103 @@ form_action!(admin_member_set, |web, s, f| {
             return Err(not_member());
         }
         match role {
-            Some(role) => admin::set_member(store, site, user.id, role).await?,
+            Some(role) => admin::set_member(store, site.id, user.id, role).await?,
             None => {
-                admin::remove_member(store, site, user.id).await?;
+                admin::remove_member(store, site.id, user.id).await?;
             }
         }
         Ok::<_, AdminError>(user)
     }
     .await;
-    let role_name = role.map(Role::as_str).unwrap_or("none");
+    let words = |u: &User| match role {
+        Some(role) => format!("{} is now {} on “{}”", u.login, role.as_str(), site.name),
+        None => format!("{} no longer has a role on “{}”", u.login, site.name),
+    };
     if let Ok(u) = &r {
-        web.audit_about(
-            "site.role",
-            &s.user,
-            u.id,
-            format!("site={} user={} role={role_name}", site.0, u.login),
-        )
-        .await;
+        web.audit_about("site.role", &s.user, u.id, words(u)).await;
     }
-    admin_result(
+    admin_done(
         &web,
-        r.map(|u| match role {
-            Some(role) => format!("{} is now {} on site {}.", u.login, role.as_str(), site.0),
-            None => format!("{} no longer has a role on site {}.", u.login, site.0),
-        }),
+        &s,
+        "sites",
+        r.map(|u| format!("{}.", words(&u))),
+        &typed,
     )
     .await
 });
 
-form_action!(admin_site_key_revoke, |web, s, f, id: i64| {
+/// The live site key `id` if `user` administers its site. Someone who does not learns nothing
+/// about it: the same answer as for a key that does not exist.
+async fn managed_site_key(web: &Web, user: &User, id: i64) -> Option<(ApiKey, Site)> {
     let key = match web.app.store.get_api_key(ApiKeyId(id)).await {
         Ok(k) if k.kind == ApiKeyKind::Site && k.revoked_at.is_none() => k,
-        _ => {
-            return message(
-                StatusCode::NOT_FOUND,
-                "Not found",
-                "No such site key.",
-                &web,
-            )
-        }
+        _ => return None,
     };
     // Site keys always name their site (`validate_api_key`); one without matches no site here.
-    let site = key.site_id.unwrap_or(SiteId(0));
-    // Someone who does not administer the key's site learns nothing about it: the same 404.
-    if !manages(&web, &s.user, site).await {
+    let site = managed(web, user, key.site_id.unwrap_or(SiteId(0))).await?;
+    Some((key, site))
+}
+
+page_get!(admin_site_key_confirm, |web, s, id: i64| {
+    let Some((key, site)) = managed_site_key(&web, &s.user, id).await else {
         return message(
             StatusCode::NOT_FOUND,
             "Not found",
             "No such site key.",
             &web,
         );
-    }
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "Revoke site key",
+            question: format!(
+                "Revoke the site key “{}” of “{}”?",
+                key.description, site.name
+            ),
+            consequence: "Every program reading the site with it stops working at once. This cannot be undone.",
+            action: format!("/admin/site-keys/{id}/revoke"),
+            button: "Revoke site key",
+            back: "/admin#site-keys",
+        },
+    )
+    .await
+});
+
+form_action!(admin_site_key_revoke, |web, s, f, id: i64| {
+    let Some((key, site)) = managed_site_key(&web, &s.user, id).await else {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "No such site key.",
+            &web,
+        );
+    };
     let r = web
         .app
         .store
         .revoke_api_key(key.id, web.now())
         .await
         .map_err(AdminError::Store);
+    let words = format!(
+        "site key “{}” (#{id}) of “{}” revoked",
+        key.description, site.name
+    );
     if matches!(r, Ok(true)) {
-        web.audit(
-            "api_key.revoke",
-            Some(&s.user),
-            None,
-            format!(
-                "site key {:?} (id={id}) of site {}",
-                key.description, site.0
-            ),
-        )
-        .await;
+        web.audit("api_key.revoke", Some(&s.user), None, words.clone())
+            .await;
     }
-    admin_result(
+    admin_done(
         &web,
-        r.map(|_| format!("The site key {:?} was revoked.", key.description)),
+        &s,
+        "site-keys",
+        r.map(|_| {
+            format!(
+                "The site key “{}” of “{}” was revoked.",
+                key.description, site.name
+            )
+        }),
+        &[],
     )
     .await
 });

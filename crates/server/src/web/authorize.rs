@@ -7,6 +7,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use gatehouse_core::admin::AdminError;
 use gatehouse_core::credentials::{self};
+use gatehouse_core::flash::Flash;
 use gatehouse_core::redirect;
 use gatehouse_core::secrets::group_app_password;
 use minijinja::context;
@@ -47,7 +48,7 @@ pub async fn authorize_get(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let web = match Web::new(app, peer_of(&ext), headers).await {
+    let web = match Web::new(app, &ext, headers).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -131,19 +132,18 @@ form_action!(authorize_post, |web, s, f| {
                 "app_password.create",
                 Some(&s.user),
                 None,
-                format!("uuid={} via authorize-application", pw.uuid),
+                format!(
+                    "application password “{}” created by authorizing the application",
+                    pw.name
+                ),
             )
             .await;
             let password = group_app_password(secret.expose_secret());
             let Some(success) = success else {
-                return profile_page(
-                    &web,
-                    StatusCode::OK,
-                    Some(("Your new application password", password)),
-                    None,
-                    None,
-                )
-                .await;
+                let label = format!("Your new application password for {}", pw.name);
+                return web
+                    .done(&s, "/profile#app-passwords", Flash::secret(label, password))
+                    .await;
             };
             let to = with_query(
                 &success,

@@ -32,7 +32,7 @@ pub async fn login_get(
     headers: HeaderMap,
     Query(q): Query<LoginQuery>,
 ) -> Response {
-    let web = match Web::new(app, peer_of(&ext), headers).await {
+    let web = match Web::new(app, &ext, headers).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -50,19 +50,21 @@ pub async fn login_get(
     login_form(
         &web,
         StatusCode::OK,
-        q.redirect_to.as_deref().unwrap_or(""),
+        (q.redirect_to.as_deref().unwrap_or(""), ""),
         None,
         q.loggedout.is_some().then_some("You are now logged out."),
     )
 }
 
+/// The log-in form; `username` is what was typed before (kept after a wrong password).
 fn login_form(
     web: &Web,
     status: StatusCode,
-    redirect_to: &str,
+    (redirect_to, username): (&str, &str),
     error: Option<&str>,
     notice: Option<&str>,
 ) -> Response {
+    let username: String = username.chars().take(200).collect();
     // The form's CSRF token is bound to a pre-session cookie (login CSRF protection).
     let pre = session::cookie(&web.headers, PRE_SESSION_COOKIE, web.origin.https)
         .filter(|v| secrets::is_session_id_shape(v));
@@ -74,7 +76,7 @@ fn login_form(
     let mut resp = html(
         status,
         "login.html",
-        context! { ..web.base_ctx("Log in"), ..context! { login_csrf => token, redirect_to => redirect_to, error => error, notice => notice } },
+        context! { ..web.base_ctx("Log in"), ..context! { login_csrf => token, redirect_to => redirect_to, username, error => error, notice => notice } },
     );
     if fresh {
         let cookie = session::set_cookie(PRE_SESSION_COOKIE, &pre, web.origin.https, 3600);
@@ -92,7 +94,7 @@ pub async fn login_post(
     form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let f = fields(form);
-    let web = match Web::new(app, peer_of(&ext), headers).await {
+    let web = match Web::new(app, &ext, headers).await {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -118,7 +120,7 @@ pub async fn login_post(
         return login_form(
             &web,
             StatusCode::FORBIDDEN,
-            &redirect_to,
+            (&redirect_to, ""),
             Some("Your log-in form expired. Please try again."),
             None,
         );
@@ -139,7 +141,7 @@ pub async fn login_post(
         return login_form(
             &web,
             StatusCode::OK,
-            &redirect_to,
+            (&redirect_to, &login),
             Some("Enter your username or email and your password."),
             None,
         );
@@ -157,7 +159,7 @@ pub async fn login_post(
             return login_form(
                 &web,
                 StatusCode::OK,
-                &redirect_to,
+                (&redirect_to, &login),
                 Some("The username or password is incorrect."),
                 None,
             );
@@ -284,7 +286,7 @@ pub async fn admin_ajax(
     headers: HeaderMap,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let web = match Web::new(app, peer_of(&ext), headers).await {
+    let web = match Web::new(app, &ext, headers).await {
         Ok(w) => w,
         Err(r) => return r,
     };

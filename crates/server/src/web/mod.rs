@@ -19,10 +19,12 @@ pub use profile::*;
 use crate::app::AppState;
 use crate::auth::session;
 use crate::error::ApiError;
+use crate::telemetry::{NoteSlot, RequestNote};
 use axum::extract::{ConnectInfo, Form};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::caps::Cap;
+use gatehouse_core::flash::{self, Flash};
 use gatehouse_core::model::*;
 use gatehouse_core::net::ClientOrigin;
 use gatehouse_core::sessions;
@@ -44,7 +46,7 @@ macro_rules! form_action {
             form: Result<Form<Fields>, axum::extract::rejection::FormRejection>,
         ) -> Response {
             let $f = fields(form);
-            let $web = match Web::new(app, peer_of(&ext), headers).await {
+            let $web = match Web::new(app, &ext, headers).await {
                 Ok(w) => w,
                 Err(r) => return r,
             };
@@ -66,6 +68,9 @@ pub(crate) use form_action;
 
 pub(super) type Fields = HashMap<String, String>;
 
+/// The cookie that carries a sealed one-time message to the page a form redirects to.
+pub const FLASH_COOKIE: &str = "gatehouse_flash";
+
 pub(super) fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -80,6 +85,8 @@ pub(super) fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/authorize.html"),
             ),
             ("admin.html", include_str!("../../templates/admin.html")),
+            ("confirm.html", include_str!("../../templates/confirm.html")),
+            ("home.html", include_str!("../../templates/home.html")),
         ] {
             if let Err(e) = env.add_template(name, src) {
                 tracing::error!(error = %e, template = name, "template does not compile");
@@ -150,13 +157,26 @@ impl Web {
     #[allow(clippy::result_large_err)]
     pub(super) async fn new(
         app: AppState,
-        peer: SocketAddr,
+        ext: &axum::http::Extensions,
         headers: HeaderMap,
     ) -> Result<Web, Response> {
-        let origin = crate::routes::client_origin(&app, peer, &headers);
+        let origin = crate::routes::client_origin(&app, peer_of(ext), &headers);
         let session = session::load(&app, &headers, origin.https)
             .await
             .map_err(|e| error_page(&e))?;
+        // The access log names the page's user, as it does for the REST dialects.
+        NoteSlot::note(
+            ext,
+            RequestNote {
+                dialect: "page",
+                user_id: session.as_ref().map(|s| s.user.id.0),
+                auth: if session.is_some() {
+                    AuthMethod::Cookie.as_str()
+                } else {
+                    AuthMethod::Anonymous.as_str()
+                },
+            },
+        );
         let base = match origin.host.as_deref() {
             Some(host) => match app.store.find_site_by_host(host).await {
                 Ok(Some(s)) => s.url,
@@ -244,6 +264,56 @@ impl Web {
             return Err(message(StatusCode::FORBIDDEN, "Request refused", "This form has expired or did not come from this site. Go back, reload the page and try again.", self));
         }
         Ok(s)
+    }
+
+    /// Ends a form that was accepted (post/redirect/get): a 303 to `to`, with `flash` for the page
+    /// there — sealed in a cookie bound to the session, its id recorded on the session so that
+    /// it is shown once. A reload of that page shows nothing and submits nothing.
+    pub(super) async fn done(&self, s: &SessionMatch, to: &str, flash: Flash) -> Response {
+        let id = flash::new_id();
+        if let Err(e) = self.app.store.set_session_flash(s.session.id, &id).await {
+            return error_page(&ApiError::internal(e));
+        }
+        let sealed = flash::seal(&self.app.keys, &s.hash, &id, &flash, self.now());
+        let mut resp = redirect(to);
+        let cookie = session::set_cookie(FLASH_COOKIE, &sealed, self.origin.https, flash::TTL_SECS);
+        if let Ok(v) = HeaderValue::from_str(&cookie) {
+            resp.headers_mut().append(header::SET_COOKIE, v);
+        }
+        resp
+    }
+
+    /// The one-time message waiting for this page, if the request carries one sealed for this
+    /// session and it has not been shown (taking it is one statement, so it shows once).
+    pub(super) async fn take_flash(&self) -> Flash {
+        let (Some(s), Some(sealed)) = (
+            &self.session,
+            session::cookie(&self.headers, FLASH_COOKIE, self.origin.https),
+        ) else {
+            return Flash::default();
+        };
+        let Some((id, f)) = flash::open(&self.app.keys, &s.hash, &sealed, self.now()) else {
+            return Flash::default();
+        };
+        match self.app.store.take_session_flash(s.session.id, &id).await {
+            Ok(true) => f,
+            Ok(false) => Flash::default(),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not take a page message");
+                Flash::default()
+            }
+        }
+    }
+
+    /// A page that may have shown the request's one-time message: the message's cookie goes.
+    pub(super) fn shown(&self, mut resp: Response) -> Response {
+        if session::cookie(&self.headers, FLASH_COOKIE, self.origin.https).is_some() {
+            let gone = session::set_cookie(FLASH_COOKIE, "", self.origin.https, 0);
+            if let Ok(v) = HeaderValue::from_str(&gone) {
+                resp.headers_mut().append(header::SET_COOKIE, v);
+            }
+        }
+        resp
     }
 
     pub(super) async fn audit(
@@ -387,4 +457,72 @@ fn asset(ctype: &'static str, body: &'static str) -> Response {
         HeaderValue::from_static("nosniff"),
     );
     r
+}
+
+/// What a confirmation page asks before a form ends something (revoking a key, ending a session).
+pub(super) struct Ask<'a> {
+    pub title: &'a str,
+    /// The question, naming exactly what is ended.
+    pub question: String,
+    /// What happens next, in a sentence.
+    pub consequence: &'a str,
+    /// Where the confirming form posts.
+    pub action: String,
+    pub button: &'a str,
+    /// Where "No, go back" leads.
+    pub back: &'a str,
+}
+
+/// The confirmation page for `ask`: one POST form with the CSRF token, and a way back.
+pub(super) async fn confirm(web: &Web, ask: Ask<'_>) -> Response {
+    if web.session.is_none() {
+        return redirect(&format!(
+            "/login?{}",
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("redirect_to", ask.back)
+                .finish()
+        ));
+    }
+    html(
+        StatusCode::OK,
+        "confirm.html",
+        context! { ..web.base_ctx(ask.title), ..context! {
+            question => ask.question, consequence => ask.consequence, action => ask.action,
+            button => ask.button, back => ask.back, is_admin => web.is_admin().await,
+        }},
+    )
+}
+
+// ---- the front door ---------------------------------------------------------------------
+
+/// `/`: what this server is, a way in, and where its APIs are described.
+pub async fn home(app: AppState, ext: &axum::http::Extensions, headers: HeaderMap) -> Response {
+    let web = match Web::new(app, ext, headers).await {
+        Ok(w) => w,
+        Err(r) => return r,
+    };
+    html(
+        StatusCode::OK,
+        "home.html",
+        context! { ..web.base_ctx("Gatehouse"), ..context! {
+            is_admin => web.is_admin().await, base => web.base.clone(),
+        }},
+    )
+}
+
+/// A refusal as a sentence on a page: capital first letter (unless it starts with a parameter's
+/// name, such as `expires_in`), final full stop.
+pub(super) fn sentence(text: &str) -> String {
+    let text = text.trim();
+    let first_word = text.split_whitespace().next().unwrap_or("");
+    let mut chars = text.chars();
+    let mut out: String = match chars.next() {
+        Some(c) if !first_word.contains('_') => c.to_uppercase().chain(chars).collect(),
+        Some(_) => text.to_string(),
+        None => return String::new(),
+    };
+    if !out.ends_with(['.', '!', '?']) {
+        out.push('.');
+    }
+    out
 }

@@ -1,4 +1,7 @@
 //! The profile page: API keys, application passwords, sessions (issue: web pages).
+//! Every form answers with a 303 back to the page (post/redirect/get); a new secret is shown once
+//! on that page through the session's one-time message, never in a URL. Revoking asks first, on
+//! a page that names what is revoked.
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -8,6 +11,7 @@ use axum::response::Response;
 use gatehouse_core::admin::AdminError;
 use gatehouse_core::clock::rfc3339;
 use gatehouse_core::credentials::{self, ApiKeySpec};
+use gatehouse_core::flash::Flash;
 use gatehouse_core::model::*;
 use gatehouse_core::secrets::group_app_password;
 use gatehouse_core::sessions;
@@ -18,20 +22,17 @@ use super::*;
 
 // ---- profile ---------------------------------------------------------------------------
 
+/// A time as people read it on the pages: minutes, and saying it is UTC.
 pub(super) fn date(t: i64) -> String {
-    rfc3339(t)
-        .replace('T', " ")
-        .trim_end_matches("+00:00")
-        .to_string()
+    let full = rfc3339(t);
+    // `YYYY-MM-DDTHH:MM:SS+00:00` → `YYYY-MM-DD HH:MM UTC`
+    match full.get(..16) {
+        Some(head) => format!("{} UTC", head.replace('T', " ")),
+        None => full,
+    }
 }
 
-pub(super) async fn profile_page(
-    web: &Web,
-    status: StatusCode,
-    new_secret: Option<(&str, String)>,
-    notice: Option<&str>,
-    error: Option<String>,
-) -> Response {
+pub(super) async fn profile_page(web: &Web, flash: Flash) -> Response {
     let Some(s) = &web.session else {
         return redirect("/login?redirect_to=/profile");
     };
@@ -64,18 +65,20 @@ pub(super) async fn profile_page(
         .iter()
         .map(|x| context! { id => x.id, created => date(x.created_at), last_seen => date(x.last_seen_at), ip => x.ip, user_agent => x.user_agent, current => x.id == s.session.id })
         .collect();
-    let (label, secret) = match new_secret {
-        Some((l, v)) => (Some(l), Some(v)),
-        None => (None, None),
-    };
-    html(
+    // The page itself is fine (200) even when it reports what the form before it refused.
+    let status = StatusCode::OK;
+    let resp = html(
         status,
         "profile.html",
         context! { ..web.base_ctx("Your profile"), ..context! {
             is_admin => web.is_admin().await, api_keys, app_passwords, sessions,
-            new_secret => secret, new_secret_label => label, notice, error,
+            new_secret => flash.secret.as_ref().map(|x| x.value.clone()),
+            new_secret_label => flash.secret.as_ref().map(|x| x.label.clone()),
+            notice => flash.notice, error => flash.error, typed => flash.fields,
+            scope_names => Scope::ALL.map(Scope::as_str),
         }},
-    )
+    );
+    web.shown(resp)
 }
 
 pub async fn profile_get(
@@ -83,75 +86,130 @@ pub async fn profile_get(
     ext: axum::http::Extensions,
     headers: HeaderMap,
 ) -> Response {
-    match Web::new(app, peer_of(&ext), headers).await {
-        Ok(web) => profile_page(&web, StatusCode::OK, None, None, None).await,
+    match Web::new(app, &ext, headers).await {
+        Ok(web) => {
+            let flash = web.take_flash().await;
+            profile_page(&web, flash).await
+        }
         Err(r) => r,
     }
 }
 
-/// Shows the profile after creating a credential: the secret once, or what was wrong.
+/// After creating a credential: back to the profile with the secret to show once, or with what
+/// was wrong and the fields as typed.
 async fn after_create(
     web: &Web,
-    user: &User,
+    s: &SessionMatch,
     created: Result<(String, String), AdminError>,
-    event: &str,
-    label: &str,
+    (event, label, anchor): (&str, &str, &str),
+    typed: &[(&str, &str)],
 ) -> Response {
+    let to = format!("/profile#{anchor}");
     match created {
-        Ok((id, secret)) => {
-            web.audit(event, Some(user), None, id).await;
-            profile_page(web, StatusCode::OK, Some((label, secret)), None, None).await
+        Ok((detail, secret)) => {
+            web.audit(event, Some(&s.user), None, detail).await;
+            web.done(s, &to, Flash::secret(label, secret)).await
         }
         Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
         Err(e) => {
-            profile_page(
-                web,
-                StatusCode::BAD_REQUEST,
-                None,
-                None,
-                Some(e.to_string()),
+            web.done(
+                s,
+                &to,
+                Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
             )
             .await
         }
     }
 }
 
-/// Shows the profile after revoking something: a notice, or 404 when there was nothing to revoke.
+/// A revocation the confirmation page led to: back to the profile saying what ended, or this
+/// site's 404 page when there was nothing (or nothing of this user's) to end.
 async fn after_revoke(
     web: &Web,
-    user: &User,
+    s: &SessionMatch,
     done: bool,
     (event, detail): (&str, String),
-    notice: &str,
-    missing: &str,
+    (notice, anchor): (String, &str),
 ) -> Response {
-    if done {
-        web.audit(event, Some(user), None, detail).await;
-        return profile_page(web, StatusCode::OK, None, Some(notice), None).await;
+    if !done {
+        return message(
+            StatusCode::NOT_FOUND,
+            "Not found",
+            "There is no such item to revoke; it may have been revoked already.",
+            web,
+        );
     }
-    profile_page(
-        web,
+    web.audit(event, Some(&s.user), None, detail).await;
+    web.done(s, &format!("/profile#{anchor}"), Flash::notice(notice))
+        .await
+}
+
+/// A page's `GET` handler that needs a logged-in user (confirmation pages).
+macro_rules! page_get {
+    ($name:ident, |$web:ident, $s:ident, $p:ident : $pt:ty| $body:block) => {
+        pub async fn $name(
+            State(app): State<AppState>,
+            ext: axum::http::Extensions,
+            headers: HeaderMap,
+            path: Result<Path<$pt>, axum::extract::rejection::PathRejection>,
+        ) -> Response {
+            let $web = match Web::new(app, &ext, headers).await {
+                Ok(w) => w,
+                Err(r) => return r,
+            };
+            let Some($s) = $web.session.clone() else {
+                return redirect("/login?redirect_to=/profile");
+            };
+            let $p: $pt = match path {
+                Ok(Path(v)) => v,
+                Err(_) => return not_found(&$web),
+            };
+            $body
+        }
+    };
+}
+pub(super) use page_get;
+
+pub(super) fn not_found(web: &Web) -> Response {
+    message(
         StatusCode::NOT_FOUND,
-        None,
-        None,
-        Some(missing.to_string()),
+        "Not found",
+        "There is no such item; it may have been revoked already.",
+        web,
     )
-    .await
+}
+
+/// The user's own live API key `id` (or a key they created), if there is one.
+async fn own_api_key(web: &Web, user: &User, id: i64) -> Option<ApiKey> {
+    match web.app.store.get_api_key(ApiKeyId(id)).await {
+        Ok(k)
+            if (k.user_id == Some(user.id) || k.created_by == user.id)
+                && k.revoked_at.is_none() =>
+        {
+            Some(k)
+        }
+        _ => None,
+    }
 }
 
 form_action!(profile_api_key_create, |web, s, f| {
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let typed = [
+        ("description", get("description")),
+        ("scopes", get("scopes")),
+        ("expires_in", get("expires_in")),
+    ];
+    let what = ("api_key.create", "Your new API key", "api-keys");
     let expires_in = match credentials::expires_in_text(f.get("expires_in").map(String::as_str)) {
         Ok(e) => e,
-        Err(e) => {
-            return after_create(&web, &s.user, Err(e), "api_key.create", "Your new API key").await
-        }
+        Err(e) => return after_create(&web, &s, Err(e), what, &typed).await,
     };
     let spec = ApiKeySpec {
         kind: ApiKeyKind::User,
         user: Some(s.user.id),
         site: None,
         created_by: s.user.id,
-        description: f.get("description").cloned().unwrap_or_default(),
+        description: get("description").to_string(),
         scopes: f.get("scopes").map(|v| vec![v.clone()]).unwrap_or_default(),
         methods: Vec::new(),
         expires_in,
@@ -161,29 +219,52 @@ form_action!(profile_api_key_create, |web, s, f| {
             .await
             .map(|(key, secret)| {
                 (
-                    format!("id={}", key.id.0),
+                    format!("API key “{}” (#{}) created", key.description, key.id.0),
                     secret.expose_secret().to_string(),
                 )
             });
-    after_create(&web, &s.user, created, "api_key.create", "Your new API key").await
+    after_create(&web, &s, created, what, &typed).await
+});
+
+page_get!(profile_api_key_confirm, |web, s, id: i64| {
+    let Some(key) = own_api_key(&web, &s.user, id).await else {
+        return not_found(&web);
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "Revoke API key",
+            question: format!("Revoke the API key “{}”?", key.description),
+            consequence: "Every program using it stops working at once. This cannot be undone.",
+            action: format!("/profile/api-keys/{id}/revoke"),
+            button: "Revoke API key",
+            back: "/profile#api-keys",
+        },
+    )
+    .await
 });
 
 form_action!(profile_api_key_revoke, |web, s, f, id: i64| {
-    let mine = matches!(web.app.store.get_api_key(ApiKeyId(id)).await, Ok(k) if k.user_id == Some(s.user.id) || k.created_by == s.user.id);
-    let done = mine
-        && web
+    let key = own_api_key(&web, &s.user, id).await;
+    let done = match &key {
+        Some(k) => web
             .app
             .store
-            .revoke_api_key(ApiKeyId(id), web.now())
+            .revoke_api_key(k.id, web.now())
             .await
-            .unwrap_or(false);
+            .unwrap_or(false),
+        None => false,
+    };
+    let name = key.map(|k| k.description).unwrap_or_default();
     after_revoke(
         &web,
-        &s.user,
+        &s,
         done,
-        ("api_key.revoke", format!("id={id}")),
-        "The API key was revoked.",
-        "No such API key.",
+        (
+            "api_key.revoke",
+            format!("API key “{name}” (#{id}) revoked"),
+        ),
+        (format!("The API key “{name}” was revoked."), "api-keys"),
     )
     .await
 });
@@ -201,21 +282,50 @@ form_action!(profile_app_password_create, |web, s, f| {
     .await
     .map(|(pw, secret)| {
         (
-            format!("uuid={}", pw.uuid),
+            format!("application password “{}” created", pw.name),
             group_app_password(secret.expose_secret()),
         )
     });
     after_create(
         &web,
-        &s.user,
+        &s,
         created,
-        "app_password.create",
-        "Your new application password",
+        (
+            "app_password.create",
+            "Your new application password",
+            "app-passwords",
+        ),
+        &[("name", name.as_str())],
+    )
+    .await
+});
+
+page_get!(profile_app_password_confirm, |web, s, uuid: String| {
+    let Ok(pw) = web.app.store.get_app_password(s.user.id, &uuid).await else {
+        return not_found(&web);
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "Revoke application password",
+            question: format!("Revoke the application password “{}”?", pw.name),
+            consequence: "The application using it can no longer sign in. This cannot be undone.",
+            action: format!("/profile/app-passwords/{uuid}/revoke"),
+            button: "Revoke application password",
+            back: "/profile#app-passwords",
+        },
     )
     .await
 });
 
 form_action!(profile_app_password_revoke, |web, s, f, uuid: String| {
+    let name = web
+        .app
+        .store
+        .get_app_password(s.user.id, &uuid)
+        .await
+        .map(|p| p.name)
+        .unwrap_or_default();
     let done = web
         .app
         .store
@@ -224,30 +334,81 @@ form_action!(profile_app_password_revoke, |web, s, f, uuid: String| {
         .unwrap_or(false);
     after_revoke(
         &web,
-        &s.user,
+        &s,
         done,
-        ("app_password.delete", format!("uuid={uuid}")),
-        "The application password was revoked.",
-        "No such application password.",
+        (
+            "app_password.delete",
+            format!("application password “{name}” revoked"),
+        ),
+        (
+            format!("The application password “{name}” was revoked."),
+            "app-passwords",
+        ),
+    )
+    .await
+});
+
+/// A session as its owner recognises it: the browser and address it was started from.
+fn session_words(x: &Session) -> String {
+    let browser = if x.user_agent.trim().is_empty() {
+        "an unknown browser".to_string()
+    } else {
+        x.user_agent.chars().take(80).collect()
+    };
+    format!(
+        "the session from {browser} at {}, started {}",
+        x.ip,
+        date(x.created_at)
+    )
+}
+
+async fn other_session(web: &Web, s: &SessionMatch, id: i64) -> Option<Session> {
+    if id == s.session.id {
+        return None;
+    }
+    web.app
+        .store
+        .list_sessions(s.user.id, web.now(), sessions::IDLE_SECS)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|x| x.id == id)
+}
+
+page_get!(profile_session_confirm, |web, s, id: i64| {
+    let Some(x) = other_session(&web, &s, id).await else {
+        return not_found(&web);
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "End session",
+            question: format!("End {}?", session_words(&x)),
+            consequence: "That browser is logged out at its next request.",
+            action: format!("/profile/sessions/{id}/revoke"),
+            button: "End session",
+            back: "/profile#sessions",
+        },
     )
     .await
 });
 
 form_action!(profile_session_revoke, |web, s, f, id: i64| {
-    let done = id != s.session.id
+    let x = other_session(&web, &s, id).await;
+    let done = x.is_some()
         && web
             .app
             .store
             .revoke_session(s.user.id, id, web.now())
             .await
             .unwrap_or(false);
+    let words = x.as_ref().map(session_words).unwrap_or_default();
     after_revoke(
         &web,
-        &s.user,
+        &s,
         done,
-        ("session.revoke", format!("id={id}")),
-        "The session was ended.",
-        "No such session.",
+        ("session.revoke", format!("ended {words}")),
+        (format!("Ended {words}."), "sessions"),
     )
     .await
 });
@@ -264,18 +425,21 @@ form_action!(profile_sessions_revoke_others, |web, s, f| {
                 "session.revoke_others",
                 Some(&s.user),
                 None,
-                format!("count={n}"),
+                format!("ended {}", plural(n, "other session", "other sessions")),
             )
             .await;
-            profile_page(
-                &web,
-                StatusCode::OK,
-                None,
-                Some("Every other session was ended."),
-                None,
-            )
-            .await
+            let notice = match n {
+                0 => "There were no other sessions to end.".to_string(),
+                n => format!("Ended {}.", plural(n, "other session", "other sessions")),
+            };
+            web.done(&s, "/profile#sessions", Flash::notice(notice))
+                .await
         }
         Err(e) => error_page(&ApiError::internal(e)),
     }
 });
+
+/// `1 thing`, `2 things`.
+pub(super) fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}

@@ -45,6 +45,7 @@ both!(
             .env("BASE_URL", &app.base_url)
             .env("LOGIN", &admin.login)
             .env("PASSWORD", &admin.password)
+            .env("MEMBER", &app.user("author").login)
             .env("SCREENSHOT_DIR", &shots)
             .env("CHROMIUM", chromium)
             .kill_on_drop(true)
@@ -61,11 +62,17 @@ both!(
         );
         assert!(stdout.contains("browser flow ok"));
         for page in [
+            "home",
             "login",
+            "login-wrong-password",
             "profile",
+            "profile-bad-scope",
             "profile-new-key",
+            "profile-reloaded",
+            "revoke-confirm",
             "profile-revoked",
             "admin",
+            "admin-role-changed",
             "authorize-application",
             "logged-out",
         ] {

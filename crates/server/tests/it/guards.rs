@@ -3,7 +3,7 @@
 //! of every kind never anonymous, the dummy Argon2id check, admin-only forms), plus the rules
 //! that only hold across instances (shared throttle counters, key rotation) and at rest.
 
-use crate::sessions::{csrf_of, log_in, page_as, Browser};
+use crate::sessions::{csrf_of, log_in, page_as, submit, Browser};
 use crate::support::*;
 use gatehouse_core::clock::Clock;
 use gatehouse_core::secrets::{mint, TokenKind};
@@ -34,11 +34,11 @@ async fn profile_csrf(app: &TestApp, b: &Browser) -> String {
 }
 
 async fn create_key_by_form(app: &TestApp, b: &Browser, token: &str) -> Resp {
-    finish(
-        app.http()
-            .post(app.url("/profile/api-keys"))
-            .header("cookie", &b.cookie)
-            .form(&[("_csrf", token), ("description", "by form")]),
+    submit(
+        app,
+        b,
+        "/profile/api-keys",
+        &[("_csrf", token), ("description", "by form")],
     )
     .await
 }

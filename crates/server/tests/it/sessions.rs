@@ -60,6 +60,34 @@ pub async fn log_in(
     (r, b)
 }
 
+/// Submits a page form as a browser does. A form that was taken answers 303 (post/redirect/get):
+/// the page it leads to is fetched with the session and the one-time message cookie, and that
+/// page is returned. Anything else (a refusal page) is returned as it came.
+pub async fn submit(app: &TestApp, b: &Browser, path: &str, form: &[(&str, &str)]) -> Resp {
+    let r = finish(
+        app.http()
+            .post(app.url(path))
+            .header("cookie", &b.cookie)
+            .form(form),
+    )
+    .await;
+    if r.status != StatusCode::SEE_OTHER {
+        return r;
+    }
+    follow(app, b, &r).await
+}
+
+/// The page a 303 leads to, fetched with the session and the flash cookie it set.
+pub async fn follow(app: &TestApp, b: &Browser, r: &Resp) -> Resp {
+    let to = r.header("location").expect("a Location").to_string();
+    assert!(to.starts_with('/'), "pages redirect on this site: {to}");
+    let cookie = match set_cookie(r, "gatehouse_flash") {
+        Some(f) => format!("{}; gatehouse_flash={f}", b.cookie),
+        None => b.cookie.clone(),
+    };
+    finish(app.http().get(app.url(&to)).header("cookie", cookie)).await
+}
+
 /// Logs a seeded user in through the form and fetches `path` with the session.
 pub async fn page_as(app: &TestApp, login: &str, path: &str) -> (Browser, Resp) {
     let (_, b) = log_in(app, login, &app.user(login).password.clone(), "").await;
@@ -434,18 +462,45 @@ both!(page_forms_need_the_csrf_token, |app: TestApp| async move {
             .is_empty(),
         "nothing was created"
     );
-    // With it: the key is shown once.
-    let r = finish(
+    // With it: the form answers with a redirect, never with the secret itself…
+    let posted = finish(
         app.http()
             .post(app.url("/profile/api-keys"))
             .header("cookie", &b.cookie)
             .form(&[("description", "laptop"), ("_csrf", csrf.as_str())]),
     )
     .await;
+    assert_eq!(posted.status, 303);
+    assert_eq!(posted.header("location"), Some("/profile#api-keys"));
+    assert!(!posted.text.contains("gak_"));
+    let flash = set_cookie(&posted, "gatehouse_flash").expect("a one-time message");
+    assert!(!flash.contains("gak_"), "sealed, not in clear");
+    let set = posted.all("set-cookie").join("\n");
+    assert!(
+        set.contains("HttpOnly") && set.contains("Max-Age=120"),
+        "{set}"
+    );
+    // …and the page it leads to shows the key once.
+    let r = follow(&app, &b, &posted).await;
     assert_eq!(r.status, 200);
     let i = r.text.find("gak_").expect("the key is shown");
     let key = r.text[i..i + 53].to_string();
     assert_eq!(r.header("cache-control"), Some("no-store"));
+    assert!(
+        r.all("set-cookie")
+            .iter()
+            .any(|c| c.starts_with("gatehouse_flash=;") && c.contains("Max-Age=0")),
+        "the page drops the message's cookie"
+    );
+    // A reload, even one that sends the message's cookie again, shows it no more.
+    let replay = follow(&app, &b, &posted).await;
+    assert_eq!(replay.status, 200);
+    assert!(!replay.text.contains(&key), "shown once");
+    // Nor does the message open in another session of the same user.
+    let (_, other) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+    let other = other.unwrap();
+    let stolen = follow(&app, &other, &posted).await;
+    assert!(!stolen.text.contains("gak_"), "bound to its session");
     assert_eq!(
         get(
             &app,
@@ -745,23 +800,35 @@ both!(admin_pages_and_audit_api, |app: TestApp| async move {
     .await;
     assert_eq!(page.status, 200);
     assert!(
-        page.text.contains("login.success"),
-        "the audit view lists log-ins"
+        page.text.contains("<td>Logged in</td>"),
+        "the audit view lists log-ins, in words"
     );
+    // No Disable button on one's own row.
+    let me = app.user("netadmin").user.id.0;
+    assert!(!page.text.contains(&format!("/admin/users/{me}/disable")));
+    assert!(page.text.contains(&format!(
+        "/admin/users/{}/disable",
+        app.user("author").user.id.0
+    )));
     let csrf = csrf_of(&page.text);
-    let r = finish(
-        app.http()
-            .post(app.url("/admin/users"))
-            .header("cookie", &b.cookie)
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("login", "newbie"),
-                ("email", "newbie@example.com"),
-                ("password", "long enough pw"),
-            ]),
+    let r = submit(
+        &app,
+        &b,
+        "/admin/users",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("login", "newbie"),
+            ("email", "newbie@example.com"),
+            ("password", "long enough pw"),
+        ],
     )
     .await;
     assert_eq!(r.status, 200);
+    assert!(r.text.contains("User newbie was added."), "{}", r.text);
+    assert!(
+        !r.text.contains("long enough pw"),
+        "a password is never carried back"
+    );
     let newbie = app
         .store
         .find_user_auth("newbie")
@@ -769,17 +836,33 @@ both!(admin_pages_and_audit_api, |app: TestApp| async move {
         .unwrap()
         .unwrap()
         .user;
+    // A refused form comes back with what was typed (but not the password) and says why.
+    let r = submit(
+        &app,
+        &b,
+        "/admin/users",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("login", "newbie"),
+            ("email", "other@example.com"),
+            ("password", "long enough pw"),
+        ],
+    )
+    .await;
+    assert!(r.text.contains("role=\"alert\""), "{}", r.text);
+    assert!(r.text.contains("value=\"other@example.com\""), "{}", r.text);
+    assert!(!r.text.contains("long enough pw"));
     let site = app.site.id.0.to_string();
-    let r = finish(
-        app.http()
-            .post(app.url("/admin/members"))
-            .header("cookie", &b.cookie)
-            .form(&[
-                ("_csrf", csrf.as_str()),
-                ("site", site.as_str()),
-                ("login", "newbie"),
-                ("role", "author"),
-            ]),
+    let r = submit(
+        &app,
+        &b,
+        "/admin/members",
+        &[
+            ("_csrf", csrf.as_str()),
+            ("site", site.as_str()),
+            ("login", "newbie"),
+            ("role", "author"),
+        ],
     )
     .await;
     assert_eq!(r.status, 200);
@@ -787,23 +870,41 @@ both!(admin_pages_and_audit_api, |app: TestApp| async move {
         app.store.find_role(app.site.id, newbie.id).await.unwrap(),
         Some(gatehouse_core::caps::Role::Author)
     );
-    let r = finish(
-        app.http()
-            .post(app.url(&format!("/admin/users/{}/disable", newbie.id.0)))
-            .header("cookie", &b.cookie)
-            .form(&[("_csrf", csrf.as_str())]),
+    // The result is on the page: the notice names the site, the member list and the users'
+    // role column show the new role, and the audit log says it in words.
+    let site_name = &app.site.name;
+    assert!(
+        r.text
+            .contains(&format!("newbie is now author on “{site_name}”.")),
+        "{}",
+        r.text
+    );
+    assert!(r.text.contains("<tr><td>newbie</td><td>author</td></tr>"));
+    assert!(r
+        .text
+        .contains(&format!("<span class=\"tag\">author on {site_name}</span>")));
+    assert!(r.text.contains("<td>Role changed</td>"));
+    let r = submit(
+        &app,
+        &b,
+        &format!("/admin/users/{}/disable", newbie.id.0),
+        &[("_csrf", csrf.as_str())],
     )
     .await;
     assert_eq!(r.status, 200);
+    assert!(r.text.contains("User newbie was disabled"));
     assert!(app.store.get_user(newbie.id).await.unwrap().disabled);
-    let r = finish(
-        app.http()
-            .post(app.url(&format!("/admin/sites/{site}/require-auth")))
-            .header("cookie", &b.cookie)
-            .form(&[("_csrf", csrf.as_str()), ("require_auth", "true")]),
+    let r = submit(
+        &app,
+        &b,
+        &format!("/admin/sites/{site}/require-auth"),
+        &[("_csrf", csrf.as_str()), ("require_auth", "true")],
     )
     .await;
     assert_eq!(r.status, 200);
+    assert!(r
+        .text
+        .contains(&format!("On “{site_name}”, authentication is required")));
     assert!(app.store.get_site(app.site.id).await.unwrap().require_auth);
     // The JSON audit API: everything for a network admin, own events for others.
     let r = get(
