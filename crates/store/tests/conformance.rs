@@ -51,6 +51,10 @@ macro_rules! both {
                 super::on_sqlite(|s| async move { super::c::$name(&*s).await }).await;
             }
             #[tokio::test]
+            #[cfg_attr(
+                gatehouse_no_postgres,
+                ignore = "PostgreSQL half: set GATEHOUSE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+            )]
             async fn postgres() {
                 super::on_postgres(stringify!($name), |s| async move { super::c::$name(&*s).await }).await;
             }

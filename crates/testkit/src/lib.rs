@@ -432,6 +432,33 @@ impl Drop for TestApp {
 /// `both!(name, |app| async move { … });`
 #[macro_export]
 macro_rules! both {
+    // A test that also needs an outside tool: where the build found it missing (`$missing`, a cfg
+    // from `build-support/test_cfg.rs`), both variants are ignored with `$how` to enable them.
+    ($name:ident, needs($missing:meta, $how:literal), $body:expr) => {
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr($missing, ignore = $how)]
+            async fn sqlite() {
+                let app = $crate::TestApp::spawn($crate::Backend::Sqlite)
+                    .await
+                    .unwrap();
+                ($body)(app).await;
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                gatehouse_no_postgres,
+                ignore = "PostgreSQL half: set GATEHOUSE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+            )]
+            #[cfg_attr(all($missing, not(gatehouse_no_postgres)), ignore = $how)]
+            async fn postgres() {
+                if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
+                    ($body)(app).await;
+                }
+            }
+        }
+    };
     ($name:ident, $body:expr) => {
         mod $name {
             #[allow(unused_imports)]
@@ -444,6 +471,10 @@ macro_rules! both {
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                gatehouse_no_postgres,
+                ignore = "PostgreSQL half: set GATEHOUSE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+            )]
             async fn postgres() {
                 if let Some(app) = $crate::TestApp::spawn($crate::Backend::Postgres).await {
                     ($body)(app).await;
@@ -463,6 +494,10 @@ macro_rules! both {
                 ($body)(app).await;
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[cfg_attr(
+                gatehouse_no_postgres,
+                ignore = "PostgreSQL half: set GATEHOUSE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+            )]
             async fn postgres() {
                 if let Some(app) =
                     $crate::TestApp::spawn_with($crate::Backend::Postgres, $tweak).await

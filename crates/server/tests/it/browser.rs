@@ -30,6 +30,10 @@ fn chromium() -> Option<PathBuf> {
 
 both!(
     log_in_create_use_revoke_log_out,
+    needs(
+        gatehouse_no_chromium,
+        "browser test: apt-get install chromium, then `npm ci` in tests/browser"
+    ),
     |app: TestApp| async move {
         let Some(chromium) = chromium() else { return };
         let backend = match app.backend {

@@ -27,6 +27,10 @@ async fn run(cmd: &mut tokio::process::Command) -> (bool, String) {
 
 both!(
     wpapi_with_an_application_password,
+    needs(
+        gatehouse_no_wpapi,
+        "wpapi test: run `npm ci` in tests/browser"
+    ),
     |app: TestApp| async move {
         if !root().join("tests/browser/node_modules/wpapi").exists() {
             if std::env::var("GATEHOUSE_TEST_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
@@ -65,6 +69,10 @@ print("requests ok")
 
 both!(
     python_requests_with_basic_and_api_keys,
+    needs(
+        gatehouse_no_python_requests,
+        "Python test: pip install requests"
+    ),
     |app: TestApp| async move {
         let has_requests = std::process::Command::new("python3")
             .args(["-c", "import requests"])

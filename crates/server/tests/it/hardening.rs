@@ -1425,3 +1425,74 @@ both!(site_urls_have_one_spelling, |app: TestApp| async move {
         assert_eq!(r.status, 400, "{url}: {}", r.text);
     }
 });
+
+// ---- issue 9: each refusal names the kind of credential that was presented ---------------------
+
+both!(
+    refusals_name_the_credential_kind_presented,
+    |app: TestApp| async move {
+        use gatehouse_core::secrets::{mint, TokenKind};
+        let me = "/wp-json/wp/v2/users/me";
+        let access = mint(TokenKind::AccessToken);
+        let refresh = mint(TokenKind::RefreshToken);
+        let client_secret = mint(TokenKind::ClientSecret);
+        let damaged = format!("{}x", &access.expose_secret()[..40]);
+        for (auth, words) in [
+            (format!("Bearer {}", access.expose_secret()), "access token"),
+            (format!("ApiKey {}", access.expose_secret()), "access token"),
+            (format!("Bearer {damaged}"), "access token"),
+            (
+                format!("Bearer {}", refresh.expose_secret()),
+                "refresh token is not an access token",
+            ),
+            (
+                format!("Bearer {}", client_secret.expose_secret()),
+                "client secret is not an access token",
+            ),
+        ] {
+            for path in [me, "/v1/user", "/rest/v1/me"] {
+                let r = get(&app, path, Some(&auth)).await;
+                assert_eq!(r.status, 401, "{auth} {path}");
+                assert!(!r.text.contains("API Key"), "{auth} {path}: {}", r.text);
+                assert!(r.text.contains(words), "{auth} {path}: {}", r.text);
+                assert!(
+                    r.all("www-authenticate")
+                        .iter()
+                        .any(|c| c.contains("error=\"invalid_token\"")),
+                    "{auth} {path}"
+                );
+            }
+            let r = get(&app, me, Some(&auth)).await;
+            assert_eq!(r.code(), "invalid_token", "{auth}");
+        }
+        // An API key that is wrong is still refused in the API-key plugin's words.
+        let wrong_key = mint(TokenKind::UserApiKey);
+        for scheme in ["ApiKey", "Bearer"] {
+            let r = get(
+                &app,
+                me,
+                Some(&format!("{scheme} {}", wrong_key.expose_secret())),
+            )
+            .await;
+            assert_eq!(r.body["error"], "INVALID_API_KEY", "{}", r.text);
+        }
+        // OAuth 1.0a is not enabled: the answer says so, not that a consumer key is unknown.
+        let oauth = r#"OAuth oauth_consumer_key="abc", oauth_signature_method="HMAC-SHA1", oauth_signature="x""#;
+        for path in [me, "/v1/user"] {
+            let r = get(&app, path, Some(oauth)).await;
+            assert_eq!(r.status, 401, "{path}");
+            assert!(r.text.contains("OAuth 1.0a is not enabled"), "{}", r.text);
+            assert!(!r.text.contains("consumer key"), "{}", r.text);
+            assert!(
+                r.all("www-authenticate")
+                    .iter()
+                    .any(|c| c.starts_with("OAuth")),
+                "{path}"
+            );
+        }
+        assert_eq!(
+            get(&app, me, Some(oauth)).await.code(),
+            "oauth1_not_enabled"
+        );
+    }
+);
