@@ -1,41 +1,60 @@
 //! The `gatehouse` binary (SPEC §10): `serve`, `migrate` and the admin commands, which call `core`
 //! and `store` directly, as the server does. Every command opens (and migrates) the database.
-//! Bad input: one line on stderr naming what is wrong, exit status 2, nothing written — input is
-//! validated before the database is opened. Time: the system clock.
+//! Bad input: one line on stderr naming the flag and the value and saying what would work, exit
+//! status 2, nothing written — input is validated before the database is opened. Output for people
+//! and `--json` live in `output`; list commands in `lists`; credentials in `credentials`; the
+//! server in `serve`. Time: the system clock.
 
-use clap::{Args, Parser, Subcommand};
+mod credentials;
+mod lists;
+mod output;
+mod serve;
+
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use gatehouse_core::admin::{self, AdminError, UserSpec};
 use gatehouse_core::caps::Role;
 use gatehouse_core::clock::{Clock, SystemClock};
-use gatehouse_core::store::Store;
+use gatehouse_core::credentials::MAX_EXPIRES_IN_SECS;
+use gatehouse_core::store::{Store, StoreError};
 use gatehouse_server::config::{Overrides, Settings};
-use gatehouse_server::{app, demo, keys, telemetry, AppState, Application};
+use gatehouse_server::keys;
+use output::print_json;
 use std::io::{BufRead, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
+
+const GLOBAL: &str = "Global options";
 
 #[derive(Parser, Debug)]
 #[command(
     name = "gatehouse",
     version,
-    about = "Authentication and authorization for WordPress-style REST APIs"
+    about = "Authentication and authorization for WordPress-style REST APIs",
+    after_help = "Run 'gatehouse COMMAND --help' for a command's own options."
 )]
 struct Cli {
-    /// TOML settings file (unknown keys are an error).
-    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// Database: postgres://…, sqlite://… or a file path [default: DATA_DIR/gatehouse.db].
-    #[arg(long, global = true, value_name = "URL")]
-    database_url: Option<String>,
-    /// Directory for the SQLite database [default: ./gatehouse-data].
-    #[arg(long, global = true, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Log format: text or json.
-    #[arg(long, global = true, value_name = "FORMAT")]
-    log_format: Option<String>,
+    #[command(flatten)]
+    global: GlobalArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Flags every command takes; shown after the command's own, under "Global options".
+#[derive(Args, Debug, Clone)]
+pub struct GlobalArgs {
+    /// TOML settings file (unknown keys are an error).
+    #[arg(long, global = true, env = "GATEHOUSE_CONFIG", value_name = "FILE", help_heading = GLOBAL)]
+    config: Option<PathBuf>,
+    /// Database: a sqlite: URL (sqlite:///path/to/gatehouse.db), a postgres:// or postgresql:// URL,
+    /// or a file path [default: DATA_DIR/gatehouse.db].
+    #[arg(long, global = true, value_name = "URL", help_heading = GLOBAL)]
+    database_url: Option<String>,
+    /// Directory for the SQLite database and the server key [default: ./gatehouse-data].
+    #[arg(long, global = true, value_name = "DIR", help_heading = GLOBAL)]
+    data_dir: Option<PathBuf>,
+    /// Log format: text or json.
+    #[arg(long, global = true, value_name = "FORMAT", help_heading = GLOBAL)]
+    log_format: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -44,19 +63,19 @@ enum Command {
     Serve(ServeArgs),
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Manage users.
+    /// Manage users: add, list, set-password.
     #[command(subcommand)]
     User(UserCommand),
-    /// Manage sites.
+    /// Manage sites: add, list, member, set.
     #[command(subcommand)]
     Site(SiteCommand),
-    /// Manage API keys.
+    /// Manage API keys: create, list.
     #[command(subcommand, name = "api-key")]
     ApiKey(ApiKeyCommand),
-    /// Manage application passwords.
+    /// Manage application passwords: create, list.
     #[command(subcommand, name = "app-password")]
     AppPassword(AppPasswordCommand),
-    /// Revoke credentials: one API key, or every API key and application password of a user.
+    /// Revoke one API key, or everything a user holds.
     Revoke(RevokeArgs),
     /// Manage the server key.
     #[command(subcommand)]
@@ -74,23 +93,42 @@ enum KeyCommand {
 enum ApiKeyCommand {
     /// Create a user key (--user) or a read-only site key (--site without --user).
     Create {
-        /// The user the key acts as.
-        #[arg(long)]
+        /// The user the key acts as (login or email); makes a user key (gak_…).
+        #[arg(long, value_name = "LOGIN")]
         user: Option<String>,
-        /// Limit the key to this site (id or URL); for a site key, the site it reads.
-        #[arg(long)]
+        /// Limit the key to this site (id or URL); without --user, make a read-only site key
+        /// (gsk_…) for it.
+        #[arg(long, value_name = "SITE")]
         site: Option<String>,
-        #[arg(long)]
+        /// What the key is for, shown in lists (1 to 200 characters).
+        #[arg(long, value_name = "TEXT")]
         description: String,
         /// Scope (repeatable): posts, posts:read, comments, sites:read, sites:write, auth, global.
-        #[arg(long = "scope")]
+        #[arg(long = "scope", value_name = "SCOPE")]
         scopes: Vec<String>,
-        /// Allowed HTTP method (repeatable); default all.
-        #[arg(long = "method")]
+        /// Allowed HTTP method (repeatable): GET, HEAD, OPTIONS, POST, PUT, PATCH, DELETE; default all.
+        #[arg(long = "method", value_name = "METHOD")]
         methods: Vec<String>,
-        /// Lifetime in seconds; default: until revoked.
+        /// Lifetime in seconds, 1 to 315360000 (10 years); default: until revoked.
+        #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+        expires_in: Option<String>,
+        /// Site keys only: the administrator the key is attributed to; it works only while they
+        /// administer the site (or are a network admin) [default: the site's owner].
+        #[arg(long, value_name = "LOGIN")]
+        created_by: Option<String>,
+        /// Print {"id","key"} as one JSON object.
         #[arg(long)]
-        expires_in: Option<i64>,
+        json: bool,
+    },
+    /// List API keys (never their secrets): every key on the server, or one user's or one site's.
+    List {
+        /// Only keys that act as this user or that they created (login or email).
+        #[arg(long, value_name = "LOGIN", conflicts_with = "site")]
+        user: Option<String>,
+        /// Only keys limited to this site (id or URL).
+        #[arg(long, value_name = "SITE")]
+        site: Option<String>,
+        /// Print {"api_keys":[…]} as one JSON object.
         #[arg(long)]
         json: bool,
     },
@@ -100,30 +138,53 @@ enum ApiKeyCommand {
 enum AppPasswordCommand {
     /// Create an application password for a user.
     Create {
-        #[arg(long)]
+        /// Whose password it is (login or email).
+        #[arg(long, value_name = "LOGIN")]
         user: String,
-        #[arg(long)]
+        /// A name for it, unique for the user (e.g. the app that will use it).
+        #[arg(long, value_name = "NAME")]
         name: String,
+        /// Print {"uuid","password"} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List a user's application passwords (never the passwords).
+    List {
+        /// Whose passwords to list (login or email).
+        #[arg(long, value_name = "LOGIN")]
+        user: String,
+        /// Print {"user","app_passwords":[…]} as one JSON object.
         #[arg(long)]
         json: bool,
     },
 }
 
 #[derive(Args, Debug)]
-#[group(required = true, multiple = false)]
 struct RevokeArgs {
-    /// Revoke one API key by id.
+    #[command(flatten)]
+    target: RevokeTarget,
+    /// Print what was revoked as one JSON object.
     #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+struct RevokeTarget {
+    /// Revoke one API key (user or site key) by id.
+    #[arg(long, value_name = "ID")]
     api_key_id: Option<i64>,
-    /// Revoke every API key and application password of a user.
-    #[arg(long)]
+    /// Revoke everything a user holds: their API keys, the site keys attributed to them, their
+    /// application passwords and their sessions.
+    #[arg(long, value_name = "LOGIN")]
     user: Option<String>,
 }
 
 #[derive(Args, Debug)]
 struct ServeArgs {
-    /// Address to listen on [default: 127.0.0.1:8080].
-    #[arg(long, value_name = "ADDR")]
+    /// Address and port to listen on, e.g. 127.0.0.1:8080, or 0.0.0.0:8080 for every interface
+    /// [default: 127.0.0.1:8080].
+    #[arg(long, value_name = "ADDR:PORT")]
     listen: Option<String>,
     /// The URL clients use to reach this server (the primary site's URL).
     #[arg(long, value_name = "URL")]
@@ -133,75 +194,130 @@ struct ServeArgs {
     demo: bool,
 }
 
+/// `--password P` or `--password-stdin`, as `user add` and `user set-password` take them.
+#[derive(Args, Debug)]
+struct PasswordArgs {
+    /// The password (8 to 1024 characters). It shows in the process list and shell history;
+    /// prefer --password-stdin.
+    #[arg(long, value_name = "PASSWORD", conflicts_with = "password_stdin")]
+    password: Option<String>,
+    /// Read the password from the first line of standard input.
+    #[arg(long)]
+    password_stdin: bool,
+}
+
 #[derive(Subcommand, Debug)]
 enum UserCommand {
     /// Create a user.
     Add {
+        /// Login name (unique, case-insensitive).
         login: String,
-        #[arg(long)]
+        /// Email address (unique; either it or the login logs in).
+        #[arg(long, value_name = "EMAIL")]
         email: String,
-        #[arg(
-            long,
-            conflicts_with = "password_stdin",
-            required_unless_present = "password_stdin"
-        )]
-        password: Option<String>,
-        /// Read the password from the first line of standard input.
-        #[arg(long)]
-        password_stdin: bool,
-        #[arg(long)]
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Name shown on posts and pages [default: the login].
+        #[arg(long, value_name = "NAME")]
         display_name: Option<String>,
         /// Make the user a network admin (super admin of every site).
         #[arg(long)]
         network_admin: bool,
+        /// Print {"id","login"} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every user.
+    List {
+        /// Print {"users":[…]} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a user's account password and end their sessions (they log in again).
+    SetPassword {
+        /// The user's login or email.
+        login: String,
+        #[command(flatten)]
+        password: PasswordArgs,
+        /// Print {"id","login"} as one JSON object.
         #[arg(long)]
         json: bool,
     },
 }
 
+/// `--role` of `site member`: the five roles, or `none` to take the user's role away.
+const ROLE_VALUES: [&str; 6] = [
+    "administrator",
+    "editor",
+    "author",
+    "contributor",
+    "subscriber",
+    "none",
+];
+
 #[derive(Subcommand, Debug)]
 enum SiteCommand {
     /// Create a site; its owner becomes its administrator.
     Add {
+        /// The site's name, shown in lists and on consent pages.
         name: String,
-        #[arg(long)]
+        /// The site's URL (http or https; its host must be unique).
+        #[arg(long, value_name = "URL")]
         url: String,
-        #[arg(long)]
+        /// The user who owns and administers the site (login or email).
+        #[arg(long, value_name = "LOGIN")]
         owner: String,
+        /// Print {"id","name","url"} as one JSON object.
         #[arg(long)]
         json: bool,
     },
-    /// Give a user a role on a site (administrator, editor, author, contributor, subscriber), or
-    /// take it away with `--role none`.
-    Member {
-        site: String,
-        login: String,
+    /// List every site with its owner and members.
+    List {
+        /// Print {"sites":[…]} as one JSON object.
         #[arg(long)]
+        json: bool,
+    },
+    /// Give a user a role on a site, or take it away with `--role none`.
+    Member {
+        /// The site (id or URL).
+        site: String,
+        /// The user (login or email).
+        login: String,
+        /// The role to give: administrator, editor, author, contributor or subscriber; or none to
+        /// take the user's role away.
+        #[arg(long, value_name = "ROLE")]
         role: String,
+        /// Print {"site_id","user_id","role"} as one JSON object.
         #[arg(long)]
         json: bool,
     },
     /// Change a site's settings.
     Set {
+        /// The site (id or URL).
         site: String,
+        /// Whether every REST request to the site must authenticate.
         #[arg(long, value_name = "true|false")]
         require_auth: Option<String>,
-        #[arg(long)]
+        /// A new name.
+        #[arg(long, value_name = "NAME")]
         name: Option<String>,
-        #[arg(long)]
+        /// A new URL (its host must be unique).
+        #[arg(long, value_name = "URL")]
         url: Option<String>,
+        /// Print the site's settings as one JSON object.
         #[arg(long)]
         json: bool,
     },
 }
 
 /// A failure with the exit status it deserves.
-struct Failure {
+pub struct Failure {
     code: u8,
     message: String,
 }
 
-fn usage(message: impl Into<String>) -> Failure {
+/// Bad input: exit status 2.
+pub fn usage(message: impl Into<String>) -> Failure {
     Failure {
         code: 2,
         message: message.into(),
@@ -211,17 +327,100 @@ fn usage(message: impl Into<String>) -> Failure {
 impl From<AdminError> for Failure {
     fn from(e: AdminError) -> Self {
         match e {
-            AdminError::Store(s) => Failure {
-                code: 1,
-                message: s.to_string(),
-            },
+            AdminError::Store(s) => s.into(),
             other => usage(other.to_string()),
         }
     }
 }
 
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure {
+            code: 1,
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The command whose `--help` fits the words on the command line (`gatehouse user`).
+fn help_path(args: &[String]) -> String {
+    let root = Cli::command();
+    let takes_value = |cmd: &clap::Command, long: &str| {
+        cmd.get_arguments()
+            .chain(root.get_arguments())
+            .any(|a| a.get_long() == Some(long) && a.get_action().takes_values())
+    };
+    let mut cmd = root.clone();
+    let mut path = vec!["gatehouse".to_string()];
+    let mut words = args.iter().skip(1);
+    while let Some(w) = words.next() {
+        if let Some(long) = w.strip_prefix("--") {
+            if !long.contains('=') && takes_value(&cmd, long) {
+                words.next();
+            }
+            continue;
+        }
+        if w.starts_with('-') {
+            continue;
+        }
+        match cmd.find_subcommand(w) {
+            Some(sub) => {
+                path.push(w.clone());
+                let sub = sub.clone();
+                cmd = sub;
+            }
+            None => break,
+        }
+    }
+    path.join(" ")
+}
+
+/// clap's error as one line: the message, then its details and tips, then where help is.
+fn one_line(e: &clap::Error, help: &str) -> String {
+    let rendered = e.render().to_string();
+    let mut head = String::new();
+    let mut details = Vec::new();
+    let mut in_usage = false;
+    for line in rendered.lines() {
+        let t = line.trim();
+        if t.is_empty() {
+            in_usage = false;
+            continue;
+        }
+        if t.starts_with("Usage:") {
+            in_usage = true;
+            continue;
+        }
+        if in_usage || t.starts_with("For more information") {
+            continue;
+        }
+        if head.is_empty() {
+            head = t.to_string();
+        } else {
+            let t = t.strip_prefix("tip: ").unwrap_or(t);
+            let t = t
+                .strip_prefix('[')
+                .and_then(|x| x.strip_suffix(']'))
+                .unwrap_or(t);
+            details.push(t.to_string());
+        }
+    }
+    if head.is_empty() {
+        head = "error: invalid arguments".into();
+    }
+    if !details.is_empty() {
+        if head.ends_with(':') {
+            head = format!("{head} {}", details.join(", "));
+        } else {
+            head = format!("{head}; {}", details.join("; "));
+        }
+    }
+    format!("{head}; see '{help} --help'")
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let args: Vec<String> = std::env::args().collect();
+    let cli = match Cli::try_parse_from(&args) {
         Ok(c) => c,
         Err(e) => {
             use clap::error::ErrorKind;
@@ -240,19 +439,7 @@ fn main() -> ExitCode {
                     },
                 );
             }
-            // One line: clap's message without the usage block that follows it.
-            let rendered = e.render().to_string();
-            let line = rendered
-                .lines()
-                .map(str::trim)
-                .take_while(|l| !l.is_empty() && !l.starts_with("Usage:"))
-                .collect::<Vec<_>>()
-                .join(" ");
-            if line.is_empty() {
-                eprintln!("error: invalid arguments");
-            } else {
-                eprintln!("{line}");
-            }
+            eprintln!("{}", one_line(&e, &help_path(&args)));
             return ExitCode::from(2);
         }
     };
@@ -279,7 +466,7 @@ fn parse_bool(flag: &str, v: &str) -> Result<bool, Failure> {
     match v.to_ascii_lowercase().as_str() {
         "true" | "yes" | "1" | "on" => Ok(true),
         "false" | "no" | "0" | "off" => Ok(false),
-        _ => Err(usage(format!("{flag} must be true or false, not {v:?}"))),
+        _ => Err(usage(format!("{flag} {v}: must be true or false"))),
     }
 }
 
@@ -290,51 +477,118 @@ fn parse_member_role(v: &str) -> Result<Option<Role>, Failure> {
     }
     Role::parse(v).map(Some).ok_or_else(|| {
         usage(format!(
-            "unknown role {v:?}; use administrator, editor, author, contributor, subscriber, or none to remove the user's role"
+            "--role {v}: unknown role; use one of {} (none takes the user's role away)",
+            ROLE_VALUES.join(", ")
         ))
     })
 }
 
-async fn run(cli: Cli) -> Result<(), Failure> {
-    // 1. Validate the command's own input before touching anything.
-    let mut user_spec = None;
-    let mut key_spec = None;
-    let mut site_patch = None;
+/// `--expires-in`: whole seconds within core's limit (negative values reach here to be named).
+fn parse_expires_in(v: &str) -> Result<i64, Failure> {
+    v.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|s| (1..=MAX_EXPIRES_IN_SECS).contains(s))
+        .ok_or_else(|| {
+            usage(format!(
+                "--expires-in {v}: must be a whole number of seconds from 1 to {MAX_EXPIRES_IN_SECS} (10 years)"
+            ))
+        })
+}
+
+/// `--listen`: an IP address and a port.
+fn check_listen(v: &str) -> Result<(), Failure> {
+    v.trim()
+        .parse::<std::net::SocketAddr>()
+        .map(|_| ())
+        .map_err(|_| {
+            usage(format!(
+                "--listen {v}: not an IP address and port; use e.g. --listen 127.0.0.1:8080 (or 0.0.0.0:8080 for every interface)"
+            ))
+        })
+}
+
+/// A database URL the stores open: `sqlite:`, `postgres://`/`postgresql://`, or a file path.
+/// Anything else with a URL scheme (`mysql://…`) would otherwise be taken for a file name.
+fn check_database_url(source: &str, v: &str) -> Result<(), Failure> {
+    let scheme = v.split_once(':').map(|(s, _)| s).filter(|s| {
+        s.len() > 1
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "+.-".contains(c))
+    });
+    match scheme.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("sqlite" | "postgres" | "postgresql") => Ok(()),
+        Some(_) => Err(usage(format!(
+            "{source} {}: only sqlite: URLs (sqlite:///path/to/gatehouse.db), postgres:// or postgresql:// URLs, or a file path are accepted",
+            output::redact_url(v)
+        ))),
+    }
+}
+
+/// The password of `user add` / `user set-password`: the flag, or the first line of stdin.
+fn read_password(p: &PasswordArgs, command: &str) -> Result<String, Failure> {
+    match (&p.password, p.password_stdin) {
+        (Some(p), _) => Ok(p.clone()),
+        (None, true) => {
+            let stdin = std::io::stdin();
+            if stdin.is_terminal() {
+                eprintln!("password: ");
+            }
+            let mut line = String::new();
+            stdin
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| usage(format!("--password-stdin: cannot read standard input: {e}")))?;
+            Ok(line.trim_end_matches(['\n', '\r']).to_string())
+        }
+        (None, false) => Err(usage(format!(
+            "{command} needs a password: give --password PASSWORD, or --password-stdin to read it from standard input"
+        ))),
+    }
+}
+
+/// What the input checks produced, for the step that writes.
+#[derive(Default)]
+struct Checked {
+    user_spec: Option<UserSpec>,
+    password: Option<String>,
+    key_spec: Option<gatehouse_core::credentials::ApiKeySpec>,
+    site_patch: Option<gatehouse_core::model::SitePatch>,
+}
+
+/// Step 1: everything that can be checked without the database.
+fn check_input(cli: &Cli) -> Result<Checked, Failure> {
+    let mut out = Checked::default();
+    if let Some(u) = &cli.global.database_url {
+        check_database_url("--database-url", u)?;
+    }
     match &cli.command {
+        Command::Serve(ServeArgs {
+            listen: Some(l), ..
+        }) => check_listen(l)?,
         Command::User(UserCommand::Add {
             login,
             email,
             password,
-            password_stdin,
             display_name,
             network_admin,
             ..
         }) => {
-            let password = match (password, password_stdin) {
-                (Some(p), _) => p.clone(),
-                (None, true) => {
-                    let stdin = std::io::stdin();
-                    if stdin.is_terminal() {
-                        eprintln!("password: ");
-                    }
-                    let mut line = String::new();
-                    stdin
-                        .lock()
-                        .read_line(&mut line)
-                        .map_err(|e| usage(format!("cannot read the password from stdin: {e}")))?;
-                    line.trim_end_matches(['\n', '\r']).to_string()
-                }
-                (None, false) => return Err(usage("give --password or --password-stdin")),
-            };
             let spec = UserSpec {
                 login: login.clone(),
                 email: email.clone(),
                 display_name: display_name.clone(),
-                password,
+                password: read_password(password, "user add")?,
                 network_admin: *network_admin,
             };
             spec.validate()?;
-            user_spec = Some(spec);
+            out.user_spec = Some(spec);
+        }
+        Command::User(UserCommand::SetPassword { password, .. }) => {
+            let p = read_password(password, "user set-password")?;
+            gatehouse_core::validate::new_password(&p)
+                .map_err(|e| usage(format!("{}: {}", password_flag(password), e.0)))?;
+            out.password = Some(p);
         }
         Command::Site(SiteCommand::Add { name, url, .. }) => {
             admin::site_patch(Some(name), Some(url), None)?;
@@ -346,23 +600,30 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             scopes,
             methods,
             expires_in,
+            created_by,
             ..
         }) => {
             if user.is_none() && site.is_none() {
                 return Err(usage(
-                    "api-key create needs --user (a user key) or --site (a site key)",
+                    "api-key create needs --user LOGIN (a user key) or --site SITE (a read-only site key)",
                 ));
             }
+            if let (Some(_), Some(c)) = (user, created_by) {
+                return Err(usage(format!(
+                    "--created-by {c}: applies to site keys only (--site without --user); a user key is created by its user"
+                )));
+            }
+            let expires_in = expires_in.as_deref().map(parse_expires_in).transpose()?;
             let spec = api_key_spec(
                 user.is_some(),
                 site.is_some(),
                 description,
                 scopes,
                 methods,
-                *expires_in,
+                expires_in,
             );
             gatehouse_core::credentials::validate_api_key(&spec)?;
-            key_spec = Some(spec);
+            out.key_spec = Some(spec);
         }
         Command::AppPassword(AppPasswordCommand::Create { name, .. }) => {
             gatehouse_core::credentials::app_password_name(name)?;
@@ -385,10 +646,24 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                     "site set needs at least one of --require-auth, --name, --url",
                 ));
             }
-            site_patch = Some(admin::site_patch(name.as_deref(), url.as_deref(), ra)?);
+            out.site_patch = Some(admin::site_patch(name.as_deref(), url.as_deref(), ra)?);
         }
         _ => {}
     }
+    Ok(out)
+}
+
+fn password_flag(p: &PasswordArgs) -> &'static str {
+    if p.password.is_some() {
+        "--password"
+    } else {
+        "--password-stdin"
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), Failure> {
+    // 1. Validate the command's own input before touching anything.
+    let checked = check_input(&cli)?;
 
     // 2. Settings: defaults < file < environment < flags.
     let (listen, public_url) = match &cli.command {
@@ -397,19 +672,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
     };
     let env: Vec<(String, String)> = std::env::vars().collect();
     let (mut settings, report) = Settings::load(
-        cli.config.as_deref(),
+        cli.global.config.as_deref(),
         &env,
         &Overrides {
             listen,
             public_url,
-            database_url: cli.database_url.clone(),
-            data_dir: cli.data_dir.clone(),
-            log_format: cli.log_format.clone(),
+            database_url: cli.global.database_url.clone(),
+            data_dir: cli.global.data_dir.clone(),
+            log_format: cli.global.log_format.clone(),
         },
     )
     .map_err(|e| usage(e.0))?;
     for w in &report.warnings {
         eprintln!("warning: {w}");
+    }
+    if let Some(u) = &settings.database_url {
+        // From the environment or the settings file (the flag was checked above).
+        check_database_url("database_url", u)?;
     }
 
     // 3. Open (and migrate) the database.
@@ -432,13 +711,21 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }
         Command::Serve(args) => {
             let keys = keyring(&settings, s, now).await?;
-            serve(&mut settings, store, keys, args.demo).await
+            serve::serve(&mut settings, store, keys, args.demo, &cli.global).await
         }
         Command::User(UserCommand::Add { json, .. }) => {
-            let Some(spec) = user_spec else {
+            let Some(spec) = checked.user_spec else {
                 return Err(usage("missing user input"));
             };
             let u = admin::add_user(s, &spec, now).await?;
+            credentials::audit(
+                s,
+                now,
+                "user.create",
+                Some(&u),
+                format!("login={}", u.login),
+            )
+            .await;
             if json {
                 print_json(&gatehouse_proto::UserCreated {
                     id: u.id.0,
@@ -449,55 +736,78 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-        Command::ApiKey(ApiKeyCommand::Create {
-            user, site, json, ..
-        }) => {
-            let Some(mut spec) = key_spec else {
-                return Err(usage("missing API key input"));
+        Command::User(UserCommand::List { json }) => lists::users(s, json).await,
+        Command::User(UserCommand::SetPassword { login, json, .. }) => {
+            let Some(password) = checked.password else {
+                return Err(usage("missing password"));
             };
-            let keys = keyring(&settings, s, now).await?;
-            let user = match &user {
-                Some(l) => Some(admin::find_user(s, l).await?),
-                None => None,
-            };
-            let site = match &site {
-                Some(x) => Some(admin::find_site(s, x).await?),
-                None => None,
-            };
-            spec.user = user.as_ref().map(|u| u.id);
-            spec.site = site.as_ref().map(|x| x.id);
-            spec.created_by = match (&user, &site) {
-                (Some(u), _) => u.id,
-                (None, Some(x)) => x.owner_id,
-                (None, None) => return Err(usage("api-key create needs --user or --site")),
-            };
-            let (key, secret) =
-                gatehouse_core::credentials::create_api_key(s, &keys, &spec, now).await?;
+            let u = admin::find_user(s, &login).await?;
+            let ended = admin::set_password(s, u.id, &password, now).await?;
+            credentials::audit(
+                s,
+                now,
+                "user.set_password",
+                Some(&u),
+                format!(
+                    "password set for {} (#{}); {ended} sessions ended",
+                    u.login, u.id.0
+                ),
+            )
+            .await;
             if json {
-                print_json(&serde_json::json!({ "id": key.id.0, "key": secret.expose_secret() }));
+                print_json(&gatehouse_proto::UserCreated {
+                    id: u.id.0,
+                    login: u.login,
+                });
+            } else if ended == 0 {
+                println!(
+                    "set the password of {} (id {}); they had no open sessions",
+                    u.login, u.id.0
+                );
             } else {
                 println!(
-                    "API key {} ({}) created. It is shown only now:\n{}",
-                    key.id.0,
-                    key.kind.as_str(),
-                    secret.expose_secret()
+                    "set the password of {} (id {}) and ended {} (they log in again with the new password)",
+                    u.login,
+                    u.id.0,
+                    output::count(ended as usize, "session", "sessions")
                 );
             }
             Ok(())
         }
+        Command::ApiKey(ApiKeyCommand::Create {
+            user,
+            site,
+            created_by,
+            json,
+            ..
+        }) => {
+            let Some(spec) = checked.key_spec else {
+                return Err(usage("missing API key input"));
+            };
+            let keys = keyring(&settings, s, now).await?;
+            credentials::create_api_key(
+                s,
+                &keys,
+                credentials::CreateKey {
+                    spec,
+                    user,
+                    site,
+                    created_by,
+                    json,
+                },
+                now,
+            )
+            .await
+        }
+        Command::ApiKey(ApiKeyCommand::List { user, site, json }) => {
+            lists::api_keys(s, user.as_deref(), site.as_deref(), json, now).await
+        }
         Command::AppPassword(AppPasswordCommand::Create { user, name, json }) => {
             let keys = keyring(&settings, s, now).await?;
-            let user = admin::find_user(s, &user).await?;
-            let (pw, secret) =
-                gatehouse_core::credentials::create_app_password(s, &keys, user.id, &name, "", now)
-                    .await?;
-            let grouped = gatehouse_core::secrets::group_app_password(secret.expose_secret());
-            if json {
-                print_json(&serde_json::json!({ "uuid": pw.uuid, "password": grouped }));
-            } else {
-                println!("application password {:?} for {} created ({}). It is shown only now:\n{grouped}", pw.name, user.login, pw.uuid);
-            }
-            Ok(())
+            credentials::create_app_password(s, &keys, &user, &name, json, now).await
+        }
+        Command::AppPassword(AppPasswordCommand::List { user, json }) => {
+            lists::app_passwords(s, &user, json).await
         }
         Command::Key(KeyCommand::Rotate) => {
             keyring(&settings, s, now).await?;
@@ -514,31 +824,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("server key rotated: new hashes use version {version}; restart running servers to use it");
             Ok(())
         }
-        Command::Revoke(RevokeArgs { api_key_id, user }) => {
-            if let Some(id) = api_key_id {
-                if !s
-                    .revoke_api_key(gatehouse_core::model::ApiKeyId(id), now)
-                    .await
-                    .map_err(store_failure)?
-                {
-                    return Err(usage(format!("no active API key with id {id}")));
-                }
-                println!("revoked API key {id}");
-            }
-            if let Some(login) = user {
-                let u = admin::find_user(s, &login).await?;
-                let keys = s
-                    .revoke_user_api_keys(u.id, now)
-                    .await
-                    .map_err(store_failure)?;
-                let pws = s.delete_app_passwords(u.id).await.map_err(store_failure)?;
-                println!(
-                    "revoked {keys} API keys and {pws} application passwords of {}",
-                    u.login
-                );
-            }
-            Ok(())
-        }
+        Command::Revoke(RevokeArgs { target, json }) => match (target.api_key_id, target.user) {
+            (Some(id), _) => credentials::revoke_key(s, id, json, now).await,
+            (None, Some(login)) => credentials::revoke_user(s, &login, json, now).await,
+            (None, None) => Err(usage("revoke needs --api-key-id ID or --user LOGIN")),
+        },
         Command::Site(SiteCommand::Add {
             name,
             url,
@@ -547,6 +837,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
         }) => {
             let owner = admin::find_user(s, &owner).await?;
             let site = admin::add_site(s, &name, &url, owner.id, now).await?;
+            credentials::audit(s, now, "site.create", None, format!("url={}", site.url)).await;
             if json {
                 print_json(&gatehouse_proto::SiteCreated {
                     id: site.id.0,
@@ -558,6 +849,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
+        Command::Site(SiteCommand::List { json }) => lists::sites(s, json).await,
         Command::Site(SiteCommand::Member {
             site,
             login,
@@ -586,7 +878,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             Ok(())
         }
         Command::Site(SiteCommand::Set { site, json, .. }) => {
-            let Some(patch) = site_patch else {
+            let Some(patch) = checked.site_patch else {
                 return Err(usage("missing site settings"));
             };
             let site = admin::find_site(s, &site).await?;
@@ -603,13 +895,6 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             }
             Ok(())
         }
-    }
-}
-
-fn store_failure(e: gatehouse_core::store::StoreError) -> Failure {
-    Failure {
-        code: 1,
-        message: e.to_string(),
     }
 }
 
@@ -656,13 +941,6 @@ async fn keyring(
     })
 }
 
-fn print_json<T: serde::Serialize>(v: &T) {
-    match serde_json::to_string(v) {
-        Ok(s) => println!("{s}"),
-        Err(e) => eprintln!("error: {e}"),
-    }
-}
-
 fn create_data_dir(dir: &std::path::Path) -> Result<(), Failure> {
     if dir.exists() {
         return Ok(());
@@ -679,49 +957,64 @@ fn create_data_dir(dir: &std::path::Path) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn serve(
-    settings: &mut Settings,
-    store: Arc<dyn Store>,
-    keys: gatehouse_core::secrets::Keyring,
-    demo_mode: bool,
-) -> Result<(), Failure> {
-    telemetry::init_logging(settings.log_format, &settings.log_level);
-    let clock = Arc::new(SystemClock);
-    // Bind first, so that without --public-url the public URL is the address really bound
-    // (also with `--listen 127.0.0.1:0`).
-    let listener = tokio::net::TcpListener::bind(settings.listen)
-        .await
-        .map_err(|e| Failure {
-            code: 1,
-            message: format!("cannot listen on {}: {e}", settings.listen),
-        })?;
-    let addr = listener.local_addr().map_err(|e| Failure {
-        code: 1,
-        message: e.to_string(),
-    })?;
-    settings.listen = addr;
-    let public = settings.effective_public_url();
-    let mut try_it = None;
-    if demo_mode {
-        match demo::seed(store.as_ref(), &keys, &public, clock.now()).await? {
-            Some(d) => try_it = Some(demo::try_it(&d, &public)),
-            None => {
-                eprintln!(
-                    "note: the database already has users, so no demo data was created; \
-                     the demo accounts' passwords were printed when they were created."
-                );
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn database_urls_the_stores_open() {
+        for ok in [
+            "sqlite:///tmp/x.db",
+            "sqlite:x.db",
+            "postgres://u@h/db",
+            "POSTGRESQL://u@h/db",
+            "/tmp/x.db",
+            "x.db",
+            "C:\\data\\x.db",
+        ] {
+            assert!(check_database_url("--database-url", ok).is_ok(), "{ok}");
+        }
+        for bad in ["mysql://x", "mariadb://u:pw@h/db", "http://x", "file:x.db"] {
+            let Err(f) = check_database_url("--database-url", bad) else {
+                panic!("{bad} accepted");
+            };
+            assert_eq!(f.code, 2);
+            assert!(f.message.starts_with("--database-url "), "{}", f.message);
+            assert!(!f.message.contains(":pw@"), "the password is not echoed");
         }
     }
-    let state = AppState::new(store, clock, settings.clone(), keys);
-    let app = Application::from_listener(listener, state);
-    tracing::info!(%addr, public_url = %public, database = app.state().store.backend(), "gatehouse listening");
-    if let Some(t) = try_it {
-        println!("\n{t}");
+
+    #[test]
+    fn expires_in_is_whole_seconds_within_ten_years() {
+        assert_eq!(parse_expires_in("3600").ok(), Some(3600));
+        assert_eq!(
+            parse_expires_in(&MAX_EXPIRES_IN_SECS.to_string()).ok(),
+            Some(MAX_EXPIRES_IN_SECS)
+        );
+        for bad in ["-5", "0", "1.5", "soon", "315360001"] {
+            let Err(f) = parse_expires_in(bad) else {
+                panic!("{bad} accepted");
+            };
+            assert!(f.message.starts_with(&format!("--expires-in {bad}:")));
+        }
     }
-    println!("Gatehouse is listening on http://{addr} (public URL {public}). Stop with Ctrl-C.");
-    app.run(app::shutdown_signal()).await.map_err(|e| Failure {
-        code: 1,
-        message: format!("server error: {e}"),
-    })
+
+    #[test]
+    fn help_points_at_the_command_typed() {
+        let args = |s: &str| s.split_whitespace().map(String::from).collect::<Vec<_>>();
+        assert_eq!(help_path(&args("gatehouse usr")), "gatehouse");
+        assert_eq!(
+            help_path(&args("gatehouse --database-url user user ad")),
+            "gatehouse user"
+        );
+        assert_eq!(
+            help_path(&args("gatehouse api-key create --site 1")),
+            "gatehouse api-key create"
+        );
+    }
 }

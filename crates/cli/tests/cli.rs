@@ -1074,3 +1074,1036 @@ async fn two_server_processes_share_the_throttle() {
         let _ = two.kill().await;
     }
 }
+
+fn stdout(o: &Output) -> String {
+    assert!(
+        o.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn now() -> i64 {
+    use gatehouse_core::clock::Clock;
+    gatehouse_core::clock::SystemClock.now()
+}
+
+/// Adds `login` with a password from stdin; returns its id.
+fn add_user(db: &Db, login: &str, extra: &[&str]) -> i64 {
+    let email = format!("{login}@example.com");
+    let mut args = vec![
+        "user",
+        "add",
+        login,
+        "--email",
+        &email,
+        "--password-stdin",
+        "--json",
+    ];
+    args.extend_from_slice(extra);
+    json(&gatehouse(db, &args, Some("a-long-password\n")))["id"]
+        .as_i64()
+        .unwrap()
+}
+
+/// `user list`, `site list`, `api-key list`, `app-password list`: a table with a header row and
+/// UTC times for people, one JSON object for scripts, an empty list in words, never a secret.
+#[tokio::test(flavor = "multi_thread")]
+async fn list_commands_for_people_and_scripts() {
+    for db in databases("lists").await {
+        // Empty lists are said in words.
+        assert!(stdout(&gatehouse(&db, &["user", "list"], None)).contains("no users yet"));
+        assert!(stdout(&gatehouse(&db, &["site", "list"], None)).contains("no sites yet"));
+        assert!(stdout(&gatehouse(&db, &["api-key", "list"], None))
+            .contains("There are no API keys on this server."));
+        assert_eq!(
+            json(&gatehouse(&db, &["user", "list", "--json"], None)),
+            serde_json::json!({ "users": [] })
+        );
+
+        let alice = add_user(
+            &db,
+            "alice",
+            &["--network-admin", "--display-name", "Alice A."],
+        );
+        let bob = add_user(&db, "bob", &[]);
+        let site = json(&gatehouse(
+            &db,
+            &[
+                "site",
+                "add",
+                "Blog",
+                "--url",
+                "https://blog.example",
+                "--owner",
+                "alice",
+                "--json",
+            ],
+            None,
+        ))["id"]
+            .as_i64()
+            .unwrap();
+        stdout(&gatehouse(
+            &db,
+            &[
+                "site",
+                "member",
+                "https://blog.example",
+                "bob",
+                "--role",
+                "Editor",
+            ],
+            None,
+        ));
+        let user_key = json(&gatehouse(
+            &db,
+            &[
+                "api-key",
+                "create",
+                "--user",
+                "bob",
+                "--description",
+                "bob's script",
+                "--scope",
+                "posts:read",
+                "--site",
+                "https://blog.example",
+                "--expires-in",
+                "3600",
+                "--json",
+            ],
+            None,
+        ));
+        let other_key = json(&gatehouse(
+            &db,
+            &[
+                "api-key",
+                "create",
+                "--user",
+                "alice",
+                "--description",
+                "old",
+                "--json",
+            ],
+            None,
+        ));
+        let site_key = json(&gatehouse(
+            &db,
+            &[
+                "api-key",
+                "create",
+                "--site",
+                "https://blog.example",
+                "--description",
+                "Public mirror",
+                "--json",
+            ],
+            None,
+        ));
+        stdout(&gatehouse(
+            &db,
+            &["revoke", "--api-key-id", &other_key["id"].to_string()],
+            None,
+        ));
+        json(&gatehouse(
+            &db,
+            &[
+                "app-password",
+                "create",
+                "--user",
+                "bob",
+                "--name",
+                "phone",
+                "--json",
+            ],
+            None,
+        ));
+
+        // user list
+        let users = json(&gatehouse(&db, &["user", "list", "--json"], None));
+        let users = users["users"].as_array().unwrap();
+        assert_eq!(users.len(), 2);
+        assert_eq!(users[0]["id"], alice);
+        assert_eq!(users[0]["login"], "alice");
+        assert_eq!(users[0]["email"], "alice@example.com");
+        assert_eq!(users[0]["display_name"], "Alice A.");
+        assert_eq!(users[0]["network_admin"], true);
+        assert_eq!(users[0]["disabled"], false);
+        assert!(users[0]["created"].as_str().unwrap().ends_with("+00:00"));
+        assert_eq!(users[1]["login"], "bob");
+        assert_eq!(users[1]["network_admin"], false);
+        let text = stdout(&gatehouse(&db, &["user", "list"], None));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        assert!(lines[0].starts_with("ID  LOGIN"), "{text}");
+        assert!(lines[0].contains("CREATED (UTC)"), "{text}");
+        assert!(lines[1].contains("alice@example.com") && lines[1].contains("Alice A."));
+        // Aligned: every row's email starts in the header's EMAIL column.
+        let col = lines[0].find("EMAIL").unwrap();
+        assert_eq!(lines[1].find("alice@example.com"), Some(col), "{text}");
+        assert_eq!(lines[2].find("bob@example.com"), Some(col), "{text}");
+
+        // site list
+        let sites = json(&gatehouse(&db, &["site", "list", "--json"], None));
+        assert_eq!(
+            sites,
+            serde_json::json!({ "sites": [{
+                "id": site, "name": "Blog", "url": "https://blog.example", "require_auth": false,
+                "owner": { "id": alice, "login": "alice" },
+                "members": [
+                    { "id": alice, "login": "alice", "role": "administrator" },
+                    { "id": bob, "login": "bob", "role": "editor" },
+                ],
+            }]})
+        );
+        let text = stdout(&gatehouse(&db, &["site", "list"], None));
+        assert!(text.lines().next().unwrap().contains("MEMBERS"), "{text}");
+        assert!(
+            text.contains("alice (administrator), bob (editor)"),
+            "{text}"
+        );
+
+        // api-key list: every key, revoked ones too, and never a secret.
+        let out = gatehouse(&db, &["api-key", "list", "--json"], None);
+        let raw = String::from_utf8_lossy(&out.stdout).into_owned();
+        for secret in [&user_key["key"], &other_key["key"], &site_key["key"]] {
+            assert!(!raw.contains(secret.as_str().unwrap()));
+        }
+        assert!(
+            !raw.contains("\"hash\"") && !raw.contains("\"key\""),
+            "{raw}"
+        );
+        let keys = json(&out);
+        let keys = keys["api_keys"].as_array().unwrap();
+        assert_eq!(keys.len(), 3);
+        let uk = &keys[0];
+        assert_eq!(uk["id"], user_key["id"]);
+        assert_eq!(uk["kind"], "user");
+        assert_eq!(uk["description"], "bob's script");
+        assert_eq!(uk["user"], serde_json::json!({ "id": bob, "login": "bob" }));
+        assert_eq!(
+            uk["site"],
+            serde_json::json!({ "id": site, "url": "https://blog.example" })
+        );
+        assert_eq!(uk["scopes"], serde_json::json!(["posts:read"]));
+        assert!(uk["expires"].is_string());
+        assert_eq!(uk["last_used"], serde_json::Value::Null);
+        assert_eq!(uk["revoked"], serde_json::Value::Null);
+        assert_eq!(keys[1]["id"], other_key["id"]);
+        assert!(keys[1]["revoked"].is_string(), "revoked keys are listed");
+        assert_eq!(keys[2]["kind"], "site");
+        assert_eq!(keys[2]["user"], serde_json::Value::Null);
+        assert_eq!(
+            keys[2]["created_by"],
+            serde_json::json!({ "id": alice, "login": "alice" })
+        );
+        let ids = |args: &[&str]| -> Vec<serde_json::Value> {
+            json(&gatehouse(&db, args, None))["api_keys"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|k| k["id"].clone())
+                .collect()
+        };
+        assert_eq!(
+            ids(&["api-key", "list", "--user", "bob", "--json"]),
+            vec![user_key["id"].clone()]
+        );
+        assert_eq!(
+            ids(&["api-key", "list", "--user", "alice", "--json"]),
+            vec![other_key["id"].clone(), site_key["id"].clone()],
+            "alice's own key and the site key attributed to her"
+        );
+        assert_eq!(
+            ids(&["api-key", "list", "--site", &site.to_string(), "--json"]),
+            vec![user_key["id"].clone(), site_key["id"].clone()]
+        );
+        let text = stdout(&gatehouse(&db, &["api-key", "list"], None));
+        let header = text.lines().next().unwrap();
+        for h in [
+            "ID",
+            "KIND",
+            "DESCRIPTION",
+            "LAST USED (UTC)",
+            "EXPIRES (UTC)",
+            "STATUS",
+        ] {
+            assert!(header.contains(h), "{header}");
+        }
+        assert!(text.contains("revoked 2"), "{text}");
+        assert!(text.contains("(created by alice)"), "{text}");
+        assert!(
+            text.contains("read-only") && text.contains("posts:read"),
+            "{text}"
+        );
+        assert!(!text.contains("gak_") && !text.contains("gsk_"), "{text}");
+        usage_error(
+            &gatehouse(
+                &db,
+                &["api-key", "list", "--site", "https://nope.example"],
+                None,
+            ),
+            "nope.example",
+        );
+        usage_error(
+            &gatehouse(
+                &db,
+                &["api-key", "list", "--user", "bob", "--site", "1"],
+                None,
+            ),
+            "--site",
+        );
+
+        // app-password list
+        let aps = json(&gatehouse(
+            &db,
+            &["app-password", "list", "--user", "bob", "--json"],
+            None,
+        ));
+        assert_eq!(
+            aps["user"],
+            serde_json::json!({ "id": bob, "login": "bob" })
+        );
+        let list = aps["app_passwords"].as_array().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["name"], "phone");
+        assert!(list[0]["uuid"].is_string());
+        assert_eq!(list[0]["last_used"], serde_json::Value::Null);
+        assert!(list[0].get("password").is_none());
+        let text = stdout(&gatehouse(
+            &db,
+            &["app-password", "list", "--user", "bob"],
+            None,
+        ));
+        assert!(text.starts_with("UUID"), "{text}");
+        assert!(text.contains("CREATED (UTC)") && text.contains("phone") && text.contains("never"));
+        assert_eq!(
+            stdout(&gatehouse(
+                &db,
+                &["app-password", "list", "--user", "alice"],
+                None
+            ))
+            .trim(),
+            "alice has no application passwords."
+        );
+        usage_error(
+            &gatehouse(&db, &["app-password", "list", "--user", "nobody"], None),
+            "nobody",
+        );
+    }
+}
+
+/// `revoke --user` says which credentials it ends, by kind and description, and ends exactly
+/// those: the user's keys, the site keys attributed to them, application passwords, sessions.
+#[tokio::test(flavor = "multi_thread")]
+async fn revoke_user_says_what_it_ends() {
+    for db in databases("revoke-user").await {
+        let alice = add_user(&db, "alice", &[]);
+        add_user(&db, "bob", &[]);
+        json(&gatehouse(
+            &db,
+            &[
+                "site",
+                "add",
+                "Blog",
+                "--url",
+                "https://blog.example",
+                "--owner",
+                "alice",
+                "--json",
+            ],
+            None,
+        ));
+        let create = |args: &[&str]| json(&gatehouse(&db, args, None))["id"].as_i64().unwrap();
+        let laptop = create(&[
+            "api-key",
+            "create",
+            "--user",
+            "alice",
+            "--description",
+            "My laptop script",
+            "--json",
+        ]);
+        let mirror = create(&[
+            "api-key",
+            "create",
+            "--site",
+            "https://blog.example",
+            "--description",
+            "Public mirror",
+            "--json",
+        ]);
+        let bobs = create(&[
+            "api-key",
+            "create",
+            "--user",
+            "bob",
+            "--description",
+            "bob's",
+            "--json",
+        ]);
+        json(&gatehouse(
+            &db,
+            &[
+                "app-password",
+                "create",
+                "--user",
+                "alice",
+                "--name",
+                "phone",
+                "--json",
+            ],
+            None,
+        ));
+        let store = gatehouse_store::connect(&db.url).await.unwrap();
+        let uid = gatehouse_core::model::UserId(alice);
+        let t = now();
+        for h in ["s1", "s2"] {
+            store
+                .insert_session(h, uid, t, t + 86_400, "127.0.0.1", "test")
+                .await
+                .unwrap();
+        }
+
+        let text = stdout(&gatehouse(&db, &["revoke", "--user", "alice"], None));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            vec![
+                format!("revoked API key {laptop} \"My laptop script\"").as_str(),
+                format!(
+                    "revoked site key {mirror} \"Public mirror\" of site https://blog.example (created by alice)"
+                )
+                .as_str(),
+                "revoked application password \"phone\"",
+                "ended 2 sessions",
+                "alice: revoked 1 API key, 1 site key and 1 application password; ended 2 sessions.",
+            ],
+            "{text}"
+        );
+        // Exactly those: alice's are revoked, bob's key is not.
+        let key = |id: i64| {
+            let store = store.clone();
+            async move {
+                store
+                    .get_api_key(gatehouse_core::model::ApiKeyId(id))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(key(laptop).await.revoked_at.is_some());
+        assert!(key(mirror).await.revoked_at.is_some());
+        assert!(key(bobs).await.revoked_at.is_none());
+        assert!(store.list_app_passwords(uid).await.unwrap().is_empty());
+        assert!(store.find_session_by_hash("s1").await.unwrap().is_none());
+        assert!(store
+            .list_audit(Some(uid), 10)
+            .await
+            .unwrap()
+            .iter()
+            .any(|e| e.event == "credentials.revoke_all"));
+
+        // Nothing left: said in words.
+        assert_eq!(
+            stdout(&gatehouse(&db, &["revoke", "--user", "alice"], None)).trim(),
+            "alice had no credentials to revoke."
+        );
+
+        // --json: one object, the same items.
+        let k1 = create(&[
+            "api-key",
+            "create",
+            "--user",
+            "alice",
+            "--description",
+            "one",
+            "--json",
+        ]);
+        let k2 = create(&[
+            "api-key",
+            "create",
+            "--user",
+            "alice",
+            "--description",
+            "two",
+            "--json",
+        ]);
+        let r = json(&gatehouse(
+            &db,
+            &["revoke", "--user", "alice", "--json"],
+            None,
+        ));
+        assert_eq!(
+            r["user"],
+            serde_json::json!({ "id": alice, "login": "alice" })
+        );
+        let mut ids: Vec<i64> = r["api_keys"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|k| k["id"].as_i64().unwrap())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, vec![k1, k2]);
+        assert!(r["api_keys"][0]["revoked"].is_string());
+        assert!(r["api_keys"][0].get("key").is_none());
+        assert_eq!(r["app_passwords"], serde_json::json!([]));
+        assert_eq!(r["sessions_ended"], 0);
+        // Plurals and the one-key form.
+        let k3 = create(&[
+            "api-key",
+            "create",
+            "--user",
+            "alice",
+            "--description",
+            "three",
+            "--json",
+        ]);
+        let k4 = create(&[
+            "api-key",
+            "create",
+            "--user",
+            "alice",
+            "--description",
+            "four",
+            "--json",
+        ]);
+        let text = stdout(&gatehouse(&db, &["revoke", "--user", "alice"], None));
+        assert!(text.ends_with("alice: revoked 2 API keys.\n"), "{text}");
+        assert!(text.contains(&format!("revoked API key {k3} \"three\"")));
+        assert!(text.contains(&format!("revoked API key {k4} \"four\"")));
+        assert_eq!(
+            stdout(&gatehouse(
+                &db,
+                &["revoke", "--api-key-id", &bobs.to_string()],
+                None
+            ))
+            .trim(),
+            format!("revoked API key {bobs} \"bob's\" of bob")
+        );
+        let again = gatehouse(&db, &["revoke", "--api-key-id", &bobs.to_string()], None);
+        usage_error(&again, &format!("--api-key-id {bobs}"));
+        usage_error(&again, "revoked on");
+        usage_error(
+            &gatehouse(&db, &["revoke", "--user", "nobody"], None),
+            "nobody",
+        );
+    }
+}
+
+/// A site key depends on its creator: `api-key create --site` says who that is, and
+/// `--created-by` must name an enabled administrator of the site or a network admin.
+#[tokio::test(flavor = "multi_thread")]
+async fn site_keys_say_whose_they_are() {
+    for db in databases("site-key-creator").await {
+        add_user(&db, "alice", &[]);
+        add_user(&db, "bob", &[]);
+        add_user(&db, "carol", &[]);
+        add_user(&db, "root", &["--network-admin"]);
+        json(&gatehouse(
+            &db,
+            &[
+                "site",
+                "add",
+                "Blog",
+                "--url",
+                "https://blog.example",
+                "--owner",
+                "alice",
+                "--json",
+            ],
+            None,
+        ));
+        for (login, role) in [("bob", "editor"), ("carol", "administrator")] {
+            stdout(&gatehouse(
+                &db,
+                &[
+                    "site",
+                    "member",
+                    "https://blog.example",
+                    login,
+                    "--role",
+                    role,
+                ],
+                None,
+            ));
+        }
+        let site_key = |extra: &[&str]| {
+            let mut args = vec![
+                "api-key",
+                "create",
+                "--site",
+                "https://blog.example",
+                "--description",
+                "Public mirror",
+            ];
+            args.extend_from_slice(extra);
+            gatehouse(&db, &args, None)
+        };
+        let text = stdout(&site_key(&[]));
+        let first = text.lines().next().unwrap();
+        assert!(
+            first.contains("site key") && first.contains("\"Public mirror\""),
+            "{text}"
+        );
+        assert!(
+            first.contains(
+                "for https://blog.example, created by alice (the site's owner); it works only while alice administers the site"
+            ),
+            "{text}"
+        );
+        assert!(text.contains("gsk_"));
+        // --json keeps its shape; the attribution goes to stderr.
+        let out = site_key(&["--json"]);
+        let v = json(&out);
+        let obj = v.as_object().unwrap();
+        assert_eq!(obj.keys().collect::<Vec<_>>(), vec!["id", "key"]);
+        let note = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            note.contains("created by alice (the site's owner)"),
+            "{note}"
+        );
+        // --created-by: an administrator of the site, or a network admin.
+        let store = gatehouse_store::connect(&db.url).await.unwrap();
+        let out = site_key(&["--created-by", "carol", "--json"]);
+        let id = json(&out)["id"].as_i64().unwrap();
+        let k = store
+            .get_api_key(gatehouse_core::model::ApiKeyId(id))
+            .await
+            .unwrap();
+        let carol = store.find_user_auth("carol").await.unwrap().unwrap().user;
+        assert_eq!(k.created_by, carol.id);
+        assert!(String::from_utf8_lossy(&out.stderr)
+            .contains("created by carol (an administrator of the site)"));
+        let text = stdout(&site_key(&["--created-by", "root"]));
+        assert!(
+            text.contains("created by root (a network admin); it works only while root is a network admin or administers the site"),
+            "{text}"
+        );
+        let before = store.list_all_api_keys(None, None).await.unwrap().len();
+        let out = site_key(&["--created-by", "bob"]);
+        usage_error(&out, "--created-by bob");
+        usage_error(&out, "editor");
+        usage_error(
+            &site_key(&["--created-by", "nobody"]),
+            "--created-by nobody",
+        );
+        stdout(&gatehouse(
+            &db,
+            &["site", "member", "1", "carol", "--role", "none"],
+            None,
+        ));
+        usage_error(&site_key(&["--created-by", "carol"]), "no role");
+        usage_error(
+            &gatehouse(
+                &db,
+                &[
+                    "api-key",
+                    "create",
+                    "--user",
+                    "bob",
+                    "--description",
+                    "x",
+                    "--created-by",
+                    "alice",
+                ],
+                None,
+            ),
+            "--created-by alice",
+        );
+        // The owner demoted: the default is refused too, and the message says what to do.
+        stdout(&gatehouse(
+            &db,
+            &["site", "member", "1", "alice", "--role", "author"],
+            None,
+        ));
+        usage_error(&site_key(&[]), "--created-by");
+        assert_eq!(
+            store.list_all_api_keys(None, None).await.unwrap().len(),
+            before,
+            "refused keys were not written"
+        );
+    }
+}
+
+/// `user set-password`: Argon2id as `user add`, the user's sessions ended, audited, one line.
+#[tokio::test(flavor = "multi_thread")]
+async fn set_password_replaces_it_and_ends_sessions() {
+    for db in databases("set-password").await {
+        let id = add_user(&db, "alice", &[]);
+        let store = gatehouse_store::connect(&db.url).await.unwrap();
+        let uid = gatehouse_core::model::UserId(id);
+        let t = now();
+        store
+            .insert_session("sess", uid, t, t + 86_400, "127.0.0.1", "test")
+            .await
+            .unwrap();
+        let old = store.find_user_auth("alice").await.unwrap().unwrap();
+
+        let out = gatehouse(
+            &db,
+            &["user", "set-password", "alice", "--password-stdin"],
+            Some("new password 1\n"),
+        );
+        let text = stdout(&out);
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.contains("set the password of alice") && text.contains("ended 1 session "),
+            "{text}"
+        );
+        let new = store.find_user_auth("alice").await.unwrap().unwrap();
+        assert!(new.password_hash.starts_with("$argon2id$"));
+        assert_ne!(new.password_hash, old.password_hash);
+        assert!(gatehouse_core::password::verify(
+            &new.password_hash,
+            "new password 1"
+        ));
+        assert!(store.find_session_by_hash("sess").await.unwrap().is_none());
+        let audit = store.list_audit(Some(uid), 10).await.unwrap();
+        let e = audit
+            .iter()
+            .find(|e| e.event == "user.set_password")
+            .expect("audited");
+        assert_eq!(e.target_user_id, Some(uid));
+
+        let v = json(&gatehouse(
+            &db,
+            &[
+                "user",
+                "set-password",
+                "ALICE@example.com",
+                "--password",
+                "new password 2",
+                "--json",
+            ],
+            None,
+        ));
+        assert_eq!(v, serde_json::json!({ "id": id, "login": "alice" }));
+        let now_hash = store
+            .find_user_auth("alice")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash;
+        assert!(gatehouse_core::password::verify(
+            &now_hash,
+            "new password 2"
+        ));
+
+        // Bad input: exit 2, one line, the password unchanged.
+        usage_error(
+            &gatehouse(
+                &db,
+                &["user", "set-password", "alice", "--password", "short"],
+                None,
+            ),
+            "at least 8",
+        );
+        let out = gatehouse(&db, &["user", "set-password", "alice"], None);
+        usage_error(&out, "--password ");
+        usage_error(&out, "--password-stdin");
+        usage_error(
+            &gatehouse(
+                &db,
+                &["user", "set-password", "nobody", "--password", "12345678"],
+                None,
+            ),
+            "nobody",
+        );
+        assert_eq!(
+            store
+                .find_user_auth("alice")
+                .await
+                .unwrap()
+                .unwrap()
+                .password_hash,
+            now_hash
+        );
+    }
+}
+
+/// Bad input names the flag and the value and says what would work: one line, exit 2, nothing
+/// written (the database is not even opened).
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_input_names_the_flag_the_value_and_what_works() {
+    let dir = tempdir("flags");
+    let db = Db {
+        url: format!("sqlite://{}/f.db", dir.display()),
+        dir: dir.clone(),
+        _pg: None,
+    };
+    let out = gatehouse(
+        &db,
+        &[
+            "api-key",
+            "create",
+            "--user",
+            "x",
+            "--description",
+            "d",
+            "--expires-in",
+            "-5",
+        ],
+        None,
+    );
+    usage_error(
+        &out,
+        "--expires-in -5: must be a whole number of seconds from 1 to 315360000 (10 years)",
+    );
+    usage_error(
+        &gatehouse(
+            &db,
+            &[
+                "api-key",
+                "create",
+                "--user",
+                "x",
+                "--description",
+                "d",
+                "--expires-in",
+                "soon",
+            ],
+            None,
+        ),
+        "--expires-in soon",
+    );
+    let out = gatehouse(&db, &["user", "add", "x", "--email", "x@example.com"], None);
+    usage_error(&out, "--password ");
+    usage_error(&out, "--password-stdin");
+    let out = gatehouse(&db, &["serve", "--listen", "nonsense"], None);
+    usage_error(&out, "--listen nonsense");
+    usage_error(&out, "127.0.0.1:8080");
+    let out = gatehouse(
+        &db,
+        &["site", "member", "1", "bob", "--role", "owner"],
+        None,
+    );
+    usage_error(&out, "--role owner");
+    usage_error(
+        &out,
+        "administrator, editor, author, contributor, subscriber, none",
+    );
+    let out = gatehouse(&db, &["usr", "list"], None);
+    usage_error(&out, "'usr'");
+    usage_error(&out, "'user'");
+    usage_error(&out, "gatehouse --help");
+    let out = gatehouse(&db, &["user", "lst"], None);
+    usage_error(&out, "'list'");
+    usage_error(&out, "gatehouse user --help");
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "nothing written"
+    );
+    // A URL the stores do not speak is refused, not taken for a file name.
+    let mysql = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["--database-url", "mysql://x", "migrate"])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    usage_error(&mysql, "--database-url mysql://x");
+    usage_error(&mysql, "sqlite:");
+    usage_error(&mysql, "postgres");
+    assert!(
+        std::fs::read_dir(&dir).unwrap().next().is_none(),
+        "no file named mysql:… was created"
+    );
+    let env_url = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["migrate"])
+        .env("GATEHOUSE_DATABASE_URL", "mysql://y")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    usage_error(&env_url, "mysql://y");
+    // Help: every flag explained, the command's own options before the global ones.
+    let help = Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args(["user", "add", "--help"])
+        .output()
+        .unwrap();
+    let help = stdout(&help);
+    let own = help.find("Options:").unwrap();
+    let global = help.find("Global options:").unwrap();
+    assert!(own < global, "{help}");
+    assert!(help[own..global].contains("--email"));
+    assert!(help[global..].contains("--database-url"));
+    for line in help.lines().filter(|l| l.trim_start().starts_with('-')) {
+        let words = line.split_whitespace().count();
+        assert!(words >= 3, "no help text: {line:?}");
+    }
+    let help = stdout(
+        &Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+            .args(["site", "member", "--help"])
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        help.contains("administrator, editor, author, contributor or subscriber; or none"),
+        "{help}"
+    );
+}
+
+/// A port already in use is named with the flag that changes it (exit 1: not bad input).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_port_names_listen() {
+    let dir = tempdir("busy");
+    let db = Db {
+        url: format!("sqlite://{}/b.db", dir.display()),
+        dir: dir.clone(),
+        _pg: None,
+    };
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let out = with_env(
+        &db,
+        &["serve", "--listen", &format!("127.0.0.1:{port}")],
+        &[],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "127.0.0.1:{port} is already in use; choose another address with --listen, e.g. --listen 127.0.0.1:{}",
+            port + 1
+        )),
+        "{err}"
+    );
+}
+
+/// `serve --demo` on a database that already has users says how to get in again and how to start
+/// over, with the real flags and paths; the banner names the log-in page.
+#[tokio::test(flavor = "multi_thread")]
+async fn demo_on_existing_data_says_how_to_get_in() {
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt};
+    let dir = tempdir("demo-again");
+    let data = dir.join("data");
+    let run = |args: Vec<String>| {
+        let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"));
+        cmd.args(args)
+            .env_remove("GATEHOUSE_SECRET_KEY")
+            .env_remove("GATEHOUSE_CONFIG")
+            .current_dir(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        cmd.spawn().unwrap()
+    };
+    let data_flag = vec!["--data-dir".to_string(), data.display().to_string()];
+    let serve = |extra: &[&str]| {
+        let mut a = data_flag.clone();
+        a.extend(["serve", "--listen", "127.0.0.1:0", "--demo"].map(String::from));
+        a.extend(extra.iter().map(|s| s.to_string()));
+        a
+    };
+    for round in 0..2 {
+        let mut child = run(serve(&[]));
+        let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut banner = String::new();
+        let find = async {
+            while let Some(line) = lines.next_line().await.unwrap() {
+                if line.contains("listening on http://") {
+                    banner = line;
+                    break;
+                }
+            }
+        };
+        tokio::time::timeout(std::time::Duration::from_secs(60), find)
+            .await
+            .expect("the server starts");
+        let base = banner[banner.find("http://").unwrap()..]
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string();
+        assert!(
+            banner.contains(&format!("Log in at {base}/login")),
+            "{banner}"
+        );
+        child.kill().await.unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .await
+            .unwrap();
+        if round == 0 {
+            assert!(!err.contains("already has users"), "{err}");
+            continue;
+        }
+        assert!(err.contains("already has users"), "{err}");
+        let d = data.display();
+        assert!(
+            err.contains(&format!(
+                "gatehouse --data-dir {d} user set-password admin --password-stdin"
+            )),
+            "{err}"
+        );
+        assert!(err.contains(&format!("rm -rf {d}\n")), "{err}");
+        assert!(
+            err.contains(&format!("gatehouse --data-dir {d} serve --demo")),
+            "{err}"
+        );
+    }
+    // The suggested command works: the admin gets a password again.
+    let db = Db {
+        url: format!("sqlite://{}/gatehouse.db", data.display()),
+        dir: dir.clone(),
+        _pg: None,
+    };
+    let text = stdout(&gatehouse(
+        &db,
+        &["user", "set-password", "admin", "--password-stdin"],
+        Some("back in again\n"),
+    ));
+    assert!(text.contains("set the password of admin"), "{text}");
+    // With --database-url, that flag is repeated and the file is what to remove.
+    let url = format!("sqlite://{}/other.db", dir.display());
+    add_user(&db_at(&url, &dir), "root", &["--network-admin"]);
+    let mut child = run(vec![
+        "--database-url".into(),
+        url.clone(),
+        "serve".into(),
+        "--listen".into(),
+        "127.0.0.1:0".into(),
+        "--demo".into(),
+    ]);
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    tokio::time::timeout(std::time::Duration::from_secs(60), async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            if line.contains("listening on http://") {
+                break;
+            }
+        }
+    })
+    .await
+    .expect("the server starts");
+    child.kill().await.unwrap();
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .await
+        .unwrap();
+    assert!(
+        err.contains(&format!(
+            "gatehouse --database-url {url} user set-password root --password-stdin"
+        )),
+        "{err}"
+    );
+    let file = format!("{}/other.db", dir.display());
+    assert!(
+        err.contains(&format!("rm -f {file} {file}-wal {file}-shm")),
+        "{err}"
+    );
+}
+
+fn db_at(url: &str, dir: &std::path::Path) -> Db {
+    Db {
+        url: url.to_string(),
+        dir: dir.to_path_buf(),
+        _pg: None,
+    }
+}

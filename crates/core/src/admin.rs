@@ -1,6 +1,7 @@
 //! Administrative operations shared by the CLI, `serve --demo`, the hosting API and the test kit:
-//! creating users and sites, setting roles and site settings. Owns input validation for them, so
-//! every entry point refuses the same bad input with the same message before anything is written.
+//! creating users and sites, setting account passwords, roles and site settings. Owns input
+//! validation for them, so every entry point refuses the same bad input with the same message
+//! before anything is written. Invariant: a password change ends every session of that user.
 //! Time comes from the caller (`now`); password salts from `password` (OS RNG).
 
 use crate::caps::Role;
@@ -79,6 +80,53 @@ pub async fn add_user(
         .insert_user(&new, now)
         .await
         .map_err(store_err("user"))
+}
+
+/// Sets a user's account password (validated and hashed as `add_user` does) and ends every one of
+/// their sessions, so whoever was logged in with the old password is logged out. Returns how many
+/// live sessions were ended. Auditing is the caller's (it knows who acted).
+pub async fn set_password(
+    store: &dyn Store,
+    user: UserId,
+    password: &str,
+    now: Timestamp,
+) -> Result<u64, AdminError> {
+    validate::new_password(password)?;
+    let password_hash = password::hash(password).map_err(|e| AdminError::Invalid(e.to_string()))?;
+    store
+        .set_user_password_hash(user, &password_hash)
+        .await
+        .map_err(store_err("user"))?;
+    end_sessions(store, user, now).await
+}
+
+/// Ends every session of `user` and returns how many of them were live (not yet expired or idle):
+/// the live ones are listed and ended one by one, so the count is exactly what was ended; the
+/// dead ones are then ended too, uncounted, so that none of them can come back.
+pub async fn end_sessions(
+    store: &dyn Store,
+    user: UserId,
+    now: Timestamp,
+) -> Result<u64, AdminError> {
+    let live = store
+        .list_sessions(user, now, crate::sessions::IDLE_SECS)
+        .await
+        .map_err(AdminError::Store)?;
+    let mut ended = 0;
+    for s in &live {
+        if store
+            .revoke_session(user, s.id, now)
+            .await
+            .map_err(AdminError::Store)?
+        {
+            ended += 1;
+        }
+    }
+    store
+        .revoke_user_sessions(user, None, now)
+        .await
+        .map_err(AdminError::Store)?;
+    Ok(ended)
 }
 
 /// Finds a user by login or email.

@@ -40,6 +40,8 @@ pub trait UserStore {
     /// Users by id.
     async fn list_users(&self, offset: i64, limit: i64) -> StoreResult<Vec<User>>;
     async fn set_user_disabled(&self, id: UserId, disabled: bool) -> StoreResult<()>;
+    /// Replaces a user's password hash (an Argon2id PHC string); `NotFound` if there is no such user.
+    async fn set_user_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()>;
 }
 
 #[async_trait]
@@ -206,6 +208,14 @@ pub trait ApiKeyStore {
     async fn list_api_keys(&self, user: UserId) -> StoreResult<Vec<ApiKey>>;
     /// The site keys of `site` that are not revoked, newest first.
     async fn list_site_api_keys(&self, site: SiteId) -> StoreResult<Vec<ApiKey>>;
+    /// Every key, revoked and expired ones too, oldest first (the operator's inventory). With
+    /// `user`, only keys acting as or created by that user; with `site`, only keys limited to that
+    /// site (its site keys and the user keys bound to it). Both filters apply in the query.
+    async fn list_all_api_keys(
+        &self,
+        user: Option<UserId>,
+        site: Option<SiteId>,
+    ) -> StoreResult<Vec<ApiKey>>;
     /// Revokes a key; false if it was unknown or already revoked.
     async fn revoke_api_key(&self, id: ApiKeyId, now: Timestamp) -> StoreResult<bool>;
     /// Revokes every key of or by `user`; returns how many.

@@ -42,3 +42,115 @@ pub struct SiteCreated {
     pub name: String,
     pub url: String,
 }
+
+/// A user named inside another answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: i64,
+    pub login: String,
+}
+
+/// A site named inside another answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SiteRef {
+    pub id: i64,
+    pub url: String,
+}
+
+/// `gatehouse user list --json`. Times are RFC 3339 in UTC.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserList {
+    pub users: Vec<UserEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserEntry {
+    pub id: i64,
+    pub login: String,
+    pub email: String,
+    pub display_name: String,
+    pub network_admin: bool,
+    pub disabled: bool,
+    pub created: String,
+}
+
+/// `gatehouse site list --json`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SiteList {
+    pub sites: Vec<SiteEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SiteEntry {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub require_auth: bool,
+    pub owner: UserRef,
+    /// Every user with a role on the site, by user id.
+    pub members: Vec<SiteMember>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SiteMember {
+    pub id: i64,
+    pub login: String,
+    pub role: String,
+}
+
+/// `gatehouse api-key list --json`: never a secret or its hash.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiKeyList {
+    pub api_keys: Vec<ApiKeyEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ApiKeyEntry {
+    pub id: i64,
+    /// `user` or `site`.
+    pub kind: String,
+    pub description: String,
+    /// The user a user key acts as; `null` for a site key.
+    pub user: Option<UserRef>,
+    /// The site the key is limited to (always set for a site key).
+    pub site: Option<SiteRef>,
+    /// For a site key, the administrator whose standing it depends on.
+    pub created_by: UserRef,
+    /// `null`: not limited by scope.
+    pub scopes: Option<Vec<String>>,
+    /// `null`: every HTTP method.
+    pub methods: Option<Vec<String>>,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub last_ip: Option<String>,
+    pub expires: Option<String>,
+    /// When it was revoked; `null` while it is not.
+    pub revoked: Option<String>,
+}
+
+/// `gatehouse app-password list --json`: never a password or its hash.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AppPasswordList {
+    pub user: UserRef,
+    pub app_passwords: Vec<AppPasswordEntry>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AppPasswordEntry {
+    pub uuid: String,
+    pub name: String,
+    pub app_id: String,
+    pub created: String,
+    pub last_used: Option<String>,
+    pub last_ip: Option<String>,
+}
+
+/// `gatehouse revoke --json`: exactly what was revoked, each item once.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct RevokeReport {
+    /// The user whose credentials were revoked (`revoke --user`); `null` for `--api-key-id`.
+    pub user: Option<UserRef>,
+    pub api_keys: Vec<ApiKeyEntry>,
+    pub app_passwords: Vec<AppPasswordEntry>,
+    pub sessions_ended: u64,
+}

@@ -69,6 +69,35 @@ pub async fn users_share_one_identifier_namespace(s: &dyn Store) {
     ));
 }
 
+/// A password change replaces only that user's hash; an unknown user is `NotFound`.
+pub async fn password_hash_is_replaced(s: &dyn Store) {
+    let a = s
+        .insert_user(&new_user("pw-a", "pw-a@example.com"), 1)
+        .await
+        .unwrap();
+    s.insert_user(&new_user("pw-b", "pw-b@example.com"), 1)
+        .await
+        .unwrap();
+    let new_hash = "$argon2id$v=19$m=19456,t=2,p=1$bmV3c2FsdA$bmV3aGFzaA";
+    s.set_user_password_hash(a.id, new_hash).await.unwrap();
+    let got = s.find_user_auth("pw-a").await.unwrap().unwrap();
+    assert_eq!(got.password_hash, new_hash);
+    assert_eq!(got.user, a, "nothing else about the user changed");
+    assert_eq!(
+        s.find_user_auth("pw-b")
+            .await
+            .unwrap()
+            .unwrap()
+            .password_hash,
+        new_user("pw-b", "").password_hash,
+        "other users keep theirs"
+    );
+    assert!(matches!(
+        s.set_user_password_hash(UserId(999_999), new_hash).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
 /// A site is created with its owner as administrator; hosts are unique; roles can change.
 pub async fn sites_and_roles(s: &dyn Store) {
     let owner = s
@@ -499,6 +528,111 @@ pub async fn api_keys(s: &dyn Store) {
     assert_eq!(
         s.get_api_key(site_key.id).await.unwrap().revoked_at,
         Some(400)
+    );
+}
+
+/// The operator's key inventory: every key, revoked and expired ones too, oldest first, filtered
+/// in the query by user (acting as or created by) and by site.
+pub async fn api_key_inventory(s: &dyn Store) {
+    let alice = s
+        .insert_user(&new_user("inv-alice", "inv-a@example.com"), 1)
+        .await
+        .unwrap();
+    let bob = s
+        .insert_user(&new_user("inv-bob", "inv-b@example.com"), 1)
+        .await
+        .unwrap();
+    let one = s
+        .insert_site(&site("One", "one.example"), alice.id, 1)
+        .await
+        .unwrap();
+    let two = s
+        .insert_site(&site("Two", "two.example"), bob.id, 1)
+        .await
+        .unwrap();
+    let key =
+        |kind, user: Option<UserId>, site: Option<SiteId>, by: UserId, hash: &str| NewApiKey {
+            kind,
+            user_id: user,
+            site_id: site,
+            created_by: by,
+            description: hash.to_string(),
+            scopes: None,
+            methods: None,
+            expires_at: None,
+            hash: hash.into(),
+            key_version: 1,
+        };
+    let a_any = s
+        .insert_api_key(
+            &key(ApiKeyKind::User, Some(alice.id), None, alice.id, "i1"),
+            10,
+        )
+        .await
+        .unwrap();
+    let a_one = s
+        .insert_api_key(
+            &key(
+                ApiKeyKind::User,
+                Some(alice.id),
+                Some(one.id),
+                alice.id,
+                "i2",
+            ),
+            11,
+        )
+        .await
+        .unwrap();
+    let one_site = s
+        .insert_api_key(
+            &key(ApiKeyKind::Site, None, Some(one.id), alice.id, "i3"),
+            12,
+        )
+        .await
+        .unwrap();
+    let b_two = s
+        .insert_api_key(
+            &key(ApiKeyKind::User, Some(bob.id), Some(two.id), bob.id, "i4"),
+            13,
+        )
+        .await
+        .unwrap();
+    let two_site = s
+        .insert_api_key(&key(ApiKeyKind::Site, None, Some(two.id), bob.id, "i5"), 14)
+        .await
+        .unwrap();
+    assert!(s.revoke_api_key(a_any.id, 20).await.unwrap());
+    let ids = |keys: Vec<ApiKey>| keys.into_iter().map(|k| k.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(s.list_all_api_keys(None, None).await.unwrap()),
+        vec![a_any.id, a_one.id, one_site.id, b_two.id, two_site.id],
+        "every key, revoked ones too, oldest first"
+    );
+    let all = s.list_all_api_keys(None, None).await.unwrap();
+    assert_eq!(all[0].revoked_at, Some(20));
+    assert_eq!(
+        ids(s.list_all_api_keys(Some(alice.id), None).await.unwrap()),
+        vec![a_any.id, a_one.id, one_site.id],
+        "acting as or created by alice"
+    );
+    assert_eq!(
+        ids(s.list_all_api_keys(None, Some(two.id)).await.unwrap()),
+        vec![b_two.id, two_site.id],
+        "limited to site two"
+    );
+    assert_eq!(
+        ids(s
+            .list_all_api_keys(Some(bob.id), Some(one.id))
+            .await
+            .unwrap()),
+        Vec::<ApiKeyId>::new()
+    );
+    assert_eq!(
+        ids(s
+            .list_all_api_keys(Some(UserId(999_999)), None)
+            .await
+            .unwrap()),
+        Vec::<ApiKeyId>::new()
     );
 }
 

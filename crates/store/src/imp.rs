@@ -532,6 +532,19 @@ macro_rules! impl_store {
                 }
                 Ok(())
             }
+
+            async fn set_user_password_hash(&self, id: UserId, password_hash: &str) -> StoreResult<()> {
+                let r = sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+                    .bind(id.0)
+                    .bind(password_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(crate::backend_err)?;
+                if r.rows_affected() == 0 {
+                    return Err(StoreError::NotFound);
+                }
+                Ok(())
+            }
         }
 
         #[async_trait]
@@ -937,6 +950,16 @@ macro_rules! impl_store {
                     "SELECT {API_KEY_COLS} FROM api_keys WHERE site_id = $1 AND kind = 'site' AND revoked_at IS NULL ORDER BY id DESC"
                 );
                 let rows: Vec<ApiKeyRow> = sqlx::query_as(&q).bind(site.0)
+                    .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
+                rows.into_iter().map(|r| ApiKeyMatch::try_from(r).map(|m| m.key)).collect()
+            }
+
+            async fn list_all_api_keys(&self, user: Option<UserId>, site: Option<SiteId>) -> StoreResult<Vec<ApiKey>> {
+                let q = format!(
+                    "SELECT {API_KEY_COLS} FROM api_keys WHERE ($1 IS NULL OR user_id = $1 OR created_by = $1) \
+                     AND ($2 IS NULL OR site_id = $2) ORDER BY id"
+                );
+                let rows: Vec<ApiKeyRow> = sqlx::query_as(&q).bind(user.map(|u| u.0)).bind(site.map(|s| s.0))
                     .fetch_all(&self.pool).await.map_err(crate::backend_err)?;
                 rows.into_iter().map(|r| ApiKeyMatch::try_from(r).map(|m| m.key)).collect()
             }

@@ -64,12 +64,14 @@ macro_rules! both {
 
 both!(
     users_share_one_identifier_namespace,
+    password_hash_is_replaced,
     sites_and_roles,
     posts_and_comments,
     throttle_counters,
     audit_log,
     key_fingerprints,
     api_keys,
+    api_key_inventory,
     app_passwords,
     sessions,
 );
