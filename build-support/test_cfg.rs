@@ -44,11 +44,9 @@ fn emit_test_cfgs() {
     watch(&modules);
     watch(Path::new(&chromium).parent().unwrap_or(Path::new("/usr/bin")));
     let require_chromium = required("GATEHOUSE_TEST_REQUIRE_CHROMIUM");
-    cfg(
-        "gatehouse_no_chromium",
-        !(Path::new(&chromium).exists() && modules.join("playwright-core").exists())
-            && !require_chromium,
-    );
+    let chromium_ready =
+        Path::new(&chromium).exists() && modules.join("playwright-core").exists();
+    cfg("gatehouse_no_chromium", !chromium_ready && !require_chromium);
     cfg(
         "gatehouse_no_wpapi",
         !modules.join("wpapi").exists() && !require_chromium,

@@ -763,6 +763,58 @@ async fn json_logs_redact_secrets_and_sigterm_stops_cleanly() {
         .await
         .unwrap();
     assert_eq!(r.status(), 401);
+    // A page request logs the session's user: log in through the form as a browser does.
+    let admin_password = printed
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("admin "))
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the demo prints the admin's password")
+        .to_string();
+    let client = gatehouse_testkit::reqwest::Client::builder()
+        .no_proxy()
+        .redirect(gatehouse_testkit::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let page = client.get(format!("{base}/login")).send().await.unwrap();
+    let pre = page
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|c| {
+            let c = c.to_str().ok()?.split(';').next()?.to_string();
+            c.starts_with("gatehouse_login=").then_some(c)
+        })
+        .unwrap();
+    let html = page.text().await.unwrap();
+    let at = html.find("name=\"_csrf\" value=\"").unwrap() + 20;
+    let csrf = &html[at..at + html[at..].find('"').unwrap()];
+    let r = client
+        .post(format!("{base}/login"))
+        .header("cookie", &pre)
+        .form(&[
+            ("log", "admin"),
+            ("pwd", admin_password.as_str()),
+            ("_csrf", csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let session = r
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .find_map(|c| {
+            let c = c.to_str().ok()?.split(';').next()?.to_string();
+            c.starts_with("gatehouse_session=").then_some(c)
+        })
+        .expect("logged in");
+    let r = client
+        .get(format!("{base}/profile"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
     let status = std::process::Command::new("kill")
         .args(["-TERM", &child.id().unwrap().to_string()])
         .status()
@@ -789,7 +841,20 @@ async fn json_logs_redact_secrets_and_sigterm_stops_cleanly() {
         .iter()
         .filter(|l| l["target"] == "gatehouse::access")
         .collect();
-    assert_eq!(access.len(), 2, "one line per request: {logs}");
+    assert_eq!(access.len(), 5, "one line per request: {logs}");
+    let profile = access
+        .iter()
+        .find(|l| l["uri"] == "/profile")
+        .expect("the profile request is logged");
+    assert_eq!(profile["dialect"], "page", "{profile}");
+    assert_eq!(profile["auth"], "cookie", "{profile}");
+    assert!(profile["user_id"].as_i64().is_some(), "{profile}");
+    let form = access.iter().find(|l| l["method"] == "POST").unwrap();
+    assert_eq!(form["auth"], "anonymous", "before log-in: {form}");
+    assert!(
+        !logs.contains(&admin_password),
+        "the password is not logged"
+    );
     assert!(access[0]["uri"].as_str().unwrap().contains("code=REDACTED"));
     assert!(access[0]["uri"].as_str().unwrap().contains("state=visible"));
     assert_eq!(access[0]["auth"], "api_key");
@@ -2106,4 +2171,25 @@ fn db_at(url: &str, dir: &std::path::Path) -> Db {
         dir: dir.to_path_buf(),
         _pg: None,
     }
+}
+
+/// The CLI tests run each command on SQLite and, with `GATEHOUSE_TEST_POSTGRES_URL`, on a scratch
+/// PostgreSQL database as well, in the same test. Without the URL this test is counted as
+/// ignored in cargo's summary, so a run that left the PostgreSQL half out says so.
+#[tokio::test]
+#[cfg_attr(
+    gatehouse_no_postgres,
+    ignore = "PostgreSQL half of the CLI tests: set GATEHOUSE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres"
+)]
+async fn the_postgresql_half_runs() {
+    let dbs = databases("pg-half").await;
+    assert_eq!(dbs.len(), 2, "SQLite and PostgreSQL");
+    assert!(dbs[1].url.starts_with("postgres"), "{}", dbs[1].url);
+    let out = gatehouse(&dbs[1], &["user", "list", "--json"], None);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["users"], serde_json::json!([]));
 }
