@@ -1,15 +1,21 @@
 //! The two implementations of `gatehouse_core::store::Store`: SQLite (the embedded default, one
 //! file, WAL) and PostgreSQL (any number of instances on one database), with their migrations.
-//! Both are generated from one body (`imp.rs`) so their SQL cannot drift; only connection set-up
-//! and migrations differ. `conformance` holds the checks both must pass.
+//! Both are compiled from ONE body of SQL — the files under `src/sql/`, one per aggregate — so
+//! their statements cannot drift apart (the single-use statements are the security boundary and
+//! must be identical). The statements use only syntax SQLite (≥ 3.35) and PostgreSQL share (`$n`
+//! parameters, `RETURNING`, `ON CONFLICT … DO UPDATE`). The only backend differences live in
+//! `sqlite.rs` and `postgres.rs`: connection set-up, migrations, and the write transaction
+//! (`begin_write`: on SQLite `BEGIN IMMEDIATE`, which takes the write lock up front so a
+//! read-then-write transaction never fails with `SQLITE_BUSY` half-way). `rows.rs` holds the row
+//! structs; `conformance` the checks both backends must pass.
 //! Invariants: counters change in one atomic statement; multi-row writes are one transaction.
 
 use gatehouse_core::store::{Store, StoreError};
 use std::sync::Arc;
 
 pub mod conformance;
-mod imp;
 pub mod postgres;
+mod rows;
 pub mod scratch;
 pub mod sqlite;
 

@@ -31,4 +31,25 @@ impl PgStore {
     }
 }
 
-crate::imp::impl_store!(PgStore, sqlx::Postgres, "postgres");
+impl PgStore {
+    /// A write transaction (PostgreSQL's row locks and unique constraints decide conflicts).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, StoreError> {
+        self.pool.begin().await.map_err(backend_err)
+    }
+}
+
+// ---- the shared SQL body, compiled for this backend ----------------------------------------
+
+/// The sqlx database the shared SQL body (`sql/`) is compiled for here.
+pub(crate) type Db = sqlx::Postgres;
+/// The store type the shared SQL body implements `Store` for here.
+pub(crate) type Backend = PgStore;
+/// `Store::backend`.
+const NAME: &str = "postgres";
+
+// The same files are compiled once per backend on purpose: one body of SQL, two databases.
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;

@@ -43,4 +43,31 @@ impl SqliteStore {
     }
 }
 
-crate::imp::impl_store!(SqliteStore, sqlx::Sqlite, "sqlite");
+impl SqliteStore {
+    /// A write transaction that holds SQLite's write lock from its first statement
+    /// (`BEGIN IMMEDIATE`): a transaction that reads and then writes never meets another
+    /// writer half-way, so it never fails with `SQLITE_BUSY` after doing work (it waits for the
+    /// lock, up to the busy timeout, before starting).
+    pub(crate) async fn begin_write(
+        &self,
+    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
+        self.pool
+            .begin_with("BEGIN IMMEDIATE")
+            .await
+            .map_err(backend_err)
+    }
+}
+
+// ---- the shared SQL body, compiled for this backend ----------------------------------------
+
+/// The sqlx database the shared SQL body (`sql/`) is compiled for here.
+pub(crate) type Db = sqlx::Sqlite;
+/// The store type the shared SQL body implements `Store` for here.
+pub(crate) type Backend = SqliteStore;
+/// `Store::backend`.
+const NAME: &str = "sqlite";
+
+// The same files are compiled once per backend on purpose: one body of SQL, two databases.
+#[allow(clippy::duplicate_mod)]
+#[path = "sql/mod.rs"]
+mod sql;

@@ -108,6 +108,13 @@ async fn after_create(
     match created {
         Ok((detail, secret)) => {
             web.audit(event, Some(&s.user), None, detail).await;
+            // The first field typed is the new credential's name: the label says which it is.
+            let label = match typed.first() {
+                Some((_, name)) if !name.trim().is_empty() => {
+                    format!("{label} “{}”", name.trim())
+                }
+                _ => label.to_string(),
+            };
             web.done(s, &to, Flash::secret(label, secret)).await
         }
         Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),

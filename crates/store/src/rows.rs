@@ -1,0 +1,406 @@
+//! The rows both backends read (`sqlx::FromRow` structs and their conversions into the model),
+//! the column lists the statements share, and small helpers of the SQL body (`crate::sql`).
+
+use gatehouse_core::caps::Role;
+use gatehouse_core::model::*;
+use gatehouse_core::store::{AuditEvent, StoreError, UserAuth};
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRow {
+    pub id: i64,
+    pub login: String,
+    pub email: String,
+    pub display_name: String,
+    pub network_admin: bool,
+    pub disabled: bool,
+    pub created_at: i64,
+}
+
+impl From<UserRow> for User {
+    fn from(r: UserRow) -> User {
+        User {
+            id: UserId(r.id),
+            login: r.login,
+            email: r.email,
+            display_name: r.display_name,
+            network_admin: r.network_admin,
+            disabled: r.disabled,
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserAuthRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub password_hash: String,
+}
+
+impl From<UserAuthRow> for UserAuth {
+    fn from(r: UserAuthRow) -> UserAuth {
+        UserAuth {
+            user: r.user.into(),
+            password_hash: r.password_hash,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct UserRoleRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub role: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SiteRow {
+    pub id: i64,
+    pub name: String,
+    pub url: String,
+    pub host: String,
+    pub require_auth: bool,
+    pub owner_id: i64,
+    pub created_at: i64,
+}
+
+impl From<SiteRow> for Site {
+    fn from(r: SiteRow) -> Site {
+        Site {
+            id: SiteId(r.id),
+            name: r.name,
+            url: r.url,
+            host: r.host,
+            require_auth: r.require_auth,
+            owner_id: UserId(r.owner_id),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct PostRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub author_id: i64,
+    pub title: String,
+    pub content: String,
+    pub excerpt: String,
+    pub slug: String,
+    pub status: String,
+    pub comments_open: bool,
+    pub created_at: i64,
+    pub modified_at: i64,
+    pub unfiltered: bool,
+}
+
+impl TryFrom<PostRow> for Post {
+    type Error = StoreError;
+    fn try_from(r: PostRow) -> Result<Post, StoreError> {
+        Ok(Post {
+            id: PostId(r.id),
+            site_id: SiteId(r.site_id),
+            author_id: UserId(r.author_id),
+            status: PostStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Backend(format!("bad post status {:?}", r.status)))?,
+            title: r.title,
+            content: r.content,
+            excerpt: r.excerpt,
+            slug: r.slug,
+            comments_open: r.comments_open,
+            created_at: r.created_at,
+            modified_at: r.modified_at,
+            unfiltered: r.unfiltered,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CommentRow {
+    pub id: i64,
+    pub site_id: i64,
+    pub post_id: i64,
+    pub parent: i64,
+    pub author_id: Option<i64>,
+    pub author_name: String,
+    pub content: String,
+    pub status: String,
+    pub created_at: i64,
+    pub unfiltered: bool,
+}
+
+impl TryFrom<CommentRow> for Comment {
+    type Error = StoreError;
+    fn try_from(r: CommentRow) -> Result<Comment, StoreError> {
+        Ok(Comment {
+            id: CommentId(r.id),
+            site_id: SiteId(r.site_id),
+            post_id: PostId(r.post_id),
+            parent: r.parent,
+            author_id: r.author_id.map(UserId),
+            author_name: r.author_name,
+            content: r.content,
+            status: CommentStatus::parse(&r.status)
+                .ok_or_else(|| StoreError::Backend(format!("bad comment status {:?}", r.status)))?,
+            created_at: r.created_at,
+            unfiltered: r.unfiltered,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AuditRow {
+    pub at: i64,
+    pub event: String,
+    pub user_id: Option<i64>,
+    pub login: Option<String>,
+    pub address: Option<String>,
+    pub detail: String,
+    pub target_user_id: Option<i64>,
+}
+
+impl From<AuditRow> for AuditEvent {
+    fn from(r: AuditRow) -> AuditEvent {
+        AuditEvent {
+            at: r.at,
+            event: r.event,
+            user_id: r.user_id.map(UserId),
+            login: r.login,
+            address: r.address,
+            detail: r.detail,
+            target_user_id: r.target_user_id.map(UserId),
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyRow {
+    pub id: i64,
+    pub kind: String,
+    pub user_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub created_by: i64,
+    pub description: String,
+    pub scopes: Option<String>,
+    pub methods: Option<String>,
+    pub expires_at: Option<i64>,
+    pub hash: String,
+    pub key_version: i64,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+}
+
+impl TryFrom<ApiKeyRow> for gatehouse_core::store::ApiKeyMatch {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyRow) -> Result<Self, StoreError> {
+        let kind = match r.kind.as_str() {
+            "user" => ApiKeyKind::User,
+            "site" => ApiKeyKind::Site,
+            other => return Err(StoreError::Backend(format!("bad api key kind {other:?}"))),
+        };
+        let scopes = match &r.scopes {
+            Some(s) => Scope::parse_list([s.as_str()]).map_err(StoreError::Backend)?,
+            None => None,
+        };
+        Ok(gatehouse_core::store::ApiKeyMatch {
+            key: ApiKey {
+                id: ApiKeyId(r.id),
+                kind,
+                user_id: r.user_id.map(UserId),
+                site_id: r.site_id.map(SiteId),
+                created_by: UserId(r.created_by),
+                description: r.description,
+                scopes,
+                methods: r
+                    .methods
+                    .map(|m| m.split_whitespace().map(str::to_string).collect()),
+                expires_at: r.expires_at,
+                created_at: r.created_at,
+                revoked_at: r.revoked_at,
+                last_used_at: r.last_used_at,
+                last_ip: r.last_ip,
+                key_version: r.key_version,
+            },
+            hash: r.hash,
+            user: None,
+            site_role: None,
+        })
+    }
+}
+
+/// An API key with its user's columns (prefixed `u_`): the user a user key acts as, or the creator
+/// of a site key; and that user's role on the key's site.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ApiKeyUserRow {
+    #[sqlx(flatten)]
+    pub key: ApiKeyRow,
+    pub u_id: Option<i64>,
+    pub u_login: Option<String>,
+    pub u_email: Option<String>,
+    pub u_display_name: Option<String>,
+    pub u_network_admin: Option<bool>,
+    pub u_disabled: Option<bool>,
+    pub u_created_at: Option<i64>,
+    /// The joined user's role on the key's site.
+    pub site_role: Option<String>,
+}
+
+impl TryFrom<ApiKeyUserRow> for gatehouse_core::store::ApiKeyMatch {
+    type Error = StoreError;
+    fn try_from(r: ApiKeyUserRow) -> Result<Self, StoreError> {
+        let user = match (r.u_id, r.u_login, r.u_email, r.u_display_name) {
+            (Some(id), Some(login), Some(email), Some(display_name)) => Some(User {
+                id: UserId(id),
+                login,
+                email,
+                display_name,
+                network_admin: r.u_network_admin.unwrap_or(false),
+                disabled: r.u_disabled.unwrap_or(true),
+                created_at: r.u_created_at.unwrap_or(0),
+            }),
+            _ => None,
+        };
+        let mut m = gatehouse_core::store::ApiKeyMatch::try_from(r.key)?;
+        m.user = user;
+        m.site_role = r.site_role.as_deref().map(parse_role).transpose()?;
+        Ok(m)
+    }
+}
+
+/// The `u_`-prefixed user columns for joins with another table that has `id`/`created_at`.
+pub(crate) const USER_COLS_PREFIXED: &str = "u.id AS u_id, u.login AS u_login, u.email AS u_email, \
+    u.display_name AS u_display_name, u.network_admin AS u_network_admin, u.disabled AS u_disabled, \
+    u.created_at AS u_created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppPasswordRow {
+    pub uuid: String,
+    pub user_id: i64,
+    pub app_id: String,
+    pub name: String,
+    pub hash: String,
+    pub key_version: i64,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+}
+
+impl From<AppPasswordRow> for (AppPassword, String) {
+    fn from(r: AppPasswordRow) -> (AppPassword, String) {
+        (
+            AppPassword {
+                uuid: r.uuid,
+                user_id: UserId(r.user_id),
+                app_id: r.app_id,
+                name: r.name,
+                created_at: r.created_at,
+                last_used_at: r.last_used_at,
+                last_ip: r.last_ip,
+                key_version: r.key_version,
+            },
+            r.hash,
+        )
+    }
+}
+
+/// An application password joined with its owner; the owner's columns are prefixed `u_` so
+/// that no name is read twice (`created_at` exists on both).
+#[derive(sqlx::FromRow)]
+pub(crate) struct AppPasswordUserRow {
+    #[sqlx(flatten)]
+    pub password: AppPasswordRow,
+    pub u_id: i64,
+    pub u_login: String,
+    pub u_email: String,
+    pub u_display_name: String,
+    pub u_network_admin: bool,
+    pub u_disabled: bool,
+    pub u_created_at: i64,
+}
+
+impl AppPasswordUserRow {
+    pub(crate) fn user(&self) -> User {
+        User {
+            id: UserId(self.u_id),
+            login: self.u_login.clone(),
+            email: self.u_email.clone(),
+            display_name: self.u_display_name.clone(),
+            network_admin: self.u_network_admin,
+            disabled: self.u_disabled,
+            created_at: self.u_created_at,
+        }
+    }
+}
+
+pub(crate) const API_KEY_COLS: &str = "id, kind, user_id, site_id, created_by, description, scopes, methods, expires_at, hash, key_version, created_at, revoked_at, last_used_at, last_ip";
+pub(crate) const APP_PASSWORD_COLS: &str =
+    "uuid, user_id, app_id, name, hash, key_version, created_at, last_used_at, last_ip";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    pub id: i64,
+    pub user_id: i64,
+    pub created_at: i64,
+    pub last_seen_at: i64,
+    pub expires_at: i64,
+    pub ip: String,
+    pub user_agent: String,
+}
+
+impl From<SessionRow> for Session {
+    fn from(r: SessionRow) -> Session {
+        Session {
+            id: r.id,
+            user_id: UserId(r.user_id),
+            created_at: r.created_at,
+            last_seen_at: r.last_seen_at,
+            expires_at: r.expires_at,
+            ip: r.ip,
+            user_agent: r.user_agent,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionUserRow {
+    #[sqlx(flatten)]
+    pub session: SessionRow,
+    pub hash: String,
+    pub u_id: i64,
+    pub u_login: String,
+    pub u_email: String,
+    pub u_display_name: String,
+    pub u_network_admin: bool,
+    pub u_disabled: bool,
+    pub u_created_at: i64,
+}
+
+pub(crate) const SESSION_COLS: &str =
+    "id, user_id, created_at, last_seen_at, expires_at, ip, user_agent";
+
+pub(crate) fn parse_role(s: &str) -> Result<Role, StoreError> {
+    Role::parse(s).ok_or_else(|| StoreError::Backend(format!("bad role {s:?}")))
+}
+
+/// `%` and `_` in a search term are literal (`LIKE … ESCAPE '\'`).
+pub(crate) fn like_pattern(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    out.push('%');
+    for c in term.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+pub(crate) const USER_COLS: &str =
+    "u.id, u.login, u.email, u.display_name, u.network_admin, u.disabled, u.created_at";
+pub(crate) const SITE_COLS: &str = "id, name, url, host, require_auth, owner_id, created_at";
+pub(crate) const POST_COLS: &str = "id, site_id, author_id, title, content, excerpt, slug, status, comments_open, created_at, modified_at, unfiltered";
+pub(crate) const COMMENT_COLS: &str =
+    "id, site_id, post_id, parent, author_id, author_name, content, status, created_at, unfiltered";

@@ -1,0 +1,43 @@
+//! The one SQL body of both backends, one file per aggregate. `sqlite.rs` and `postgres.rs` each
+//! compile this module (`#[path = "sql/mod.rs"] mod sql;`) next to their own `Db` (the sqlx
+//! database) and `Backend` (the store type) and `NAME`, so the statements are written once and
+//! cannot drift apart, while every file is an ordinary module: formatted by rustfmt, and compile
+//! errors point at its lines.
+
+/// What every file of the body uses.
+mod prelude {
+    pub(crate) use super::super::{Backend, Db};
+    pub(crate) use crate::rows::*;
+    pub(crate) use crate::{backend_err, conflict_as};
+    pub(crate) use async_trait::async_trait;
+    pub(crate) use gatehouse_core::caps::Role;
+    pub(crate) use gatehouse_core::clock::Timestamp;
+    pub(crate) use gatehouse_core::model::*;
+    pub(crate) use gatehouse_core::store::*;
+    pub(crate) use sqlx::QueryBuilder;
+}
+
+mod audit;
+mod credentials;
+mod keys;
+mod posts;
+mod sessions;
+mod sites;
+mod throttle;
+mod users;
+
+use prelude::*;
+
+#[async_trait]
+impl Store for Backend {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        Ok(())
+    }
+    fn backend(&self) -> &'static str {
+        super::NAME
+    }
+}
