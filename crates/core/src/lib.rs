@@ -5,6 +5,7 @@
 //! Invariants: every allow/deny decision is `policy::allow`; passwords exist only as Argon2id PHC strings.
 
 pub mod admin;
+pub mod authn;
 pub mod caps;
 pub mod clock;
 pub mod credentials;

@@ -423,24 +423,57 @@ pub struct Constraints {
     pub methods: Option<Vec<String>>,
 }
 
+/// The one credential a request was authenticated by, with what identifies it (for introspection,
+/// "this session" and fresh nonces). Its kind is the request's `AuthMethod`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Credential {
+    /// Nothing was presented.
+    Anonymous,
+    /// HTTP Basic with the account password (when the operator allows it).
+    AccountPassword,
+    /// An application password, by its uuid.
+    AppPassword { uuid: String },
+    /// A user API key (`gak_`).
+    ApiKey(ApiKeyId),
+    /// A read-only site key (`gsk_`).
+    SiteKey(ApiKeyId),
+    /// A cookie session with a `wp_rest` nonce: its row id and stored hash (nonces are bound to
+    /// the hash).
+    Session { id: i64, hash: String },
+}
+
+impl Credential {
+    pub fn method(&self) -> AuthMethod {
+        match self {
+            Credential::Anonymous => AuthMethod::Anonymous,
+            Credential::AccountPassword => AuthMethod::AccountPassword,
+            Credential::AppPassword { .. } => AuthMethod::AppPassword,
+            Credential::ApiKey(_) => AuthMethod::ApiKey,
+            Credential::SiteKey(_) => AuthMethod::SiteKey,
+            Credential::Session { .. } => AuthMethod::Cookie,
+        }
+    }
+}
+
 /// Who is asking, and through what.
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub user: Option<User>,
-    pub method: AuthMethod,
+    pub credential: Credential,
     pub constraints: Constraints,
-    /// The credential's own id (application password uuid, API key id), for introspection.
-    pub credential_id: Option<String>,
 }
 
 impl Principal {
     pub fn anonymous() -> Self {
         Principal {
             user: None,
-            method: AuthMethod::Anonymous,
+            credential: Credential::Anonymous,
             constraints: Constraints::default(),
-            credential_id: None,
         }
+    }
+    /// The kind of credential the request was authenticated by.
+    pub fn method(&self) -> AuthMethod {
+        self.credential.method()
     }
     pub fn user_id(&self) -> Option<UserId> {
         self.user.as_ref().map(|u| u.id)

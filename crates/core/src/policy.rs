@@ -104,7 +104,7 @@ pub fn allow(
         }
     }
     if p.is_anonymous() {
-        return match (p.method, action) {
+        return match (p.method(), action) {
             // A site key reads what a visitor may, also on a `require_auth` site (its site was
             // checked above), and nothing else.
             (AuthMethod::SiteKey, Action::ReadPublic(_)) if site.is_some() => Ok(()),
@@ -133,7 +133,7 @@ pub fn allow(
 mod tests {
     use super::*;
     use crate::caps::Role;
-    use crate::model::{Constraints, Site, SiteId, User, UserId};
+    use crate::model::{ApiKeyId, Constraints, Credential, Site, SiteId, User, UserId};
 
     fn user(network_admin: bool) -> User {
         User {
@@ -159,14 +159,13 @@ mod tests {
     }
     fn principal(u: Option<User>, c: Constraints) -> Principal {
         Principal {
-            method: if u.is_some() {
-                AuthMethod::AccountPassword
+            credential: if u.is_some() {
+                Credential::AccountPassword
             } else {
-                AuthMethod::Anonymous
+                Credential::Anonymous
             },
             user: u,
             constraints: c,
-            credential_id: None,
         }
     }
     const CREATE: Action = Action::Use {
@@ -335,13 +334,12 @@ mod tests {
     fn site_keys_read_their_site_only_and_never_write() {
         let key = Principal {
             user: None,
-            method: AuthMethod::SiteKey,
+            credential: Credential::SiteKey(ApiKeyId(1)),
             constraints: Constraints {
                 site: Some(SiteId(1)),
                 read_only: true,
                 ..Default::default()
             },
-            credential_id: None,
         };
         let closed = SiteAccess::new(&site(true), None, None);
         let read = Action::ReadPublic(Area::Posts);

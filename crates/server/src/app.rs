@@ -58,6 +58,46 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The credential checks of `core::authn`, with this server's store, keys, throttle policy and
+    /// Argon2id pool.
+    pub fn checker(&self) -> gatehouse_core::authn::Checker<'_> {
+        gatehouse_core::authn::Checker {
+            store: self.store.as_ref(),
+            keys: &self.keys,
+            throttle: &self.settings.throttle,
+            hashing: self,
+        }
+    }
+}
+
+/// Argon2id off the async runtime, at most `argon2_permits` at a time (SPEC §2): when every
+/// permit is taken the check is refused at once (503) rather than queued.
+#[async_trait::async_trait]
+impl gatehouse_core::authn::PasswordHashing for AppState {
+    async fn verify(
+        &self,
+        stored: Option<String>,
+        presented: String,
+    ) -> Result<bool, gatehouse_core::authn::Refusal> {
+        use gatehouse_core::authn::Refusal;
+        let Ok(permit) = self.argon2.clone().try_acquire_owned() else {
+            self.metrics.argon2_busy();
+            return Err(Refusal::Busy);
+        };
+        let verifier = self.verifier.clone();
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            match stored {
+                Some(h) => verifier.verify(&h, &presented),
+                None => gatehouse_core::password::verify_dummy(verifier.as_ref(), &presented),
+            }
+        })
+        .await
+        .map_err(|e| Refusal::Store(gatehouse_core::store::StoreError::Backend(e.to_string())))
+    }
+}
+
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
     Router::new()

@@ -1,10 +1,9 @@
 //! HTTP Basic (RFC 7617): `login-or-email:application-password` (SPEC §4; spaces and other
 //! separators ignored, as WordPress does), and the account password when
-//! `basic_auth_with_account_password` is on. An application password costs one HMAC and one
-//! indexed look-up (no Argon2, no write: use is recorded at most once a minute off the request).
-//! Invariants: unknown user, wrong password and disabled account are one answer in the same time
-//! (a dummy Argon2id check for unknown users); the throttle of SPEC §2 is consulted before any
-//! hashing and counts every failure; Argon2id runs at most `argon2_permits` at a time (else 503).
+//! `basic_auth_with_account_password` is on. The checks themselves are `core::authn`'s; this
+//! module decodes the header, records use off the request path and words the refusals.
+//! Invariants: unknown user, wrong password and disabled account are one answer (401
+//! `incorrect_password`); a name that matched nothing is counted by the throttle.
 //! Time from the app's clock; nothing here is logged except the outcome.
 
 use crate::app::AppState;
@@ -13,13 +12,9 @@ use crate::rest::Incoming;
 use axum::http::StatusCode;
 use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD};
 use base64::Engine;
-use gatehouse_core::credentials::{use_is_due, TOUCH_INTERVAL_SECS};
-use gatehouse_core::model::{AuthMethod, Constraints, Principal};
-use gatehouse_core::net::throttle_group;
-use gatehouse_core::password;
-use gatehouse_core::secrets::{self, hashes_equal, Purpose};
-use gatehouse_core::store::AuditEvent;
-use gatehouse_core::throttle::{self, Gate};
+use gatehouse_core::authn::Refusal;
+use gatehouse_core::credentials::TOUCH_INTERVAL_SECS;
+use gatehouse_core::model::{Constraints, Credential, Principal};
 
 fn incorrect() -> ApiError {
     ApiError::new(
@@ -61,169 +56,76 @@ pub async fn authenticate(
     b64: &str,
 ) -> Result<Principal, ApiError> {
     let (login, pass) = decode(b64)?;
+    let checker = app.checker();
+    let now = app.clock.now();
+    let addr = inc.origin.addr;
     // An application password: one HMAC and one indexed look-up, whoever the user is.
-    if let Some(normalized) = secrets::normalize_app_password(&pass) {
-        if let Some(p) = app_password(app, inc, &login, &normalized).await? {
-            return Ok(p);
+    if let Some(ok) = checker
+        .app_password(&login, &pass, now)
+        .await
+        .map_err(refused)?
+    {
+        if ok.touch_due {
+            if let Credential::AppPassword { uuid } = &ok.principal.credential {
+                touch_app_password(app, uuid.clone(), addr, now);
+            }
         }
+        return Ok(ok.principal);
     }
     if app.settings.basic_auth_with_account_password {
-        let user = check_account_password(app, inc.origin.addr, login, pass).await?;
+        let user = checker
+            .account_password(addr, &login, pass, now)
+            .await
+            .map_err(refused)?;
         return Ok(Principal {
             user: Some(user),
-            method: AuthMethod::AccountPassword,
+            credential: Credential::AccountPassword,
             constraints: Constraints::default(),
-            credential_id: None,
         });
     }
     // Nothing matched: count the failure (no Argon2 was spent, none is needed).
-    let now = app.clock.now();
-    let group = throttle_group(inc.origin.addr);
-    if let Gate::Blocked { retry_after } =
-        throttle::gate(app.store.as_ref(), &login, &group, now).await?
-    {
-        return Err(throttled(retry_after));
-    }
-    Err(fail(app, inc.origin.addr, &login, None, &group, now).await?)
+    checker.gate(addr, &login, now).await.map_err(refused)?;
+    Err(refused(checker.fail(addr, &login, None, now).await))
 }
 
-/// Checks an application password by its keyed hash; `None` when it is not one of this user's.
-async fn app_password(
-    app: &AppState,
-    inc: &Incoming,
-    login: &str,
-    normalized: &str,
-) -> Result<Option<Principal>, ApiError> {
-    // Current key version first; older versions verify what was hashed before a rotation.
-    let mut found = None;
-    for hash in app.keys.hashes(Purpose::AppPassword, normalized) {
-        if let Some(f) = app.store.find_app_password_by_hash(&hash).await? {
-            found = Some((f, hash));
-            break;
+/// Records an application password's use off the request path.
+fn touch_app_password(app: &AppState, uuid: String, addr: std::net::IpAddr, now: i64) {
+    let store = app.store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = store
+            .touch_app_password(&uuid, now, &addr.to_string(), TOUCH_INTERVAL_SECS)
+            .await
+        {
+            tracing::warn!(error = %e, "could not record application password use");
         }
-    }
-    let Some((found, hash)) = found else {
-        return Ok(None);
-    };
-    let user = &found.user;
-    let same_user =
-        user.login.eq_ignore_ascii_case(login) || user.email.eq_ignore_ascii_case(login);
-    if !hashes_equal(&found.hash, &hash) || !same_user || user.disabled {
-        return Ok(None);
-    }
-    let now = app.clock.now();
-    let pw = &found.password;
-    if use_is_due(pw.last_used_at, now) {
-        let store = app.store.clone();
-        let (uuid, ip) = (pw.uuid.clone(), inc.origin.addr.to_string());
-        tokio::spawn(async move {
-            if let Err(e) = store
-                .touch_app_password(&uuid, now, &ip, TOUCH_INTERVAL_SECS)
-                .await
-            {
-                tracing::warn!(error = %e, "could not record application password use");
-            }
-        });
-    }
-    Ok(Some(Principal {
-        user: Some(found.user),
-        method: AuthMethod::AppPassword,
-        constraints: Constraints::default(),
-        credential_id: Some(found.password.uuid),
-    }))
+    });
 }
 
-fn throttled(retry_after: i64) -> ApiError {
-    let mut e = ApiError::new(
-        StatusCode::TOO_MANY_REQUESTS,
-        "too_many_requests",
-        "Too many failed attempts; try again later.",
-    );
-    e.retry_after = Some(retry_after);
-    e
-}
-
-/// Records a failed check (and audits a burst); returns the one failure answer. `user_id` is the
-/// account the name resolved to when the caller looked it up; otherwise it is looked up only
-/// for a burst's audit entry, never on every failure.
-async fn fail(
-    app: &AppState,
-    addr: std::net::IpAddr,
-    login: &str,
-    user_id: Option<gatehouse_core::model::UserId>,
-    group: &str,
-    now: i64,
-) -> Result<ApiError, ApiError> {
-    let store = app.store.as_ref();
-    let burst = throttle::record_failure(store, &app.settings.throttle, login, group, now).await?;
-    if burst {
-        let user_id = match user_id {
-            Some(id) => Some(id),
-            None => store.find_user_auth(login).await?.map(|f| f.user.id),
-        };
-        store
-            .insert_audit(&AuditEvent {
-                at: now,
-                event: "auth.failure_burst".into(),
-                user_id,
-                login: Some(AuditEvent::presented_name(login)),
-                address: Some(addr.to_string()),
-                detail: format!(
-                    "{} consecutive failed Basic attempts; pair blocked",
-                    app.settings.throttle.pair_failures
-                ),
-                target_user_id: None,
-            })
-            .await?;
-        tracing::warn!(address = %addr, "burst of failed password attempts against one account");
-    }
-    Ok(incorrect())
-}
-
-/// The account password, Argon2id-checked under the throttle and the concurrency cap (SPEC §2).
-/// Shared by HTTP Basic and the login form. Unknown users cost a dummy check.
-pub async fn check_account_password(
-    app: &AppState,
-    addr: std::net::IpAddr,
-    login: String,
-    pass: String,
-) -> Result<gatehouse_core::model::User, ApiError> {
-    let store = app.store.as_ref();
-    let now = app.clock.now();
-    let group = throttle_group(addr);
-    // The throttle counts per name as presented (login or email), known or not, so its answers
-    // reveal nothing about which names exist or belong together (`throttle::pair_key`).
-    if let Gate::Blocked { retry_after } = throttle::gate(store, &login, &group, now).await? {
-        return Err(throttled(retry_after));
-    }
-    let Ok(permit) = app.argon2.clone().try_acquire_owned() else {
-        app.metrics.argon2_busy();
-        let mut e = ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "server_busy",
-            "The server is busy checking passwords; try again shortly.",
-        );
-        e.retry_after = Some(1);
-        return Err(e);
-    };
-    let found = store.find_user_auth(&login).await?;
-    let stored_hash = found.as_ref().map(|f| f.password_hash.clone());
-    let verifier = app.verifier.clone();
-    let ok = tokio::task::spawn_blocking(move || {
-        let _permit = permit;
-        match stored_hash {
-            Some(h) => verifier.verify(&h, &pass),
-            None => password::verify_dummy(verifier.as_ref(), &pass),
+/// A refused password or application password in HTTP's words (SPEC §0, §2): every wrong one is
+/// 401 `incorrect_password`; a blocked name or address 429 with `Retry-After`; all Argon2id
+/// permits busy 503 with `Retry-After: 1`.
+pub fn refused(r: Refusal) -> ApiError {
+    match r {
+        Refusal::Incorrect | Refusal::WrongKind(_) => incorrect(),
+        Refusal::Throttled { retry_after } => {
+            let mut e = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "too_many_requests",
+                "Too many failed attempts; try again later.",
+            );
+            e.retry_after = Some(retry_after);
+            e
         }
-    })
-    .await
-    .map_err(ApiError::internal)?;
-    match found {
-        Some(f) if ok && !f.user.disabled => {
-            throttle::record_success(store, &login, &group).await?;
-            Ok(f.user)
+        Refusal::Busy => {
+            let mut e = ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "server_busy",
+                "The server is busy checking passwords; try again shortly.",
+            );
+            e.retry_after = Some(1);
+            e
         }
-        found => Err(fail(app, addr, &login, found.map(|f| f.user.id), &group, now).await?),
+        Refusal::Store(e) => e.into(),
     }
 }
 

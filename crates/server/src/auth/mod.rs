@@ -25,8 +25,6 @@ const QUERY_CREDENTIALS: &[&str] = &["access_token", "api_key", "apikey"];
 pub struct Authenticated {
     pub principal: Principal,
     pub presented: Presented,
-    /// For cookie authentication: the session's hash, so the response can carry a fresh nonce.
-    pub session_hash: Option<String>,
 }
 
 fn malformed(msg: &'static str) -> ApiError {
@@ -114,7 +112,6 @@ pub async fn authenticate(
         Ok(principal) => Ok(Authenticated {
             principal,
             presented,
-            session_hash: None,
         }),
         Err(e) => {
             app.metrics.auth_failure(presented);
@@ -159,7 +156,6 @@ async fn cookie_auth(
     let anonymous = Authenticated {
         principal: Principal::anonymous(),
         presented: Presented::Nothing,
-        session_hash: None,
     };
     let Some(nonce) = nonce else {
         return Ok(anonymous);
@@ -195,11 +191,12 @@ async fn cookie_auth(
     Ok(Authenticated {
         principal: Principal {
             user: Some(found.user),
-            method: gatehouse_core::model::AuthMethod::Cookie,
+            credential: gatehouse_core::model::Credential::Session {
+                id: found.session.id,
+                hash: found.hash,
+            },
             constraints: gatehouse_core::model::Constraints::default(),
-            credential_id: Some(found.session.id.to_string()),
         },
         presented: Presented::Nothing,
-        session_hash: Some(found.hash),
     })
 }

@@ -187,8 +187,8 @@ pub async fn sessions_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         .store
         .list_sessions(me.id, cx.now, gatehouse_core::sessions::IDLE_SECS)
         .await?;
-    let current = match cx.principal.method {
-        AuthMethod::Cookie => cx.principal.credential_id.clone(),
+    let current = match &cx.principal.credential {
+        Credential::Session { id, .. } => Some(*id),
         _ => None,
     };
     let body: Vec<Value> = list
@@ -201,7 +201,7 @@ pub async fn sessions_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                 "expires": rfc3339(s.expires_at),
                 "ip": s.ip,
                 "user_agent": s.user_agent,
-                "current": current.as_deref() == Some(s.id.to_string().as_str()),
+                "current": current == Some(s.id),
             })
         })
         .collect();

@@ -95,8 +95,8 @@ impl Cx<'_> {
 /// session) may create, list or revoke credentials. Returns the acting user.
 pub fn require_manager<'a>(cx: &'a Cx<'_>) -> Result<&'a gatehouse_core::model::User, ApiError> {
     match &cx.principal.user {
-        Some(u) if cx.principal.method.may_manage_credentials() => Ok(u),
-        None if cx.principal.method == gatehouse_core::model::AuthMethod::Anonymous => {
+        Some(u) if cx.principal.method().may_manage_credentials() => Ok(u),
+        None if cx.principal.method() == gatehouse_core::model::AuthMethod::Anonymous => {
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
                 "rest_not_logged_in",
@@ -365,7 +365,7 @@ pub async fn dialect_entry(
     let note = RequestNote {
         dialect: dialect.as_str(),
         user_id: auth.principal.user_id().map(|u| u.0),
-        auth: auth.principal.method.as_str(),
+        auth: auth.principal.method().as_str(),
     };
     let cx = Cx {
         app: &app,
@@ -398,7 +398,9 @@ pub async fn dialect_entry(
         }
         Err(e) => e.render(dialect, auth.presented),
     };
-    if let (Some(hash), Some(user)) = (&auth.session_hash, auth.principal.user_id()) {
+    if let (gatehouse_core::model::Credential::Session { hash, .. }, Some(user)) =
+        (&auth.principal.credential, auth.principal.user_id())
+    {
         // A cookie-authenticated answer carries a fresh nonce (SPEC §7).
         let nonce = gatehouse_core::sessions::create_nonce(
             &app.keys,

@@ -15,7 +15,8 @@ use serde_json::{json, Map, Value};
 
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     if let Some(site) = cx.site {
-        if site.require_auth && cx.principal.method == gatehouse_core::model::AuthMethod::Anonymous
+        if site.require_auth
+            && cx.principal.method() == gatehouse_core::model::AuthMethod::Anonymous
         {
             return Err(ApiError {
                 plugin: true,

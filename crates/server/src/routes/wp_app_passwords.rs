@@ -172,10 +172,8 @@ pub async fn delete_all(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
 
 pub async fn introspect(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
     let user = target(cx, who).await?;
-    let current = match (cx.principal.method, &cx.principal.credential_id) {
-        (AuthMethod::AppPassword, Some(uuid)) if cx.principal.user_id() == Some(user.id) => {
-            uuid.clone()
-        }
+    let current = match &cx.principal.credential {
+        Credential::AppPassword { uuid } if cx.principal.user_id() == Some(user.id) => uuid.clone(),
         _ => {
             return Err(ApiError::not_found(
                 "rest_no_authenticated_app_password",

@@ -1,12 +1,13 @@
 //! Log in, log out and `admin-ajax.php?action=rest-nonce` (SPEC §7).
 
 use crate::app::AppState;
-use crate::auth::basic::check_account_password;
+use crate::auth::basic::refused;
 use crate::auth::session::{self, PRE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::error::ApiError;
 use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use gatehouse_core::authn::Refusal;
 use gatehouse_core::secrets::{self, Purpose};
 use gatehouse_core::sessions::{self, ABSOLUTE_SECS};
 use gatehouse_core::store::SessionMatch;
@@ -146,9 +147,14 @@ pub async fn login_post(
             None,
         );
     }
-    let user = match check_account_password(&web.app, web.origin.addr, login.clone(), pass).await {
+    let user = match web
+        .app
+        .checker()
+        .account_password(web.origin.addr, &login, pass, web.now())
+        .await
+    {
         Ok(u) => u,
-        Err(e) if e.status == StatusCode::UNAUTHORIZED => {
+        Err(Refusal::Incorrect) => {
             web.audit(
                 "login.failure",
                 None,
@@ -164,7 +170,7 @@ pub async fn login_post(
                 None,
             );
         }
-        Err(e) => return error_page(&e),
+        Err(other) => return error_page(&refused(other)),
     };
     // A new session id on every log-in (no fixation): never reuse what the browser sent.
     let now = web.now();

@@ -1,0 +1,291 @@
+//! Checking what a request presents (SPEC §2, §4, §5), as domain answers the server turns into
+//! each dialect's words and the log-in page into its own:
+//! - the account password: under the throttle (consulted before any hashing, every failure
+//!   counted, a burst audited) and the Argon2id concurrency cap; unknown users cost a dummy check,
+//!   so unknown name, wrong password and disabled account are one answer in the same time;
+//! - an application password: one keyed hash and one indexed look-up, bound to the name given;
+//! - an API key: checksum, one keyed hash and one indexed look-up; a site key lives only while its
+//!   creator is an enabled administrator of its site.
+//!
+//! Nothing here writes on success except clearing the throttle pair after an Argon2id check; use
+//! of a key or application password is reported (`touch_due`) for the caller to record off the
+//! request path. Time comes from the caller.
+
+use crate::caps::Cap;
+use crate::clock::Timestamp;
+use crate::credentials::use_is_due;
+use crate::model::{ApiKeyId, ApiKeyKind, Constraints, Credential, Principal, User, UserId};
+use crate::net::throttle_group;
+use crate::secrets::{self, hashes_equal, Keyring, Purpose, TokenKind};
+use crate::store::{AuditEvent, Store, StoreError};
+use crate::throttle::{self, Gate, ThrottlePolicy};
+use async_trait::async_trait;
+use std::net::IpAddr;
+
+/// Why a presented credential was not accepted.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Unknown name, wrong secret, disabled account, revoked, expired or malformed key: one answer.
+    Incorrect,
+    /// This name from this address (or the address) failed too often: try after `retry_after`
+    /// seconds.
+    Throttled {
+        retry_after: i64,
+    },
+    /// Every password-hashing permit is in use right now.
+    Busy,
+    /// A Gatehouse secret of another kind than the one checked (an access token presented as an
+    /// API key): refused in that kind's own words.
+    WrongKind(TokenKind),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Refusal::Store(e)
+    }
+}
+
+/// Runs one Argon2id verification off the request path under the operator's concurrency cap.
+#[async_trait]
+pub trait PasswordHashing: Send + Sync {
+    /// Verifies `presented` against `stored`, or against a dummy hash when there is no account
+    /// (same cost). `Err(Refusal::Busy)` when no permit is free now.
+    async fn verify(&self, stored: Option<String>, presented: String) -> Result<bool, Refusal>;
+}
+
+/// What the checks need: the store, the keyring, the throttle policy and the password hasher.
+pub struct Checker<'a> {
+    pub store: &'a dyn Store,
+    pub keys: &'a Keyring,
+    pub throttle: &'a ThrottlePolicy,
+    pub hashing: &'a dyn PasswordHashing,
+}
+
+/// A credential that was accepted, and whether its use should be recorded now.
+#[derive(Debug)]
+pub struct Accepted {
+    pub principal: Principal,
+    /// `last_used` is older than the touch interval: the caller records this use (off the
+    /// request path).
+    pub touch_due: bool,
+}
+
+impl Checker<'_> {
+    /// The throttle's answer for `name` from `addr`, before anything is checked.
+    pub async fn gate(&self, addr: IpAddr, name: &str, now: Timestamp) -> Result<(), Refusal> {
+        match throttle::gate(self.store, name, &throttle_group(addr), now).await? {
+            Gate::Blocked { retry_after } => Err(Refusal::Throttled { retry_after }),
+            Gate::Open => Ok(()),
+        }
+    }
+
+    /// Counts a failed check of a guessable secret presented under `name` and audits a burst;
+    /// returns the one failure answer. `user` is the account the name resolved to when the
+    /// caller looked it up; otherwise it is looked up only for a burst's audit entry.
+    pub async fn fail(
+        &self,
+        addr: IpAddr,
+        name: &str,
+        user: Option<UserId>,
+        now: Timestamp,
+    ) -> Refusal {
+        match self.record_failure(addr, name, user, now).await {
+            Ok(()) => Refusal::Incorrect,
+            Err(e) => Refusal::Store(e),
+        }
+    }
+
+    async fn record_failure(
+        &self,
+        addr: IpAddr,
+        name: &str,
+        user: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let group = throttle_group(addr);
+        let burst = throttle::record_failure(self.store, self.throttle, name, &group, now).await?;
+        if burst {
+            let user_id = match user {
+                Some(id) => Some(id),
+                None => self.store.find_user_auth(name).await?.map(|f| f.user.id),
+            };
+            self.store
+                .insert_audit(&AuditEvent {
+                    at: now,
+                    event: "auth.failure_burst".into(),
+                    user_id,
+                    login: Some(AuditEvent::presented_name(name)),
+                    address: Some(addr.to_string()),
+                    detail: format!(
+                        "{} failed password attempts in a row from this address; this name is blocked from it for a while",
+                        self.throttle.pair_failures
+                    ),
+                    target_user_id: None,
+                })
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// The account password of `name` (login or email), Argon2id-checked. Shared by HTTP Basic
+    /// and the log-in page.
+    pub async fn account_password(
+        &self,
+        addr: IpAddr,
+        name: &str,
+        password: String,
+        now: Timestamp,
+    ) -> Result<User, Refusal> {
+        // The throttle counts per name as presented (login or email), known or not, so its
+        // answers reveal nothing about which names exist or belong together.
+        self.gate(addr, name, now).await?;
+        let found = self.store.find_user_auth(name).await?;
+        let stored = found.as_ref().map(|f| f.password_hash.clone());
+        let ok = self.hashing.verify(stored, password).await?;
+        match found {
+            Some(f) if ok && !f.user.disabled => {
+                throttle::record_success(self.store, name, &throttle_group(addr)).await?;
+                Ok(f.user)
+            }
+            found => Err(self.fail(addr, name, found.map(|f| f.user.id), now).await),
+        }
+    }
+
+    /// An application password presented under `name`: `Ok(None)` when it is not one of that
+    /// (enabled) account's, so the caller may try the account password or count a failure.
+    pub async fn app_password(
+        &self,
+        name: &str,
+        presented: &str,
+        now: Timestamp,
+    ) -> Result<Option<Accepted>, Refusal> {
+        let Some(normalized) = secrets::normalize_app_password(presented) else {
+            return Ok(None);
+        };
+        // Current key version first; older versions verify what was hashed before a rotation.
+        let mut found = None;
+        for hash in self.keys.hashes(Purpose::AppPassword, &normalized) {
+            if let Some(f) = self.store.find_app_password_by_hash(&hash).await? {
+                found = Some((f, hash));
+                break;
+            }
+        }
+        let Some((found, hash)) = found else {
+            return Ok(None);
+        };
+        let user = &found.user;
+        let same_user =
+            user.login.eq_ignore_ascii_case(name) || user.email.eq_ignore_ascii_case(name);
+        if !hashes_equal(&found.hash, &hash) || !same_user || user.disabled {
+            return Ok(None);
+        }
+        Ok(Some(Accepted {
+            touch_due: use_is_due(found.password.last_used_at, now),
+            principal: Principal {
+                user: Some(found.user),
+                credential: Credential::AppPassword {
+                    uuid: found.password.uuid,
+                },
+                constraints: Constraints::default(),
+            },
+        }))
+    }
+
+    /// An API key (`gak_` user key or `gsk_` site key). Another kind of Gatehouse secret is
+    /// `WrongKind`; anything else that fails is `Incorrect`.
+    pub async fn api_key(&self, token: &str, now: Timestamp) -> Result<Accepted, Refusal> {
+        let kind = match secrets::parse(token) {
+            Ok(k @ (TokenKind::UserApiKey | TokenKind::SiteApiKey)) => k,
+            Ok(other) => return Err(Refusal::WrongKind(other)),
+            // A damaged one (its checksum fails) still gets its own kind's words.
+            Err(_) => {
+                return Err(match TokenKind::of(token) {
+                    Some(
+                        other @ (TokenKind::AccessToken
+                        | TokenKind::RefreshToken
+                        | TokenKind::ClientSecret),
+                    ) => Refusal::WrongKind(other),
+                    _ => Refusal::Incorrect,
+                })
+            }
+        };
+        // Current key version first; older versions verify what was hashed before a rotation.
+        let mut found = None;
+        for hash in self.keys.hashes(Purpose::ApiKey, token) {
+            if let Some(f) = self.store.find_api_key_by_hash(&hash).await? {
+                found = Some((f, hash));
+                break;
+            }
+        }
+        let Some((found, hash)) = found else {
+            return Err(Refusal::Incorrect);
+        };
+        let key = &found.key;
+        let kind_matches = matches!(
+            (kind, key.kind),
+            (TokenKind::UserApiKey, ApiKeyKind::User) | (TokenKind::SiteApiKey, ApiKeyKind::Site)
+        );
+        if !hashes_equal(&found.hash, &hash)
+            || !kind_matches
+            || key.revoked_at.is_some()
+            || key.expires_at.is_some_and(|t| t <= now)
+        {
+            return Err(Refusal::Incorrect);
+        }
+        let touch_due = use_is_due(key.last_used_at, now);
+        let principal = match key.kind {
+            ApiKeyKind::User => {
+                let Some(user) = found.user.clone().filter(|u| !u.disabled) else {
+                    return Err(Refusal::Incorrect);
+                };
+                Principal {
+                    user: Some(user),
+                    credential: Credential::ApiKey(key.id),
+                    constraints: Constraints {
+                        scopes: key.scopes.clone(),
+                        site: key.site_id,
+                        read_only: false,
+                        methods: key.methods.clone(),
+                    },
+                }
+            }
+            ApiKeyKind::Site => {
+                // A site key lives only as long as its creator is an enabled administrator of
+                // the site (or a network admin): demoting or disabling them ends their keys.
+                let creator_ok = found.user.as_ref().is_some_and(|u| {
+                    !u.disabled
+                        && (u.network_admin
+                            || found
+                                .site_role
+                                .is_some_and(|r| r.caps().has(Cap::ManageOptions)))
+                });
+                if !creator_ok {
+                    return Err(Refusal::Incorrect);
+                }
+                Principal {
+                    user: None,
+                    credential: Credential::SiteKey(key.id),
+                    constraints: Constraints {
+                        scopes: None,
+                        site: key.site_id,
+                        read_only: true,
+                        methods: None,
+                    },
+                }
+            }
+        };
+        Ok(Accepted {
+            principal,
+            touch_due,
+        })
+    }
+}
+
+/// The id of the key an accepted API-key principal was authenticated by.
+pub fn api_key_id(p: &Principal) -> Option<ApiKeyId> {
+    match p.credential {
+        Credential::ApiKey(id) | Credential::SiteKey(id) => Some(id),
+        _ => None,
+    }
+}
