@@ -27,6 +27,14 @@ try {
   page.on("console", (m) => { if (m.type() === "error") consoleErrors.push(`${page.url()}: ${m.text()}`); });
   page.on("pageerror", (e) => consoleErrors.push(`${page.url()}: ${e.message}`));
   const shot = async (name) => page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+  // Clicks and waits for the page the form redirects to (post/redirect/get) to load.
+  const landOn = async (path, action) => {
+    await Promise.all([
+      page.waitForResponse((r) => r.url() === `${base}${path}` && r.request().method() === "GET"),
+      action(),
+    ]);
+    await page.waitForLoadState("load");
+  };
 
   // The front door: what this is, and the way in.
   await page.goto(`${base}/`);
@@ -53,7 +61,7 @@ try {
   // A bad scope: the error lists the valid ones and the form keeps what was typed.
   await page.fill('#api-keys input[name="description"]', "browser test");
   await page.fill('#api-keys input[name="scopes"]', "posts:delete");
-  await Promise.all([page.waitForLoadState("load"), page.click('button:has-text("Create API key")')]);
+  await landOn("/profile", () => page.click('button:has-text("Create API key")'));
   const refused = await page.textContent(".error");
   check(refused.includes('Unknown scope "posts:delete"') && refused.includes("posts:read"), `bad scope explained: ${refused}`);
   check((await page.inputValue('#api-keys input[name="description"]')) === "browser test", "description kept");
@@ -61,7 +69,8 @@ try {
   await shot("profile-bad-scope");
 
   await page.fill('#api-keys input[name="scopes"]', "");
-  await Promise.all([page.waitForURL(`${base}/profile#api-keys`), page.click('button:has-text("Create API key")')]);
+  await landOn("/profile", () => page.click('button:has-text("Create API key")'));
+  check(await page.evaluate(() => window.scrollY) === 0, "the new secret is in sight, at the top");
   const key = await page.inputValue("#new-secret");
   check(key.startsWith("gak_") && key.length === 53, `a new API key is shown (${key.slice(0, 4)})`);
   check(!page.url().includes(key.slice(4, 20)), "the secret is not in the address bar");
@@ -93,7 +102,7 @@ try {
   await Promise.all([page.waitForLoadState("load"), page.click('a:has-text("No, go back")')]);
   check(await rows() === 1, "going back keeps the key");
   await Promise.all([page.waitForLoadState("load"), page.click('#api-keys tr:has-text("browser test") a:has-text("Revoke")')]);
-  await Promise.all([page.waitForURL(`${base}/profile#api-keys`), page.click('button:has-text("Revoke API key")')]);
+  await landOn("/profile", () => page.click('button:has-text("Revoke API key")'));
   check((await page.content()).includes("The API key “browser test” was revoked."), "revoked notice names the key");
   check(await rows() === 0, "the key is gone from the list");
   await shot("profile-revoked");
@@ -117,7 +126,7 @@ try {
   const siteName = (await site.locator("h3").textContent()).split("\n")[0].replace(/\s+http.*$/, "").trim();
   await site.locator('input[name="login"]').fill(process.env.MEMBER);
   await site.locator('select[name="role"]').selectOption("editor");
-  await Promise.all([page.waitForURL(/\/admin#sites$/), site.locator('button:has-text("Set role")').click()]);
+  await landOn("/admin", () => site.locator('button:has-text("Set role")').click());
   const notice = await page.textContent(".notice");
   check(notice.includes(`${process.env.MEMBER} is now editor on “`) && !notice.includes("site 1"), `role notice: ${notice}`);
   check(await page.locator("#sites .site").first().locator(`tr:has-text("${process.env.MEMBER}")`).textContent().then((t) => t.includes("editor")),

@@ -30,12 +30,32 @@ pub async fn audit(
         event: event.into(),
         user_id: None,
         login: None,
-        address: None,
-        detail: format!("{detail} (command line)"),
+        // No account acted: the audit view's "From" says where it came from.
+        address: Some("command line".into()),
+        detail,
         target_user_id: target.map(|u| u.id),
     };
     if let Err(err) = s.insert_audit(&e).await {
         eprintln!("warning: could not write the audit log: {err}");
+    }
+}
+
+/// The account a `--user`-like flag names; an unknown one is bad input naming the flag.
+pub async fn user_of_flag(s: &dyn Store, flag: &str, login: &str) -> Result<User, Failure> {
+    match admin::find_user(s, login).await {
+        Ok(u) => Ok(u),
+        Err(gatehouse_core::admin::AdminError::NotFound(_)) => Err(usage(format!(
+            "{flag} {login}: there is no user with that login or email"
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "API key" or "site key", as the audit log words it.
+fn kind_words(kind: gatehouse_core::model::ApiKeyKind) -> &'static str {
+    match kind {
+        gatehouse_core::model::ApiKeyKind::User => "API key",
+        gatehouse_core::model::ApiKeyKind::Site => "site key",
     }
 }
 
@@ -132,7 +152,7 @@ pub async fn create_api_key(
         json,
     } = args;
     let user = match &user {
-        Some(l) => Some(admin::find_user(s, l).await?),
+        Some(l) => Some(user_of_flag(s, "--user", l).await?),
         None => None,
     };
     let site = match &site {
@@ -189,7 +209,12 @@ pub async fn create_api_key(
         now,
         "api_key.create",
         user.as_ref(),
-        format!("id={} type={}", key.id.0, key.kind.as_str()),
+        format!(
+            "{} “{}” (#{}) created",
+            kind_words(key.kind),
+            key.description,
+            key.id.0
+        ),
     )
     .await;
     if json {
@@ -274,7 +299,11 @@ pub async fn revoke_key(s: &dyn Store, id: i64, json: bool, now: Timestamp) -> R
         now,
         "api_key.revoke",
         subject.as_ref(),
-        format!("id={id}"),
+        format!(
+            "{} “{}” (#{id}) revoked",
+            kind_words(key.kind),
+            key.description
+        ),
     )
     .await;
     if json {
@@ -301,7 +330,7 @@ pub async fn revoke_user(
     json: bool,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let user = admin::find_user(s, login).await?;
+    let user = user_of_flag(s, "--user", login).await?;
     let mut names = Names::new(s);
     let mut keys = Vec::new();
     for _ in 0..REVOKE_PASSES {
@@ -369,14 +398,7 @@ pub async fn revoke_user(
         now,
         "credentials.revoke_all",
         Some(&user),
-        format!(
-            "api_keys={} app_passwords={} sessions={sessions}",
-            keys.iter()
-                .map(|k| k.id.to_string())
-                .collect::<Vec<_>>()
-                .join(","),
-            passwords.len()
-        ),
+        summary.clone(),
     )
     .await;
     if json {
@@ -410,7 +432,7 @@ pub async fn create_app_password(
     json: bool,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let user = admin::find_user(s, login).await?;
+    let user = user_of_flag(s, "--user", login).await?;
     let (pw, secret) = credentials::create_app_password(s, keys, user.id, name, "", now).await?;
     let grouped = gatehouse_core::secrets::group_app_password(secret.expose_secret());
     audit(
@@ -418,7 +440,7 @@ pub async fn create_app_password(
         now,
         "app_password.create",
         Some(&user),
-        format!("uuid={}", pw.uuid),
+        format!("application password “{}” created", pw.name),
     )
     .await;
     if json {

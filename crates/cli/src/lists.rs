@@ -309,7 +309,7 @@ pub async fn api_keys(
     now: Timestamp,
 ) -> Result<(), Failure> {
     let user = match user {
-        Some(l) => Some(admin::find_user(s, l).await?),
+        Some(l) => Some(crate::credentials::user_of_flag(s, "--user", l).await?),
         None => None,
     };
     let site = match site {
@@ -394,7 +394,7 @@ pub async fn api_keys(
 }
 
 pub async fn app_passwords(s: &dyn Store, login: &str, json: bool) -> Result<(), Failure> {
-    let user = admin::find_user(s, login).await?;
+    let user = crate::credentials::user_of_flag(s, "--user", login).await?;
     let list = s.list_app_passwords(user.id).await?;
     if json {
         print_json(&AppPasswordList {

@@ -502,8 +502,13 @@ fn check_listen(v: &str) -> Result<(), Failure> {
         .parse::<std::net::SocketAddr>()
         .map(|_| ())
         .map_err(|_| {
+            let hint = if v.trim().to_ascii_lowercase().starts_with("localhost") {
+                " (write 127.0.0.1 for localhost)"
+            } else {
+                ""
+            };
             usage(format!(
-                "--listen {v}: not an IP address and port; use e.g. --listen 127.0.0.1:8080 (or 0.0.0.0:8080 for every interface)"
+                "--listen {v}: not an IP address and port{hint}; use e.g. --listen 127.0.0.1:8080 (or 0.0.0.0:8080 for every interface)"
             ))
         })
 }
@@ -723,7 +728,7 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 now,
                 "user.create",
                 Some(&u),
-                format!("login={}", u.login),
+                format!("added user {} <{}>", u.login, u.email),
             )
             .await;
             if json {
@@ -835,9 +840,16 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             owner,
             json,
         }) => {
-            let owner = admin::find_user(s, &owner).await?;
+            let owner = credentials::user_of_flag(s, "--owner", &owner).await?;
             let site = admin::add_site(s, &name, &url, owner.id, now).await?;
-            credentials::audit(s, now, "site.create", None, format!("url={}", site.url)).await;
+            credentials::audit(
+                s,
+                now,
+                "site.create",
+                None,
+                format!("added site “{}” at {}", site.name, site.url),
+            )
+            .await;
             if json {
                 print_json(&gatehouse_proto::SiteCreated {
                     id: site.id.0,
@@ -866,6 +878,11 @@ async fn run(cli: Cli) -> Result<(), Failure> {
                 }
             }
             let name = role.map(Role::as_str);
+            let words = match name {
+                Some(r) => format!("{} is now {r} on “{}”", user.login, site.name),
+                None => format!("{} no longer has a role on “{}”", user.login, site.name),
+            };
+            credentials::audit(s, now, "site.role", Some(&user), words).await;
             if json {
                 print_json(
                     &serde_json::json!({ "site_id": site.id.0, "user_id": user.id.0, "role": name }),
@@ -883,6 +900,23 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             let site = admin::find_site(s, &site).await?;
             let site = admin::update_site(s, site.id, &patch).await?;
+            credentials::audit(
+                s,
+                now,
+                "site.update",
+                None,
+                format!(
+                    "site “{}” set: url {}, {}",
+                    site.name,
+                    site.url,
+                    if site.require_auth {
+                        "authentication required for every REST request"
+                    } else {
+                        "public reads allowed"
+                    }
+                ),
+            )
+            .await;
             if json {
                 print_json(
                     &serde_json::json!({ "id": site.id.0, "name": site.name, "url": site.url, "require_auth": site.require_auth }),

@@ -1562,12 +1562,47 @@ async fn revoke_user_says_what_it_ends() {
         assert!(key(bobs).await.revoked_at.is_none());
         assert!(store.list_app_passwords(uid).await.unwrap().is_empty());
         assert!(store.find_session_by_hash("s1").await.unwrap().is_none());
-        assert!(store
-            .list_audit(Some(uid), 10)
-            .await
-            .unwrap()
+        // The audit log says it in words, from the command line.
+        let events = store.list_audit(Some(uid), 10).await.unwrap();
+        let all = events
             .iter()
-            .any(|e| e.event == "credentials.revoke_all"));
+            .find(|e| e.event == "credentials.revoke_all")
+            .expect("audited");
+        assert_eq!(all.detail, lines[4], "{all:?}");
+        assert_eq!(all.address.as_deref(), Some("command line"));
+        assert!(events.iter().any(|e| e.event == "api_key.create"
+            && e.detail == format!("API key “My laptop script” (#{laptop}) created")));
+        // An unknown name is bad input naming the flag.
+        let out = gatehouse(&db, &["revoke", "--user", "nobody"], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stderr).trim(),
+            "error: --user nobody: there is no user with that login or email"
+        );
+        // Role changes from the command line are audited too.
+        let out = gatehouse(
+            &db,
+            &[
+                "site",
+                "member",
+                "https://blog.example",
+                "bob",
+                "--role",
+                "editor",
+            ],
+            None,
+        );
+        assert!(out.status.success());
+        let bob_events = store
+            .list_audit(Some(gatehouse_core::model::UserId(2)), 10)
+            .await
+            .unwrap();
+        assert!(
+            bob_events
+                .iter()
+                .any(|e| e.event == "site.role" && e.detail == "bob is now editor on “Blog”"),
+            "{bob_events:?}"
+        );
 
         // Nothing left: said in words.
         assert_eq!(

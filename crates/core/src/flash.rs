@@ -20,6 +20,10 @@ use std::collections::BTreeMap;
 pub const TTL_SECS: i64 = 120;
 /// A sealed flash longer than this is not opened (a cookie holds at most about 4 KB).
 pub const MAX_SEALED_LEN: usize = 3800;
+/// Longest notice or error kept (characters); a longer one is cut with "…".
+pub const MAX_TEXT_CHARS: usize = 300;
+/// Longest field value kept (characters).
+pub const MAX_FIELD_CHARS: usize = 500;
 
 /// A secret to show once, with what it is ("Your new API key").
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
@@ -35,8 +39,10 @@ pub struct Flash {
     pub notice: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub secret: Option<ShownOnce>,
+    /// New secrets to show once: usually one; more when forms were sent again before the page
+    /// showing the first could load (a double click, two tabs), so none is lost.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub secrets: Vec<ShownOnce>,
     /// The form's fields as typed (never a password), to fill the form in again.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub fields: BTreeMap<String, String>,
@@ -45,36 +51,58 @@ pub struct Flash {
 impl Flash {
     pub fn notice(text: impl Into<String>) -> Flash {
         Flash {
-            notice: Some(text.into()),
+            notice: Some(cut(&text.into(), MAX_TEXT_CHARS)),
             ..Flash::default()
         }
     }
 
+    /// What a form refused; long input repeated in it is cut, so the message always arrives.
     pub fn error(text: impl Into<String>) -> Flash {
         Flash {
-            error: Some(text.into()),
+            error: Some(cut(&text.into(), MAX_TEXT_CHARS)),
             ..Flash::default()
         }
     }
 
     pub fn secret(label: impl Into<String>, value: impl Into<String>) -> Flash {
         Flash {
-            secret: Some(ShownOnce {
-                label: label.into(),
+            secrets: vec![ShownOnce {
+                label: cut(&label.into(), MAX_TEXT_CHARS),
                 value: value.into(),
-            }),
+            }],
             ..Flash::default()
         }
     }
 
-    /// Keeps `fields` as typed, each cut to 500 characters so the cookie stays small.
+    /// Keeps `fields` as typed, each cut to `MAX_FIELD_CHARS` so the cookie stays small.
     pub fn with_fields<'a>(mut self, fields: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         for (k, v) in fields {
-            self.fields
-                .insert(k.to_string(), v.chars().take(500).collect());
+            self.fields.insert(k.to_string(), cut(v, MAX_FIELD_CHARS));
         }
         self
     }
+
+    /// Adds the secrets of an earlier flash that was never shown, before this one's.
+    pub fn keeping(mut self, earlier: Flash) -> Self {
+        let mut all = earlier.secrets;
+        all.append(&mut self.secrets);
+        self.secrets = all;
+        self
+    }
+
+    pub fn has_secrets(&self) -> bool {
+        !self.secrets.is_empty()
+    }
+}
+
+/// `text` cut to `max` characters, ending with "…" when cut.
+fn cut(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
 }
 
 #[derive(Serialize, Deserialize)]
@@ -190,8 +218,26 @@ mod tests {
     }
 
     #[test]
-    fn typed_fields_are_cut_short() {
-        let f = Flash::error("bad").with_fields([("description", &*"x".repeat(2000))]);
-        assert_eq!(f.fields["description"].len(), 500);
+    fn long_input_is_cut_so_the_message_always_fits() {
+        let long = "x".repeat(200_000);
+        let f = Flash::error(format!("unknown scope {long:?}"))
+            .with_fields([("description", long.as_str()), ("scopes", long.as_str())]);
+        assert_eq!(f.fields["description"].chars().count(), MAX_FIELD_CHARS);
+        assert_eq!(
+            f.error.as_ref().map(|e| e.chars().count()),
+            Some(MAX_TEXT_CHARS)
+        );
+        assert!(f.error.as_ref().is_some_and(|e| e.ends_with('…')));
+        let s = seal(&keys(), "b", "id", &f, 0);
+        assert!(s.len() <= MAX_SEALED_LEN, "{}", s.len());
+        assert_eq!(open(&keys(), "b", &s, 0).map(|x| x.1), Some(f));
+    }
+
+    #[test]
+    fn an_unshown_secret_is_kept_with_the_next() {
+        let first = Flash::secret("Your new API key “a”", "gak_1");
+        let both = Flash::secret("Your new API key “b”", "gak_2").keeping(first);
+        let values: Vec<&str> = both.secrets.iter().map(|s| s.value.as_str()).collect();
+        assert_eq!(values, ["gak_1", "gak_2"]);
     }
 }

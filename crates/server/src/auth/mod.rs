@@ -97,7 +97,7 @@ pub async fn authenticate(
             "oauth1_not_enabled",
             "OAuth 1.0a is not enabled on this server. Use an API key, an application password or a session instead.",
         )
-        .alt("invalid_request")),
+        .alt("oauth1_not_enabled")),
         Presented::Nothing | Presented::Other => Err(ApiError {
             plugin: true,
             alt: Some("invalid_request"),

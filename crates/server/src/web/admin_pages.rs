@@ -28,9 +28,14 @@ pub async fn admin_get(
 ) -> Response {
     match Web::new(app, &ext, headers).await {
         Ok(web) => {
-            let flash = web.take_flash().await;
+            // Only a page this user may see takes a message; and this one shows no secrets, so
+            // a message holding one waits for the profile.
+            if !web.is_admin {
+                return admin_page(&web, Flash::default()).await;
+            }
+            let (flash, clear) = web.take_flash(false).await;
             let resp = admin_page(&web, flash).await;
-            web.shown(resp)
+            web.shown(resp, clear)
         }
         Err(r) => r,
     }
@@ -130,7 +135,7 @@ async fn admin_page(web: &Web, flash: Flash) -> Response {
         status,
         "admin.html",
         context! { ..web.base_ctx("Administration"), ..context! {
-            is_admin => true, network_admin => u.network_admin, users, sites => site_list, audit, site_keys,
+            network_admin => u.network_admin, users, sites => site_list, audit, site_keys,
             roles => Role::ALL.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
             notice => flash.notice, error => flash.error, typed => flash.fields,
         }},
@@ -167,17 +172,16 @@ fn describe(event: &str) -> &str {
     }
 }
 
-/// Back to the admin page (its `#anchor`) with what happened.
+/// Back to the admin page, at its top where the message is, with what happened.
 async fn admin_done(
     web: &Web,
     s: &SessionMatch,
-    anchor: &str,
     r: Result<String, AdminError>,
     typed: &[(&str, &str)],
 ) -> Response {
-    let to = format!("/admin#{anchor}");
+    let to = "/admin";
     match r {
-        Ok(notice) => web.done(s, &to, Flash::notice(notice)).await,
+        Ok(notice) => web.done(s, to, Flash::notice(notice)).await,
         Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
         Err(e) => {
             web.done(
@@ -226,7 +230,6 @@ form_action!(admin_user_add, |web, s, f| {
     admin_done(
         &web,
         &s,
-        "users",
         r.map(|u| format!("User {} was added.", u.login)),
         &typed,
     )
@@ -234,8 +237,16 @@ form_action!(admin_user_add, |web, s, f| {
 });
 
 async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> Response {
-    if !s.user.network_admin || id == s.user.id.0 {
+    if !s.user.network_admin {
         return forbidden(web);
+    }
+    if id == s.user.id.0 {
+        return message(
+            StatusCode::FORBIDDEN,
+            "Not allowed",
+            "You cannot disable or enable your own account here; ask another network admin.",
+            web,
+        );
     }
     let store = web.app.store.as_ref();
     let login = match store.get_user(UserId(id)).await {
@@ -267,14 +278,7 @@ async fn set_disabled(web: &Web, s: &SessionMatch, id: i64, disabled: bool) -> R
     } else {
         format!("User {login} was enabled.")
     };
-    admin_done(
-        web,
-        s,
-        "users",
-        r.map(|_| notice).map_err(AdminError::Store),
-        &[],
-    )
-    .await
+    admin_done(web, s, r.map(|_| notice).map_err(AdminError::Store), &[]).await
 }
 
 form_action!(admin_user_disable, |web, s, f, id: i64| {
@@ -310,7 +314,6 @@ form_action!(admin_site_add, |web, s, f| {
     admin_done(
         &web,
         &s,
-        "sites",
         r.map(|x| format!("Site “{}” ({}) was added.", x.name, x.url)),
         &typed,
     )
@@ -354,7 +357,6 @@ form_action!(admin_site_require_auth, |web, s, f, id: i64| {
     admin_done(
         &web,
         &s,
-        "sites",
         r.map(|x| format!("On “{}”, {rule}.", x.name)),
         &[],
     )
@@ -363,12 +365,13 @@ form_action!(admin_site_require_auth, |web, s, f, id: i64| {
 
 form_action!(admin_member_set, |web, s, f| {
     let typed_login = f.get("login").map(String::as_str).unwrap_or("").trim();
-    let typed = [("member_login", typed_login)];
+    let typed_site = f.get("site").map(String::as_str).unwrap_or("");
+    let typed = [("member_login", typed_login), ("member_site", typed_site)];
     let site = match f.get("site").and_then(|v| v.parse::<i64>().ok()) {
         Some(id) => SiteId(id),
         None => {
             let e = Err(AdminError::Invalid("choose a site".into()));
-            return admin_done(&web, &s, "sites", e, &typed).await;
+            return admin_done(&web, &s, e, &typed).await;
         }
     };
     let Some(site) = managed(&web, &s.user, site).await else {
@@ -381,12 +384,12 @@ form_action!(admin_member_set, |web, s, f| {
             Some(role) => Some(role),
             None => {
                 let e = Err(AdminError::Invalid("unknown role".into()));
-                return admin_done(&web, &s, "sites", e, &typed).await;
+                return admin_done(&web, &s, e, &typed).await;
             }
         },
         None => {
             let e = Err(AdminError::Invalid("unknown role".into()));
-            return admin_done(&web, &s, "sites", e, &typed).await;
+            return admin_done(&web, &s, e, &typed).await;
         }
     };
     let store = web.app.store.as_ref();
@@ -428,14 +431,7 @@ form_action!(admin_member_set, |web, s, f| {
     if let Ok(u) = &r {
         web.audit_about("site.role", &s.user, u.id, words(u)).await;
     }
-    admin_done(
-        &web,
-        &s,
-        "sites",
-        r.map(|u| format!("{}.", words(&u))),
-        &typed,
-    )
-    .await
+    admin_done(&web, &s, r.map(|u| format!("{}.", words(&u))), &typed).await
 });
 
 /// The live site key `id` if `user` administers its site. Someone who does not learns nothing
@@ -502,7 +498,6 @@ form_action!(admin_site_key_revoke, |web, s, f, id: i64| {
     admin_done(
         &web,
         &s,
-        "site-keys",
         r.map(|_| {
             format!(
                 "The site key “{}” of “{}” was revoked.",

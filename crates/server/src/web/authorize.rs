@@ -142,7 +142,7 @@ form_action!(authorize_post, |web, s, f| {
             let Some(success) = success else {
                 let label = format!("Your new application password for {}", pw.name);
                 return web
-                    .done(&s, "/profile#app-passwords", Flash::secret(label, password))
+                    .done(&s, "/profile", Flash::secret(label, password))
                     .await;
             };
             let to = with_query(

@@ -121,7 +121,7 @@ pub async fn login_post(
         return login_form(
             &web,
             StatusCode::FORBIDDEN,
-            (&redirect_to, ""),
+            (&redirect_to, f.get("log").map(String::as_str).unwrap_or("")),
             Some("Your log-in form expired. Please try again."),
             None,
         );

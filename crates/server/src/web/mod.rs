@@ -151,6 +151,9 @@ pub(super) struct Web {
     pub(super) session: Option<SessionMatch>,
     /// The site whose URL the pages live at (for same-origin checks and links).
     pub(super) base: String,
+    /// The logged-in user administers at least one site (or the network): every page's top bar
+    /// shows the Admin link.
+    pub(super) is_admin: bool,
 }
 
 impl Web {
@@ -184,13 +187,24 @@ impl Web {
             },
             None => app.settings.effective_public_url(),
         };
-        Ok(Web {
+        let mut web = Web {
             app,
             origin,
             headers,
             session,
             base,
-        })
+            is_admin: false,
+        };
+        web.is_admin = match web.user() {
+            Some(u) if u.network_admin => true,
+            Some(u) => web
+                .admin_sites(u)
+                .await
+                .map(|s| !s.is_empty())
+                .unwrap_or(false),
+            None => false,
+        };
+        Ok(web)
     }
 
     pub(super) fn now(&self) -> i64 {
@@ -206,18 +220,6 @@ impl Web {
 
     pub(super) fn user(&self) -> Option<&User> {
         self.session.as_ref().map(|s| &s.user)
-    }
-
-    pub(super) async fn is_admin(&self) -> bool {
-        match self.user() {
-            Some(u) if u.network_admin => true,
-            Some(u) => self
-                .admin_sites(u)
-                .await
-                .map(|s| !s.is_empty())
-                .unwrap_or(false),
-            None => false,
-        }
     }
 
     pub(super) async fn admin_sites(&self, u: &User) -> Result<Vec<Site>, ApiError> {
@@ -270,11 +272,32 @@ impl Web {
     /// there — sealed in a cookie bound to the session, its id recorded on the session so that
     /// it is shown once. A reload of that page shows nothing and submits nothing.
     pub(super) async fn done(&self, s: &SessionMatch, to: &str, flash: Flash) -> Response {
+        // Secrets of an earlier form whose page has not been shown yet (a double click, two
+        // tabs) travel on with this one: taking that message here is what makes it ours.
+        let mut flash = match self.pending_flash(s).await {
+            Ok(Some(earlier)) if earlier.has_secrets() => flash.keeping(earlier),
+            Ok(_) => flash,
+            Err(e) => return error_page(&ApiError::internal(e)),
+        };
         let id = flash::new_id();
         if let Err(e) = self.app.store.set_session_flash(s.session.id, &id).await {
             return error_page(&ApiError::internal(e));
         }
-        let sealed = flash::seal(&self.app.keys, &s.hash, &id, &flash, self.now());
+        let mut sealed = flash::seal(&self.app.keys, &s.hash, &id, &flash, self.now());
+        // Whatever is sent must fit in a cookie: typed fields go first, then (after many unshown
+        // forms) the oldest secrets, with a warning.
+        if sealed.len() > flash::MAX_SEALED_LEN {
+            flash.fields.clear();
+            sealed = flash::seal(&self.app.keys, &s.hash, &id, &flash, self.now());
+        }
+        while sealed.len() > flash::MAX_SEALED_LEN && flash.secrets.len() > 1 {
+            flash.secrets.remove(0);
+            flash.error = Some(
+                "Some new secrets could not be shown. Revoke any key or password you did not see."
+                    .into(),
+            );
+            sealed = flash::seal(&self.app.keys, &s.hash, &id, &flash, self.now());
+        }
         let mut resp = redirect(to);
         let cookie = session::set_cookie(FLASH_COOKIE, &sealed, self.origin.https, flash::TTL_SECS);
         if let Ok(v) = HeaderValue::from_str(&cookie) {
@@ -283,31 +306,56 @@ impl Web {
         resp
     }
 
+    /// The message the request carries for this session, opened but not taken.
+    fn sealed_flash(&self, s: &SessionMatch) -> Option<(String, Flash)> {
+        let sealed = session::cookie(&self.headers, FLASH_COOKIE, self.origin.https)?;
+        flash::open(&self.app.keys, &s.hash, &sealed, self.now())
+    }
+
+    /// Takes the request's message if it is still waiting (it was not shown).
+    async fn pending_flash(
+        &self,
+        s: &SessionMatch,
+    ) -> Result<Option<Flash>, gatehouse_core::store::StoreError> {
+        let Some((id, f)) = self.sealed_flash(s) else {
+            return Ok(None);
+        };
+        Ok(self
+            .app
+            .store
+            .take_session_flash(s.session.id, &id)
+            .await?
+            .then_some(f))
+    }
+
     /// The one-time message waiting for this page, if the request carries one sealed for this
-    /// session and it has not been shown (taking it is one statement, so it shows once).
-    pub(super) async fn take_flash(&self) -> Flash {
-        let (Some(s), Some(sealed)) = (
-            &self.session,
-            session::cookie(&self.headers, FLASH_COOKIE, self.origin.https),
-        ) else {
-            return Flash::default();
+    /// session and it has not been shown (taking it is one statement, so it shows once). A page
+    /// that cannot show secrets (`shows_secrets` false) leaves a message holding any for the
+    /// page that can. `clear` says whether the page should drop the message's cookie.
+    pub(super) async fn take_flash(&self, shows_secrets: bool) -> (Flash, bool) {
+        let Some(s) = &self.session else {
+            return (Flash::default(), false);
         };
-        let Some((id, f)) = flash::open(&self.app.keys, &s.hash, &sealed, self.now()) else {
-            return Flash::default();
+        let Some((_, peek)) = self.sealed_flash(s) else {
+            let stale = session::cookie(&self.headers, FLASH_COOKIE, self.origin.https).is_some();
+            return (Flash::default(), stale);
         };
-        match self.app.store.take_session_flash(s.session.id, &id).await {
-            Ok(true) => f,
-            Ok(false) => Flash::default(),
+        if peek.has_secrets() && !shows_secrets {
+            return (Flash::default(), false);
+        }
+        match self.pending_flash(s).await {
+            Ok(Some(f)) => (f, true),
+            Ok(None) => (Flash::default(), true),
             Err(e) => {
                 tracing::warn!(error = %e, "could not take a page message");
-                Flash::default()
+                (Flash::default(), false)
             }
         }
     }
 
-    /// A page that may have shown the request's one-time message: the message's cookie goes.
-    pub(super) fn shown(&self, mut resp: Response) -> Response {
-        if session::cookie(&self.headers, FLASH_COOKIE, self.origin.https).is_some() {
+    /// A page that showed (or found stale) the request's one-time message: its cookie goes.
+    pub(super) fn shown(&self, mut resp: Response, clear: bool) -> Response {
+        if clear {
             let gone = session::set_cookie(FLASH_COOKIE, "", self.origin.https, 0);
             if let Ok(v) = HeaderValue::from_str(&gone) {
                 resp.headers_mut().append(header::SET_COOKIE, v);
@@ -369,6 +417,7 @@ impl Web {
             title => title,
             user => self.user().map(|u| context! { login => u.login, email => u.email, display_name => u.display_name, network_admin => u.network_admin }),
             csrf => self.csrf(),
+            is_admin => self.is_admin,
         }
     }
 }
@@ -488,7 +537,7 @@ pub(super) async fn confirm(web: &Web, ask: Ask<'_>) -> Response {
         "confirm.html",
         context! { ..web.base_ctx(ask.title), ..context! {
             question => ask.question, consequence => ask.consequence, action => ask.action,
-            button => ask.button, back => ask.back, is_admin => web.is_admin().await,
+            button => ask.button, back => ask.back,
         }},
     )
 }
@@ -505,7 +554,7 @@ pub async fn home(app: AppState, ext: &axum::http::Extensions, headers: HeaderMa
         StatusCode::OK,
         "home.html",
         context! { ..web.base_ctx("Gatehouse"), ..context! {
-            is_admin => web.is_admin().await, base => web.base.clone(),
+            base => web.base.clone(),
         }},
     )
 }

@@ -71,14 +71,13 @@ pub(super) async fn profile_page(web: &Web, flash: Flash) -> Response {
         status,
         "profile.html",
         context! { ..web.base_ctx("Your profile"), ..context! {
-            is_admin => web.is_admin().await, api_keys, app_passwords, sessions,
-            new_secret => flash.secret.as_ref().map(|x| x.value.clone()),
-            new_secret_label => flash.secret.as_ref().map(|x| x.label.clone()),
+            api_keys, app_passwords, sessions,
+            secrets => flash.secrets.iter().map(|x| context! { label => x.label, value => x.value }).collect::<Vec<_>>(),
             notice => flash.notice, error => flash.error, typed => flash.fields,
             scope_names => Scope::ALL.map(Scope::as_str),
         }},
     );
-    web.shown(resp)
+    resp
 }
 
 pub async fn profile_get(
@@ -88,8 +87,9 @@ pub async fn profile_get(
 ) -> Response {
     match Web::new(app, &ext, headers).await {
         Ok(web) => {
-            let flash = web.take_flash().await;
-            profile_page(&web, flash).await
+            let (flash, clear) = web.take_flash(true).await;
+            let resp = profile_page(&web, flash).await;
+            web.shown(resp, clear)
         }
         Err(r) => r,
     }
@@ -101,10 +101,12 @@ async fn after_create(
     web: &Web,
     s: &SessionMatch,
     created: Result<(String, String), AdminError>,
-    (event, label, anchor): (&str, &str, &str),
+    (event, label): (&str, &str),
     typed: &[(&str, &str)],
 ) -> Response {
-    let to = format!("/profile#{anchor}");
+    // Back to the top of the page, where the secret or the message is (an `#anchor` would
+    // scroll a new secret out of sight).
+    let to = "/profile";
     match created {
         Ok((detail, secret)) => {
             web.audit(event, Some(&s.user), None, detail).await;
@@ -115,7 +117,7 @@ async fn after_create(
                 }
                 _ => label.to_string(),
             };
-            web.done(s, &to, Flash::secret(label, secret)).await
+            web.done(s, to, Flash::secret(label, secret)).await
         }
         Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
         Err(e) => {
@@ -136,7 +138,7 @@ async fn after_revoke(
     s: &SessionMatch,
     done: bool,
     (event, detail): (&str, String),
-    (notice, anchor): (String, &str),
+    notice: String,
 ) -> Response {
     if !done {
         return message(
@@ -147,8 +149,7 @@ async fn after_revoke(
         );
     }
     web.audit(event, Some(&s.user), None, detail).await;
-    web.done(s, &format!("/profile#{anchor}"), Flash::notice(notice))
-        .await
+    web.done(s, "/profile", Flash::notice(notice)).await
 }
 
 /// A page's `GET` handler that needs a logged-in user (confirmation pages).
@@ -158,14 +159,21 @@ macro_rules! page_get {
             State(app): State<AppState>,
             ext: axum::http::Extensions,
             headers: HeaderMap,
+            uri: axum::http::Uri,
             path: Result<Path<$pt>, axum::extract::rejection::PathRejection>,
         ) -> Response {
             let $web = match Web::new(app, &ext, headers).await {
                 Ok(w) => w,
                 Err(r) => return r,
             };
+            // Logged out: log in, then come back to this very page.
             let Some($s) = $web.session.clone() else {
-                return redirect("/login?redirect_to=/profile");
+                return redirect(&format!(
+                    "/login?{}",
+                    form_urlencoded::Serializer::new(String::new())
+                        .append_pair("redirect_to", uri.path())
+                        .finish()
+                ));
             };
             let $p: $pt = match path {
                 Ok(Path(v)) => v,
@@ -206,7 +214,7 @@ form_action!(profile_api_key_create, |web, s, f| {
         ("scopes", get("scopes")),
         ("expires_in", get("expires_in")),
     ];
-    let what = ("api_key.create", "Your new API key", "api-keys");
+    let what = ("api_key.create", "Your new API key");
     let expires_in = match credentials::expires_in_text(f.get("expires_in").map(String::as_str)) {
         Ok(e) => e,
         Err(e) => return after_create(&web, &s, Err(e), what, &typed).await,
@@ -237,11 +245,19 @@ page_get!(profile_api_key_confirm, |web, s, id: i64| {
     let Some(key) = own_api_key(&web, &s.user, id).await else {
         return not_found(&web);
     };
+    // A site key its creator made is listed here too: say which site it reads.
+    let what = match (key.kind, key.site_id) {
+        (ApiKeyKind::Site, Some(site)) => match web.app.store.get_site(site).await {
+            Ok(site) => format!("the site key “{}” of “{}”", key.description, site.name),
+            Err(_) => format!("the site key “{}”", key.description),
+        },
+        _ => format!("the API key “{}”", key.description),
+    };
     confirm(
         &web,
         Ask {
             title: "Revoke API key",
-            question: format!("Revoke the API key “{}”?", key.description),
+            question: format!("Revoke {what}?"),
             consequence: "Every program using it stops working at once. This cannot be undone.",
             action: format!("/profile/api-keys/{id}/revoke"),
             button: "Revoke API key",
@@ -271,7 +287,7 @@ form_action!(profile_api_key_revoke, |web, s, f, id: i64| {
             "api_key.revoke",
             format!("API key “{name}” (#{id}) revoked"),
         ),
-        (format!("The API key “{name}” was revoked."), "api-keys"),
+        format!("The API key “{name}” was revoked."),
     )
     .await
 });
@@ -297,11 +313,7 @@ form_action!(profile_app_password_create, |web, s, f| {
         &web,
         &s,
         created,
-        (
-            "app_password.create",
-            "Your new application password",
-            "app-passwords",
-        ),
+        ("app_password.create", "Your new application password"),
         &[("name", name.as_str())],
     )
     .await
@@ -347,10 +359,7 @@ form_action!(profile_app_password_revoke, |web, s, f, uuid: String| {
             "app_password.delete",
             format!("application password “{name}” revoked"),
         ),
-        (
-            format!("The application password “{name}” was revoked."),
-            "app-passwords",
-        ),
+        format!("The application password “{name}” was revoked."),
     )
     .await
 });
@@ -415,7 +424,7 @@ form_action!(profile_session_revoke, |web, s, f, id: i64| {
         &s,
         done,
         ("session.revoke", format!("ended {words}")),
-        (format!("Ended {words}."), "sessions"),
+        format!("Ended {words}."),
     )
     .await
 });
@@ -439,8 +448,7 @@ form_action!(profile_sessions_revoke_others, |web, s, f| {
                 0 => "There were no other sessions to end.".to_string(),
                 n => format!("Ended {}.", plural(n, "other session", "other sessions")),
             };
-            web.done(&s, "/profile#sessions", Flash::notice(notice))
-                .await
+            web.done(&s, "/profile", Flash::notice(notice)).await
         }
         Err(e) => error_page(&ApiError::internal(e)),
     }

@@ -1496,3 +1496,107 @@ both!(
         );
     }
 );
+
+// ---- issue 9 review: the one-time message never loses a secret ----------------------------------
+
+both!(
+    one_time_messages_never_lose_a_secret,
+    |app: TestApp| async move {
+        use crate::sessions::follow;
+        let (b, page) = page_as(&app, "netadmin", "/profile").await;
+        let token = csrf_of(&page.text);
+        let create = |description: &'static str, cookie: String| {
+            let (app, token) = (&app, token.clone());
+            async move {
+                finish(
+                    app.http()
+                        .post(app.url("/profile/api-keys"))
+                        .header("cookie", cookie)
+                        .form(&[("_csrf", token.as_str()), ("description", description)]),
+                )
+                .await
+            }
+        };
+        // A double click: the second form is sent with the first one's message, before the
+        // page that would show it loaded. Both secrets reach the page, in order.
+        let first = create("first", b.cookie.clone()).await;
+        assert_eq!(first.status, 303);
+        let pending = set_cookie(&first, "gatehouse_flash").unwrap();
+        let second = create("second", format!("{}; gatehouse_flash={pending}", b.cookie)).await;
+        assert_eq!(second.status, 303);
+        assert_eq!(
+            second.header("location"),
+            Some("/profile"),
+            "the top of the page"
+        );
+        let shown = follow(&app, &b, &second).await;
+        let first_at = shown
+            .text
+            .find("Your new API key “first”")
+            .expect("first shown");
+        let second_at = shown
+            .text
+            .find("Your new API key “second”")
+            .expect("second shown");
+        assert!(first_at < second_at);
+        assert_eq!(
+            shown.text.matches("value=\"gak_").count(),
+            2,
+            "{}",
+            shown.text
+        );
+        // The first message itself was taken when it travelled on: it shows nothing now.
+        let stale = finish(
+            app.http()
+                .get(app.url("/profile"))
+                .header("cookie", format!("{}; gatehouse_flash={pending}", b.cookie)),
+        )
+        .await;
+        assert!(!stale.text.contains("value=\"gak_"));
+
+        // The admin page shows no secrets, so it leaves a message holding one for the profile.
+        let third = create("third", b.cookie.clone()).await;
+        let flash = set_cookie(&third, "gatehouse_flash").unwrap();
+        let admin = finish(
+            app.http()
+                .get(app.url("/admin"))
+                .header("cookie", format!("{}; gatehouse_flash={flash}", b.cookie)),
+        )
+        .await;
+        assert_eq!(admin.status, 200);
+        assert!(!admin.text.contains("gak_"));
+        assert!(
+            !admin
+                .all("set-cookie")
+                .iter()
+                .any(|c| c.starts_with("gatehouse_flash=")),
+            "the admin page keeps the message's cookie"
+        );
+        let later = follow(&app, &b, &third).await;
+        assert!(
+            later.text.contains("Your new API key “third”"),
+            "{}",
+            later.text
+        );
+
+        // Long input: the refusal still arrives, cut, with the fields cut too.
+        let long = "x".repeat(200_000);
+        let r = finish(
+            app.http()
+                .post(app.url("/profile/api-keys"))
+                .header("cookie", &b.cookie)
+                .form(&[
+                    ("_csrf", token.as_str()),
+                    ("description", "ok"),
+                    ("scopes", long.as_str()),
+                ]),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        let cookie = set_cookie(&r, "gatehouse_flash").expect("a message");
+        assert!(cookie.len() < 4000, "{}", cookie.len());
+        let page = follow(&app, &b, &r).await;
+        assert!(page.text.contains("Unknown scope"), "{}", page.text);
+        assert!(page.text.contains("value=\"ok\""));
+    }
+);

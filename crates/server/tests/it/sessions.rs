@@ -471,7 +471,7 @@ both!(page_forms_need_the_csrf_token, |app: TestApp| async move {
     )
     .await;
     assert_eq!(posted.status, 303);
-    assert_eq!(posted.header("location"), Some("/profile#api-keys"));
+    assert_eq!(posted.header("location"), Some("/profile"));
     assert!(!posted.text.contains("gak_"));
     let flash = set_cookie(&posted, "gatehouse_flash").expect("a one-time message");
     assert!(!flash.contains("gak_"), "sealed, not in clear");
