@@ -186,7 +186,7 @@ async fn admin_done(
         Err(e) => {
             web.done(
                 s,
-                &to,
+                to,
                 Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
             )
             .await

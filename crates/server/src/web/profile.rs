@@ -123,7 +123,7 @@ async fn after_create(
         Err(e) => {
             web.done(
                 s,
-                &to,
+                to,
                 Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
             )
             .await
