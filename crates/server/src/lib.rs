@@ -10,6 +10,7 @@ pub mod error;
 pub mod keys;
 pub mod rest;
 pub mod routes;
+pub mod sites;
 pub mod telemetry;
 pub mod web;
 

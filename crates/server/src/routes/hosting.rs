@@ -51,13 +51,6 @@ fn site_json(s: &Site) -> Value {
     })
 }
 
-fn base_url(cx: &Cx<'_>) -> String {
-    match cx.site {
-        Some(s) => s.url.clone(),
-        None => cx.app.settings.effective_public_url(),
-    }
-}
-
 fn admin_error(e: AdminError) -> ApiError {
     match e {
         AdminError::Invalid(m) => ApiError::bad_request("invalid_request", m),
@@ -131,7 +124,7 @@ async fn sites_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         }
         None => cx.app.store.list_sites(who, offset, limit).await?,
     };
-    let base = base_url(cx);
+    let base = cx.base;
     let link = |o: i64| format!("{base}/v1/sites?limit={limit}&offset={o}");
     let next = (offset + limit < count).then(|| link(offset + limit));
     let previous = (offset > 0).then(|| link((offset - limit).max(0)));
@@ -277,6 +270,6 @@ async fn sites_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let site = admin::add_site(cx.app.store.as_ref(), &name, &url, user.id, cx.now)
         .await
         .map_err(admin_error)?;
-    let location = format!("{}/v1/sites/{}", base_url(cx), site.id.0);
+    let location = format!("{}/v1/sites/{}", cx.base, site.id.0);
     Ok(Reply::created(site_json(&site)).header(header::LOCATION, &location))
 }

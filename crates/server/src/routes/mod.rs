@@ -33,8 +33,10 @@ pub struct Cx<'a> {
     pub app: &'a AppState,
     pub inc: &'a Incoming,
     pub principal: &'a Principal,
-    /// The site the request is for (SPEC §1), if any site exists.
+    /// The site the request is for (SPEC §1), if any site exists (`crate::sites`).
     pub site: Option<&'a Site>,
+    /// The URL absolute links start from: the site's configured URL, else the public URL.
+    pub base: &'a str,
     pub now: Timestamp,
 }
 
@@ -214,25 +216,6 @@ pub fn deny(d: Denial, code: &'static str, message: &'static str) -> ApiError {
     }
 }
 
-/// The site a request is for: the one whose host matches, else the primary site (the public
-/// URL's, else the first created).
-async fn resolve_site(app: &AppState, host: Option<&str>) -> Result<Option<Site>, ApiError> {
-    let store = app.store.as_ref();
-    if let Some(h) = host {
-        if let Some(s) = store.find_site_by_host(h).await? {
-            return Ok(Some(s));
-        }
-    }
-    if let Some(public) = &app.settings.public_url {
-        if let Ok((_, h)) = gatehouse_core::validate::site_url(public) {
-            if let Some(s) = store.find_site_by_host(&h).await? {
-                return Ok(Some(s));
-            }
-        }
-    }
-    Ok(store.find_first_site().await?)
-}
-
 /// Whether a CORS `Origin` is the URL of the site this request is for: only that origin gets
 /// credentialed CORS (SPEC §9) — never another registered site's, and never `null`.
 fn origin_is_site(site: Option<&Site>, origin: Option<&str>) -> bool {
@@ -268,9 +251,11 @@ pub async fn dialect_entry(
         .map(|c| c.0)
         .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
     let origin = client_origin(&app, peer, req.headers());
-    let site = resolve_site(&app, origin.host.as_deref()).await;
+    let for_request = crate::sites::resolve(&app, origin.host.as_deref())
+        .await
+        .map_err(ApiError::from);
     let credentialed = origin_is_site(
-        site.as_ref().ok().and_then(Option::as_ref),
+        for_request.as_ref().ok().and_then(|r| r.site.as_ref()),
         origin_hdr.as_deref(),
     );
     let with_cors = |mut resp: Response| {
@@ -342,8 +327,8 @@ pub async fn dialect_entry(
         peer,
         origin,
     };
-    let site = match site {
-        Ok(s) => s,
+    let (site, base) = match for_request {
+        Ok(r) => (r.site, r.base),
         Err(e) => {
             return finish(
                 with_cors(e.render(dialect, Presented::Nothing)),
@@ -372,6 +357,7 @@ pub async fn dialect_entry(
         inc: &inc,
         principal: &auth.principal,
         site: site.as_ref(),
+        base: &base,
         now: app.clock.now(),
     };
     let result = match dialect {

@@ -98,8 +98,24 @@ pub fn document(server: &str) -> Value {
     })
 }
 
-pub async fn openapi_get(State(app): State<AppState>) -> Response {
-    Json(document(&app.settings.effective_public_url())).into_response()
+/// The document, with the server URL of the site the request came to (`crate::sites`).
+pub async fn openapi_get(
+    State(app): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    let peer = ext
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
+    let origin = super::client_origin(&app, peer, &headers);
+    match crate::sites::resolve(&app, origin.host.as_deref()).await {
+        Ok(r) => Json(document(&r.base)).into_response(),
+        Err(e) => crate::error::ApiError::from(e).render(
+            crate::error::Dialect::Hosting,
+            crate::error::Presented::Nothing,
+        ),
+    }
 }
 
 /// Parameter-free GET paths, for the test that they are routed.

@@ -136,11 +136,11 @@ fn authentication(cx: &Cx<'_>) -> Value {
     let mut auth = Map::new();
     auth.insert(
         "application-passwords".into(),
-        json!({ "endpoints": { "authorization": format!("{}/wp-admin/authorize-application.php", cx.site.map(|s| s.url.as_str()).unwrap_or("")) } }),
+        json!({ "endpoints": { "authorization": format!("{}/wp-admin/authorize-application.php", cx.base) } }),
     );
     auth.insert(
         "api-key".into(),
-        json!({ "header": "Authorization", "schemes": ["ApiKey", "Bearer"], "endpoints": { "keys": format!("{}/wp-json/gatehouse/v1/api-keys", cx.site.map(|s| s.url.as_str()).unwrap_or("")) } }),
+        json!({ "header": "Authorization", "schemes": ["ApiKey", "Bearer"], "endpoints": { "keys": format!("{}/wp-json/gatehouse/v1/api-keys", cx.base) } }),
     );
     if cx.app.settings.basic_auth_with_account_password {
         auth.insert("basic".into(), json!({ "account_password": true }));

@@ -85,17 +85,10 @@ fn item_json(base: &str, p: &AppPassword, links: bool) -> Value {
     v
 }
 
-fn base(cx: &Cx<'_>) -> String {
-    match cx.site {
-        Some(s) => s.url.clone(),
-        None => cx.app.settings.effective_public_url(),
-    }
-}
-
 pub async fn list(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
     let user = target(cx, who).await?;
     let items = cx.app.store.list_app_passwords(user.id).await?;
-    let b = base(cx);
+    let b = cx.base;
     let body: Vec<Value> = items.iter().map(|p| item_json(&b, p, true)).collect();
     Ok(allow_header(Reply::ok(Value::Array(body)), COLLECTION))
 }
@@ -141,7 +134,7 @@ pub async fn create(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
         format!("application password “{}” created", pw.name),
     )
     .await?;
-    let b = base(cx);
+    let b = cx.base;
     let mut body = item_json(&b, &pw, false);
     body["password"] = json!(group_app_password(secret.expose_secret()));
     body["_links"] = item_json(&b, &pw, true)["_links"].clone();
@@ -187,7 +180,7 @@ pub async fn introspect(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
         Err(e) => return Err(e.into()),
     };
     Ok(allow_header(
-        Reply::ok(item_json(&base(cx), &pw, true)),
+        Reply::ok(item_json(cx.base, &pw, true)),
         &["GET"],
     ))
 }
@@ -203,10 +196,7 @@ async fn load(cx: &Cx<'_>, user: &User, uuid: &str) -> Result<AppPassword, ApiEr
 pub async fn get(cx: &Cx<'_>, who: &str, uuid: &str) -> Result<Reply, ApiError> {
     let user = target(cx, who).await?;
     let pw = load(cx, &user, uuid).await?;
-    Ok(allow_header(
-        Reply::ok(item_json(&base(cx), &pw, true)),
-        ITEM,
-    ))
+    Ok(allow_header(Reply::ok(item_json(cx.base, &pw, true)), ITEM))
 }
 
 pub async fn update(cx: &Cx<'_>, who: &str, uuid: &str) -> Result<Reply, ApiError> {
@@ -233,7 +223,7 @@ pub async fn update(cx: &Cx<'_>, who: &str, uuid: &str) -> Result<Reply, ApiErro
         }
     };
     Ok(allow_header(
-        Reply::ok(item_json(&base(cx), &updated, true)),
+        Reply::ok(item_json(cx.base, &updated, true)),
         ITEM,
     ))
 }
@@ -247,7 +237,7 @@ pub async fn delete(cx: &Cx<'_>, who: &str, uuid: &str) -> Result<Reply, ApiErro
     let words = format!("application password “{}” revoked", pw.name);
     audit(cx, "app_password.delete", &user, words).await?;
     Ok(allow_header(
-        Reply::ok(json!({ "deleted": true, "previous": item_json(&base(cx), &pw, false) })),
+        Reply::ok(json!({ "deleted": true, "previous": item_json(cx.base, &pw, false) })),
         ITEM,
     ))
 }

@@ -7,12 +7,12 @@
 //! new session id; `redirect_to` is same-origin only; pages refuse framing and say `no-store`.
 
 mod admin_pages;
-mod authorize;
+mod authorize_application;
 mod login;
 mod profile;
 
 pub use admin_pages::*;
-pub use authorize::*;
+pub use authorize_application::*;
 pub use login::*;
 pub use profile::*;
 
@@ -81,8 +81,8 @@ pub(super) fn env() -> &'static Environment<'static> {
             ("message.html", include_str!("../../templates/message.html")),
             ("profile.html", include_str!("../../templates/profile.html")),
             (
-                "authorize.html",
-                include_str!("../../templates/authorize.html"),
+                "authorize_application.html",
+                include_str!("../../templates/authorize_application.html"),
             ),
             ("admin.html", include_str!("../../templates/admin.html")),
             ("confirm.html", include_str!("../../templates/confirm.html")),
@@ -180,13 +180,11 @@ impl Web {
                 },
             },
         );
-        let base = match origin.host.as_deref() {
-            Some(host) => match app.store.find_site_by_host(host).await {
-                Ok(Some(s)) => s.url,
-                _ => app.settings.effective_public_url(),
-            },
-            None => app.settings.effective_public_url(),
-        };
+        // The same answer as the REST dialects give (`crate::sites`).
+        let base = crate::sites::resolve(&app, origin.host.as_deref())
+            .await
+            .map_err(|e| error_page(&ApiError::internal(e)))?
+            .base;
         let mut web = Web {
             app,
             origin,

@@ -1600,3 +1600,31 @@ both!(
         assert!(page.text.contains("value=\"ok\""));
     }
 );
+
+// ---- one answer to "which site is this request for" (issue 10, making room) --------------------
+
+both!(
+    dialects_pages_and_the_api_document_agree_on_the_site,
+    |app: TestApp| async move {
+        let (site2, _, _) = second_site(&app).await;
+        let with_host = |path: &'static str, host: &'static str| {
+            let app = &app;
+            async move { finish(app.http().get(app.url(path)).header("host", host)).await }
+        };
+        // The second site's host: its URL everywhere, never the raw Host.
+        let doc = with_host("/openapi.json", "site2.example").await;
+        assert_eq!(doc.body["servers"][0]["url"], site2.url);
+        let index = with_host("/wp-json/", "site2.example").await;
+        assert_eq!(index.body["url"], site2.url, "{}", index.text);
+        assert_eq!(
+            index.body["authentication"]["application-passwords"]["endpoints"]["authorization"],
+            format!("{}/wp-admin/authorize-application.php", site2.url)
+        );
+        // An unknown host: the primary site's URL (the first created here), for all of them.
+        let doc = with_host("/openapi.json", "evil.example").await;
+        assert_eq!(doc.body["servers"][0]["url"], app.site.url);
+        let index = with_host("/wp-json/", "evil.example").await;
+        assert_eq!(index.body["url"], app.site.url);
+        assert!(!index.text.contains("evil.example"));
+    }
+);

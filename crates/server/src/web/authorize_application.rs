@@ -1,4 +1,6 @@
-//! WordPress's authorize-application flow (SPEC §4).
+//! WordPress's authorize-application flow (SPEC §4): an app asks for an application password
+//! through `/wp-admin/authorize-application.php`. (OAuth 2.0 consent is not this; it has its own
+//! module.)
 
 use crate::app::AppState;
 use crate::error::ApiError;
@@ -86,7 +88,7 @@ pub async fn authorize_get(
     let destination_url = success.as_ref().map(|u| u.to_string());
     let resp = html(
         StatusCode::OK,
-        "authorize.html",
+        "authorize_application.html",
         context! { ..web.base_ctx("Authorize application"), ..context! {
             app_name, app_id => get("app_id"), success_url, reject_url, site_url => web.base.clone(),
             destination, destination_url,
