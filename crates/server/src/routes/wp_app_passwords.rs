@@ -89,7 +89,7 @@ pub async fn list(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
     let user = target(cx, who).await?;
     let items = cx.app.store.list_app_passwords(user.id).await?;
     let b = cx.base;
-    let body: Vec<Value> = items.iter().map(|p| item_json(&b, p, true)).collect();
+    let body: Vec<Value> = items.iter().map(|p| item_json(b, p, true)).collect();
     Ok(allow_header(Reply::ok(Value::Array(body)), COLLECTION))
 }
 
@@ -135,9 +135,9 @@ pub async fn create(cx: &Cx<'_>, who: &str) -> Result<Reply, ApiError> {
     )
     .await?;
     let b = cx.base;
-    let mut body = item_json(&b, &pw, false);
+    let mut body = item_json(b, &pw, false);
     body["password"] = json!(group_app_password(secret.expose_secret()));
-    body["_links"] = item_json(&b, &pw, true)["_links"].clone();
+    body["_links"] = item_json(b, &pw, true)["_links"].clone();
     let location = format!(
         "{b}/wp-json/wp/v2/users/{}/application-passwords/{}",
         user.id.0, pw.uuid
