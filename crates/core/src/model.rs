@@ -13,7 +13,7 @@ macro_rules! id_type {
         pub struct $name(pub i64);
     )*};
 }
-id_type!(UserId, SiteId, PostId, CommentId, ApiKeyId);
+id_type!(UserId, SiteId, PostId, CommentId, ApiKeyId, ClientId, GrantId, TokenId);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

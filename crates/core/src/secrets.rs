@@ -216,6 +216,12 @@ pub enum Purpose {
     Nonce,
     /// CSRF tokens of HTML forms.
     Csrf,
+    /// OAuth 2.0 client secrets (`gcs_`).
+    ClientSecret,
+    /// OAuth 2.0 access and refresh tokens (`gat_`, `grt_`).
+    OAuthToken,
+    /// OAuth 2.0 authorization codes.
+    OAuthCode,
 }
 
 impl Purpose {
@@ -226,6 +232,9 @@ impl Purpose {
             Purpose::Session => "session",
             Purpose::Nonce => "nonce",
             Purpose::Csrf => "csrf",
+            Purpose::ClientSecret => "oauth2-client-secret",
+            Purpose::OAuthToken => "oauth2-token",
+            Purpose::OAuthCode => "oauth2-code",
         }
     }
 }
@@ -240,6 +249,9 @@ pub struct Keyring {
     session: Hmac<Sha256>,
     nonce: Hmac<Sha256>,
     csrf: Hmac<Sha256>,
+    client_secret: Hmac<Sha256>,
+    oauth_token: Hmac<Sha256>,
+    oauth_code: Hmac<Sha256>,
     /// The key that seals one-time page messages (`flash`): current version only, as a flash
     /// lives two minutes.
     flash: [u8; 32],
@@ -268,6 +280,9 @@ impl Keyring {
             session: mac(Purpose::Session),
             nonce: mac(Purpose::Nonce),
             csrf: mac(Purpose::Csrf),
+            client_secret: mac(Purpose::ClientSecret),
+            oauth_token: mac(Purpose::OAuthToken),
+            oauth_code: mac(Purpose::OAuthCode),
             flash: key.subkey("page-flash"),
             older: Vec::new(),
         }
@@ -310,6 +325,9 @@ impl Keyring {
             Purpose::Session => self.session.clone(),
             Purpose::Nonce => self.nonce.clone(),
             Purpose::Csrf => self.csrf.clone(),
+            Purpose::ClientSecret => self.client_secret.clone(),
+            Purpose::OAuthToken => self.oauth_token.clone(),
+            Purpose::OAuthCode => self.oauth_code.clone(),
         };
         mac.update(secret.as_bytes());
         to_hex(&mac.finalize().into_bytes())

@@ -306,6 +306,66 @@ pub trait SessionStore {
     ) -> StoreResult<u64>;
 }
 
+/// An OAuth 2.0 token found by its hash, with what decides whether it is live: its grant (a
+/// revoked or expired grant ends every token under it) and the grant's user. One look-up.
+#[derive(Debug, Clone)]
+pub struct TokenMatch {
+    pub token: crate::oauth2::Token,
+    pub hash: String,
+    pub grant: crate::oauth2::Grant,
+    pub user: User,
+}
+
+/// OAuth 2.0 clients, grants (authorizations) and tokens (SPEC §3).
+#[async_trait]
+pub trait OAuth2Store {
+    async fn insert_client(
+        &self,
+        new: &crate::oauth2::NewClient,
+        now: Timestamp,
+    ) -> StoreResult<crate::oauth2::Client>;
+    async fn get_client(&self, id: ClientId) -> StoreResult<crate::oauth2::Client>;
+    /// A client with its stored secret (none for a public client), to authenticate it.
+    async fn find_client_auth(
+        &self,
+        id: ClientId,
+    ) -> StoreResult<Option<(crate::oauth2::Client, Option<crate::oauth2::StoredSecret>)>>;
+    /// Clients, oldest first; of one owner, or all.
+    async fn list_clients(&self, owner: Option<UserId>) -> StoreResult<Vec<crate::oauth2::Client>>;
+    /// Replaces a confidential client's secret; false if there is no such confidential client.
+    async fn set_client_secret(
+        &self,
+        id: ClientId,
+        secret: &crate::oauth2::StoredSecret,
+    ) -> StoreResult<bool>;
+    /// Deletes a client with its grants, codes and tokens.
+    async fn delete_client(&self, id: ClientId) -> StoreResult<bool>;
+    /// Revokes every live grant of a client, and so every token under them; returns how many.
+    async fn revoke_client_grants(&self, id: ClientId, now: Timestamp) -> StoreResult<u64>;
+    /// Records a grant and its first tokens in one transaction (the tokens' `grant_id` is set to
+    /// the new grant's).
+    async fn insert_grant(
+        &self,
+        grant: &crate::oauth2::NewGrant,
+        tokens: &[crate::oauth2::NewToken],
+        now: Timestamp,
+    ) -> StoreResult<(crate::oauth2::Grant, Vec<crate::oauth2::Token>)>;
+    /// One indexed look-up by keyed hash, joined with the token's grant and user.
+    async fn find_token_by_hash(&self, hash: &str) -> StoreResult<Option<TokenMatch>>;
+    /// Revokes one grant (and so its tokens); false if it was not live.
+    async fn revoke_grant(&self, id: GrantId, now: Timestamp) -> StoreResult<bool>;
+    /// Revokes one token; false if it was not live.
+    async fn revoke_token(&self, id: TokenId, now: Timestamp) -> StoreResult<bool>;
+    /// Records a grant's use, at most once per `min_interval`.
+    async fn touch_grant(
+        &self,
+        id: GrantId,
+        now: Timestamp,
+        ip: &str,
+        min_interval: i64,
+    ) -> StoreResult<()>;
+}
+
 #[async_trait]
 pub trait Store:
     UserStore
@@ -317,6 +377,7 @@ pub trait Store:
     + ApiKeyStore
     + AppPasswordStore
     + SessionStore
+    + OAuth2Store
     + Send
     + Sync
     + std::fmt::Debug

@@ -814,3 +814,195 @@ pub async fn sessions(s: &dyn Store) {
         "ended session"
     );
 }
+
+fn new_client(
+    owner: UserId,
+    name: &str,
+    secret: Option<&str>,
+) -> gatehouse_core::oauth2::NewClient {
+    use gatehouse_core::oauth2::{GrantType, NewClient, StoredSecret};
+    NewClient {
+        name: name.into(),
+        description: "an app".into(),
+        owner_id: owner,
+        confidential: secret.is_some(),
+        redirect_uris: vec![
+            "https://app.example/cb".into(),
+            "http://127.0.0.1/cb".into(),
+        ],
+        grants: vec![GrantType::AuthorizationCode, GrantType::RefreshToken],
+        access_ttl: 3600,
+        introspect_any: false,
+        secret: secret.map(|h| StoredSecret {
+            hash: h.into(),
+            key_version: 1,
+        }),
+    }
+}
+
+/// OAuth 2.0 clients: registered with their redirect URIs and grants in order, secrets only for
+/// confidential clients, listed per owner, deleted with everything under them.
+pub async fn oauth2_clients(s: &dyn Store) {
+    use gatehouse_core::oauth2::GrantType;
+    let alice = s.insert_user(&new_user("alice", "a@x"), 1).await.unwrap();
+    let bob = s.insert_user(&new_user("bob", "b@x"), 1).await.unwrap();
+    let c = s
+        .insert_client(&new_client(alice.id, "Conf", Some("h1")), 10)
+        .await
+        .unwrap();
+    assert_eq!(c.client_id(), c.id.0.to_string());
+    assert_eq!(
+        c.redirect_uris,
+        vec!["https://app.example/cb", "http://127.0.0.1/cb"]
+    );
+    assert_eq!(
+        c.grants,
+        vec![GrantType::AuthorizationCode, GrantType::RefreshToken]
+    );
+    assert_eq!(s.get_client(c.id).await.unwrap(), c);
+    let p = s
+        .insert_client(&new_client(bob.id, "Public", None), 11)
+        .await
+        .unwrap();
+    let (found, secret) = s.find_client_auth(c.id).await.unwrap().unwrap();
+    assert_eq!(found, c);
+    assert_eq!(secret.unwrap().hash, "h1");
+    assert!(s.find_client_auth(p.id).await.unwrap().unwrap().1.is_none());
+    assert!(s.find_client_auth(ClientId(9999)).await.unwrap().is_none());
+    assert_eq!(
+        s.list_clients(Some(alice.id)).await.unwrap(),
+        vec![c.clone()]
+    );
+    assert_eq!(s.list_clients(None).await.unwrap().len(), 2);
+    let rotated = gatehouse_core::oauth2::StoredSecret {
+        hash: "h2".into(),
+        key_version: 2,
+    };
+    assert!(s.set_client_secret(c.id, &rotated).await.unwrap());
+    assert!(
+        !s.set_client_secret(p.id, &rotated).await.unwrap(),
+        "public clients hold none"
+    );
+    let (_, secret) = s.find_client_auth(c.id).await.unwrap().unwrap();
+    assert_eq!(secret, Some(rotated));
+    assert!(s.delete_client(p.id).await.unwrap());
+    assert!(!s.delete_client(p.id).await.unwrap());
+    assert!(matches!(
+        s.get_client(p.id).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+/// OAuth 2.0 grants and tokens: a grant and its tokens are written together and found by hash with
+/// the grant and user; revoking a token, a grant or a client's grants is one statement each.
+pub async fn oauth2_tokens(s: &dyn Store) {
+    use gatehouse_core::oauth2::{Flow, NewGrant, NewToken, TokenKind};
+    let alice = s.insert_user(&new_user("alice", "a@x"), 1).await.unwrap();
+    let site = s
+        .insert_site(&site("Blog", "blog.example"), alice.id, 1)
+        .await
+        .unwrap();
+    let c = s
+        .insert_client(&new_client(alice.id, "Conf", Some("h1")), 10)
+        .await
+        .unwrap();
+    let grant = NewGrant {
+        client_id: c.id,
+        user_id: alice.id,
+        site_id: Some(site.id),
+        scope: "posts".into(),
+        flow: Flow::AuthorizationCode,
+        expires_at: 1000,
+    };
+    let token = |hash: &str, kind: TokenKind| NewToken {
+        hash: hash.into(),
+        key_version: 1,
+        kind,
+        grant_id: GrantId(0),
+        scope: "posts".into(),
+        expires_at: Some(500),
+    };
+    let (g, tokens) = s
+        .insert_grant(
+            &grant,
+            &[
+                token("ta", TokenKind::Access),
+                token("tr", TokenKind::Refresh),
+            ],
+            20,
+        )
+        .await
+        .unwrap();
+    assert_eq!(g.client_id, c.id);
+    assert_eq!(g.site_id, Some(site.id));
+    assert_eq!(g.flow, Flow::AuthorizationCode);
+    assert_eq!(tokens.len(), 2);
+    assert!(tokens
+        .iter()
+        .all(|t| t.grant_id == g.id && t.created_at == 20));
+    let m = s.find_token_by_hash("ta").await.unwrap().unwrap();
+    assert_eq!(m.token, tokens[0]);
+    assert_eq!(m.token.kind, TokenKind::Access);
+    assert_eq!(m.hash, "ta");
+    assert_eq!(m.grant, g);
+    assert_eq!(m.user, alice);
+    assert!(s.find_token_by_hash("nope").await.unwrap().is_none());
+    // A duplicate hash fails the whole grant: nothing half-written.
+    assert!(s
+        .insert_grant(
+            &grant,
+            &[
+                token("tx", TokenKind::Access),
+                token("ta", TokenKind::Access)
+            ],
+            21
+        )
+        .await
+        .is_err());
+    assert!(s.find_token_by_hash("tx").await.unwrap().is_none());
+    // Use is recorded at most once per interval.
+    s.touch_grant(g.id, 100, "10.0.0.1", 60).await.unwrap();
+    s.touch_grant(g.id, 120, "10.0.0.2", 60).await.unwrap();
+    let m = s.find_token_by_hash("tr").await.unwrap().unwrap();
+    assert_eq!(
+        (m.grant.last_used_at, m.grant.last_ip.as_deref()),
+        (Some(100), Some("10.0.0.1"))
+    );
+    assert!(s.revoke_token(tokens[0].id, 200).await.unwrap());
+    assert!(!s.revoke_token(tokens[0].id, 201).await.unwrap());
+    let m = s.find_token_by_hash("ta").await.unwrap().unwrap();
+    assert_eq!(m.token.revoked_at, Some(200));
+    assert!(s.revoke_grant(g.id, 300).await.unwrap());
+    assert!(!s.revoke_grant(g.id, 301).await.unwrap());
+    assert_eq!(
+        s.find_token_by_hash("tr")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant
+            .revoked_at,
+        Some(300)
+    );
+    let (g2, _) = s
+        .insert_grant(&grant, &[token("tb", TokenKind::Access)], 400)
+        .await
+        .unwrap();
+    assert_eq!(
+        s.revoke_client_grants(c.id, 500).await.unwrap(),
+        1,
+        "only live grants"
+    );
+    assert_eq!(
+        s.find_token_by_hash("tb")
+            .await
+            .unwrap()
+            .unwrap()
+            .grant
+            .revoked_at,
+        Some(500)
+    );
+    assert_ne!(g2.id, g.id);
+    // Deleting the client deletes its grants and tokens.
+    assert!(s.delete_client(c.id).await.unwrap());
+    assert!(s.find_token_by_hash("tb").await.unwrap().is_none());
+}

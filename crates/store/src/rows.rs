@@ -404,3 +404,185 @@ pub(crate) const SITE_COLS: &str = "id, name, url, host, require_auth, owner_id,
 pub(crate) const POST_COLS: &str = "id, site_id, author_id, title, content, excerpt, slug, status, comments_open, created_at, modified_at, unfiltered";
 pub(crate) const COMMENT_COLS: &str =
     "id, site_id, post_id, parent, author_id, author_name, content, status, created_at, unfiltered";
+
+// ---- OAuth 2.0 ------------------------------------------------------------------------------
+
+pub(crate) const CLIENT_COLS: &str = "id, name, description, owner_id, confidential, redirect_uris, grants, access_ttl, introspect_any, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientRow {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub owner_id: i64,
+    pub confidential: bool,
+    pub redirect_uris: String,
+    pub grants: String,
+    pub access_ttl: i64,
+    pub introspect_any: bool,
+    pub created_at: i64,
+}
+
+impl TryFrom<ClientRow> for gatehouse_core::oauth2::Client {
+    type Error = StoreError;
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        use gatehouse_core::oauth2::GrantType;
+        let grants = r
+            .grants
+            .split_whitespace()
+            .map(|g| {
+                GrantType::parse(g)
+                    .ok_or_else(|| StoreError::Backend(format!("unknown grant {g:?} stored")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(gatehouse_core::oauth2::Client {
+            id: ClientId(r.id),
+            name: r.name,
+            description: r.description,
+            owner_id: UserId(r.owner_id),
+            confidential: r.confidential,
+            redirect_uris: r.redirect_uris.lines().map(str::to_string).collect(),
+            grants,
+            access_ttl: r.access_ttl,
+            introspect_any: r.introspect_any,
+            created_at: r.created_at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientAuthRow {
+    #[sqlx(flatten)]
+    pub client: ClientRow,
+    pub secret_hash: Option<String>,
+    pub secret_version: Option<i64>,
+}
+
+pub(crate) const GRANT_COLS: &str =
+    "id, client_id, user_id, site_id, scope, flow, created_at, expires_at, revoked_at, last_used_at, last_ip";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GrantRow {
+    pub id: i64,
+    pub client_id: i64,
+    pub user_id: i64,
+    pub site_id: Option<i64>,
+    pub scope: String,
+    pub flow: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+}
+
+impl TryFrom<GrantRow> for gatehouse_core::oauth2::Grant {
+    type Error = StoreError;
+    fn try_from(r: GrantRow) -> Result<Self, StoreError> {
+        Ok(gatehouse_core::oauth2::Grant {
+            id: GrantId(r.id),
+            client_id: ClientId(r.client_id),
+            user_id: UserId(r.user_id),
+            site_id: r.site_id.map(SiteId),
+            scope: r.scope,
+            flow: gatehouse_core::oauth2::Flow::parse(&r.flow)
+                .ok_or_else(|| StoreError::Backend(format!("unknown flow {:?} stored", r.flow)))?,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+            last_ip: r.last_ip,
+        })
+    }
+}
+
+pub(crate) const TOKEN_COLS: &str =
+    "id, kind, grant_id, scope, created_at, expires_at, revoked_at, rotated_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenRow {
+    pub id: i64,
+    pub kind: String,
+    pub grant_id: i64,
+    pub scope: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub rotated_at: Option<i64>,
+}
+
+impl TryFrom<TokenRow> for gatehouse_core::oauth2::Token {
+    type Error = StoreError;
+    fn try_from(r: TokenRow) -> Result<Self, StoreError> {
+        Ok(gatehouse_core::oauth2::Token {
+            id: TokenId(r.id),
+            kind: gatehouse_core::oauth2::TokenKind::parse(&r.kind)
+                .ok_or_else(|| StoreError::Backend(format!("unknown token kind {:?}", r.kind)))?,
+            grant_id: GrantId(r.grant_id),
+            scope: r.scope,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            revoked_at: r.revoked_at,
+            rotated_at: r.rotated_at,
+        })
+    }
+}
+
+/// A token joined with its grant (columns `g_…`) and the grant's user (`u_…`).
+#[derive(sqlx::FromRow)]
+pub(crate) struct TokenMatchRow {
+    #[sqlx(flatten)]
+    pub token: TokenRow,
+    pub hash: String,
+    pub g_id: i64,
+    pub g_client_id: i64,
+    pub g_user_id: i64,
+    pub g_site_id: Option<i64>,
+    pub g_scope: String,
+    pub g_flow: String,
+    pub g_created_at: i64,
+    pub g_expires_at: i64,
+    pub g_revoked_at: Option<i64>,
+    pub g_last_used_at: Option<i64>,
+    pub g_last_ip: Option<String>,
+    pub u_id: i64,
+    pub u_login: String,
+    pub u_email: String,
+    pub u_display_name: String,
+    pub u_network_admin: bool,
+    pub u_disabled: bool,
+    pub u_created_at: i64,
+}
+
+impl TryFrom<TokenMatchRow> for gatehouse_core::store::TokenMatch {
+    type Error = StoreError;
+    fn try_from(r: TokenMatchRow) -> Result<Self, StoreError> {
+        let grant = GrantRow {
+            id: r.g_id,
+            client_id: r.g_client_id,
+            user_id: r.g_user_id,
+            site_id: r.g_site_id,
+            scope: r.g_scope,
+            flow: r.g_flow,
+            created_at: r.g_created_at,
+            expires_at: r.g_expires_at,
+            revoked_at: r.g_revoked_at,
+            last_used_at: r.g_last_used_at,
+            last_ip: r.g_last_ip,
+        };
+        Ok(gatehouse_core::store::TokenMatch {
+            token: r.token.try_into()?,
+            hash: r.hash,
+            grant: grant.try_into()?,
+            user: User {
+                id: UserId(r.u_id),
+                login: r.u_login,
+                email: r.u_email,
+                display_name: r.u_display_name,
+                network_admin: r.u_network_admin,
+                disabled: r.u_disabled,
+                created_at: r.u_created_at,
+            },
+        })
+    }
+}

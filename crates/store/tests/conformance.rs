@@ -74,6 +74,8 @@ both!(
     api_key_inventory,
     app_passwords,
     sessions,
+    oauth2_clients,
+    oauth2_tokens,
 );
 
 #[test]

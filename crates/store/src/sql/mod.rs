@@ -20,6 +20,8 @@ mod prelude {
 mod audit;
 mod credentials;
 mod keys;
+mod oauth2_clients;
+mod oauth2_tokens;
 mod posts;
 mod sessions;
 mod sites;

@@ -1,0 +1,207 @@
+//! OAuth 2.0 (SPEC §3; RFC 6749, 7636, 8252, 9700): clients and their registration rules, redirect
+//! URI matching, PKCE, and the grants. Pure rules live here; the endpoints that speak HTTP live in
+//! the server, the single-use statements in the store.
+
+pub mod clients;
+pub mod pkce;
+
+use crate::clock::Timestamp;
+use crate::model::{ClientId, GrantId, SiteId, TokenId, UserId};
+
+/// A grant type a client may use (RFC 6749 §1.3, §6).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    Implicit,
+    Password,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 5] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::Implicit,
+        GrantType::Password,
+        GrantType::ClientCredentials,
+    ];
+    /// The grants a client gets when none are named (SPEC §3).
+    pub const DEFAULT: [GrantType; 2] = [GrantType::AuthorizationCode, GrantType::RefreshToken];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::Implicit => "implicit",
+            GrantType::Password => "password",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<GrantType> {
+        GrantType::ALL.into_iter().find(|g| g.as_str() == s)
+    }
+}
+
+/// A registered client (SPEC §3). Its public `client_id` is its id as a decimal string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Client {
+    pub id: ClientId,
+    pub name: String,
+    pub description: String,
+    pub owner_id: UserId,
+    /// Confidential clients hold a secret; public ones (a single-page or native app) cannot.
+    pub confidential: bool,
+    pub redirect_uris: Vec<String>,
+    pub grants: Vec<GrantType>,
+    /// Access-token lifetime in seconds; 0 = until revoked, with no refresh token.
+    pub access_ttl: i64,
+    /// A resource server allowed to introspect every client's tokens.
+    pub introspect_any: bool,
+    pub created_at: Timestamp,
+}
+
+impl Client {
+    pub fn client_id(&self) -> String {
+        self.id.0.to_string()
+    }
+    pub fn allows(&self, g: GrantType) -> bool {
+        self.grants.contains(&g)
+    }
+}
+
+/// A client's stored secret: its keyed hash and the key version that made it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredSecret {
+    pub hash: String,
+    pub key_version: i64,
+}
+
+/// A client to register (validated by `clients::validate`).
+#[derive(Debug, Clone)]
+pub struct NewClient {
+    pub name: String,
+    pub description: String,
+    pub owner_id: UserId,
+    pub confidential: bool,
+    pub redirect_uris: Vec<String>,
+    pub grants: Vec<GrantType>,
+    pub access_ttl: i64,
+    pub introspect_any: bool,
+    pub secret: Option<StoredSecret>,
+}
+
+/// How an authorization was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    AuthorizationCode,
+    Implicit,
+    Password,
+    ClientCredentials,
+}
+
+impl Flow {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Flow::AuthorizationCode => "authorization_code",
+            Flow::Implicit => "implicit",
+            Flow::Password => "password",
+            Flow::ClientCredentials => "client_credentials",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Flow> {
+        [
+            Flow::AuthorizationCode,
+            Flow::Implicit,
+            Flow::Password,
+            Flow::ClientCredentials,
+        ]
+        .into_iter()
+        .find(|f| f.as_str() == s)
+    }
+}
+
+/// An authorization: what a user allowed a client (scope, site), and the family of tokens issued
+/// under it. Revoking it ends them all.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub id: GrantId,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub site_id: Option<SiteId>,
+    /// Space-separated scopes as granted; empty = no scope (full access to one site).
+    pub scope: String,
+    pub flow: Flow,
+    pub created_at: Timestamp,
+    /// The family ends here, however often it is refreshed.
+    pub expires_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub last_ip: Option<String>,
+}
+
+/// An authorization to record.
+#[derive(Debug, Clone)]
+pub struct NewGrant {
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub site_id: Option<SiteId>,
+    pub scope: String,
+    pub flow: Flow,
+    pub expires_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Refresh,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Access => "access",
+            TokenKind::Refresh => "refresh",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        match s {
+            "access" => Some(TokenKind::Access),
+            "refresh" => Some(TokenKind::Refresh),
+            _ => None,
+        }
+    }
+}
+
+/// An issued access or refresh token (its secret is only in the client's hands).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub id: TokenId,
+    pub kind: TokenKind,
+    pub grant_id: GrantId,
+    /// The token's own scope: a refresh may narrow the access token below the grant's.
+    pub scope: String,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub rotated_at: Option<Timestamp>,
+}
+
+/// A token to record, by its keyed hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: String,
+    pub key_version: i64,
+    pub kind: TokenKind,
+    pub grant_id: GrantId,
+    pub scope: String,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Default access-token lifetime (SPEC §3).
+pub const ACCESS_TTL_SECS: i64 = 3600;
+/// Refresh tokens live 30 days from their issue…
+pub const REFRESH_TTL_SECS: i64 = 30 * 86_400;
+/// …and a family at most a year.
+pub const FAMILY_TTL_SECS: i64 = 365 * 86_400;
