@@ -5,6 +5,7 @@
 //! and `--json` live in `output`; list commands in `lists`; credentials in `credentials`; the
 //! server in `serve`. Time: the system clock.
 
+mod clients;
 mod credentials;
 mod lists;
 mod output;
@@ -75,7 +76,10 @@ enum Command {
     /// Manage application passwords: create, list.
     #[command(subcommand, name = "app-password")]
     AppPassword(AppPasswordCommand),
-    /// Revoke one API key, or everything a user holds.
+    /// Manage OAuth 2.0 clients: add, rotate-secret.
+    #[command(subcommand)]
+    Client(ClientCommand),
+    /// Revoke one API key, a client's tokens, one OAuth token, or everything a user holds.
     Revoke(RevokeArgs),
     /// Manage the server key.
     #[command(subcommand)]
@@ -159,6 +163,49 @@ enum AppPasswordCommand {
     },
 }
 
+#[derive(Subcommand, Debug)]
+enum ClientCommand {
+    /// Register an OAuth 2.0 client; a confidential client's secret is printed once.
+    Add {
+        /// The application's name, shown on the consent page.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// A redirect URI (repeatable): https, or http on 127.0.0.1, [::1] or localhost (any port).
+        #[arg(long = "redirect-uri", value_name = "URI")]
+        redirect_uris: Vec<String>,
+        /// A public client (a single-page or native app): no secret; PKCE is required.
+        #[arg(long)]
+        public: bool,
+        /// Who owns the client (login or email) [default: the first network admin].
+        #[arg(long, value_name = "LOGIN")]
+        owner: Option<String>,
+        /// What the application does, shown on the consent page.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        description: String,
+        /// A grant the client may use (repeatable; replaces the default authorization_code refresh_token).
+        #[arg(long = "grant", value_name = "GRANT", value_parser = ["authorization_code", "refresh_token", "implicit", "password", "client_credentials"])]
+        grants: Vec<String>,
+        /// Shorthand for --grant implicit.
+        #[arg(long)]
+        allow_implicit: bool,
+        /// Access-token lifetime in seconds; 0 = until revoked, with no refresh token (confidential clients only) [default: 3600].
+        #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
+        token_ttl: Option<i64>,
+        /// Print {"client_id","client_secret"?} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Replace a confidential client's secret; the old one stops working at once.
+    RotateSecret {
+        /// The client's id.
+        #[arg(value_name = "CLIENT_ID")]
+        client_id: String,
+        /// Print {"client_secret"} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
 #[derive(Args, Debug)]
 struct RevokeArgs {
     #[command(flatten)]
@@ -178,6 +225,13 @@ struct RevokeTarget {
     /// application passwords and their sessions.
     #[arg(long, value_name = "LOGIN")]
     user: Option<String>,
+    /// Revoke every authorization of an OAuth 2.0 client, and so all its tokens.
+    #[arg(long, value_name = "CLIENT_ID")]
+    client: Option<String>,
+    /// Revoke the OAuth 2.0 access or refresh token read from standard input (a refresh token
+    /// ends every token of its authorization).
+    #[arg(long)]
+    token_stdin: bool,
 }
 
 #[derive(Args, Debug)]
@@ -559,6 +613,9 @@ struct Checked {
     password: Option<String>,
     key_spec: Option<gatehouse_core::credentials::ApiKeySpec>,
     site_patch: Option<gatehouse_core::model::SitePatch>,
+    client_spec: Option<gatehouse_core::oauth2::clients::ClientSpec>,
+    /// The token `revoke --token-stdin` read.
+    token: Option<String>,
 }
 
 /// Step 1: everything that can be checked without the database.
@@ -632,6 +689,36 @@ fn check_input(cli: &Cli) -> Result<Checked, Failure> {
         }
         Command::AppPassword(AppPasswordCommand::Create { name, .. }) => {
             gatehouse_core::credentials::app_password_name(name)?;
+        }
+        Command::Client(ClientCommand::Add {
+            name,
+            redirect_uris,
+            public,
+            description,
+            grants,
+            allow_implicit,
+            token_ttl,
+            ..
+        }) => {
+            let spec = gatehouse_core::oauth2::clients::ClientSpec {
+                name: name.clone(),
+                description: description.clone(),
+                public: *public,
+                redirect_uris: redirect_uris.clone(),
+                grants: grants.clone(),
+                allow_implicit: *allow_implicit,
+                token_ttl: *token_ttl,
+            };
+            gatehouse_core::oauth2::clients::validate(&spec)?;
+            out.client_spec = Some(spec);
+        }
+        Command::Revoke(RevokeArgs { target, .. }) if target.token_stdin => {
+            let mut line = String::new();
+            std::io::stdin()
+                .lock()
+                .read_line(&mut line)
+                .map_err(|e| usage(format!("--token-stdin: cannot read standard input: {e}")))?;
+            out.token = Some(line.trim().to_string());
         }
         Command::Site(SiteCommand::Member { role, .. }) => {
             parse_member_role(role)?;
@@ -829,11 +916,34 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             println!("server key rotated: new hashes use version {version}; restart running servers to use it");
             Ok(())
         }
-        Command::Revoke(RevokeArgs { target, json }) => match (target.api_key_id, target.user) {
-            (Some(id), _) => credentials::revoke_key(s, id, json, now).await,
-            (None, Some(login)) => credentials::revoke_user(s, &login, json, now).await,
-            (None, None) => Err(usage("revoke needs --api-key-id ID or --user LOGIN")),
-        },
+        Command::Revoke(RevokeArgs { target, json }) => {
+            if let Some(id) = target.api_key_id {
+                credentials::revoke_key(s, id, json, now).await
+            } else if let Some(login) = target.user {
+                credentials::revoke_user(s, &login, json, now).await
+            } else if let Some(id) = target.client {
+                clients::revoke_client(s, &id, json, now).await
+            } else if target.token_stdin {
+                let keys = keyring(&settings, s, now).await?;
+                let token = checked.token.unwrap_or_default();
+                clients::revoke_token(s, &keys, &token, json, now).await
+            } else {
+                Err(usage(
+                    "revoke needs --api-key-id ID, --user LOGIN, --client CLIENT_ID or --token-stdin",
+                ))
+            }
+        }
+        Command::Client(ClientCommand::Add { owner, json, .. }) => {
+            let Some(spec) = checked.client_spec else {
+                return Err(usage("missing client input"));
+            };
+            let keys = keyring(&settings, s, now).await?;
+            clients::add(s, &keys, &spec, owner.as_deref(), json, now).await
+        }
+        Command::Client(ClientCommand::RotateSecret { client_id, json }) => {
+            let keys = keyring(&settings, s, now).await?;
+            clients::rotate_secret(s, &keys, &client_id, json, now).await
+        }
         Command::Site(SiteCommand::Add {
             name,
             url,

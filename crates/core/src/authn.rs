@@ -14,7 +14,7 @@
 use crate::caps::Cap;
 use crate::clock::Timestamp;
 use crate::credentials::use_is_due;
-use crate::model::{ApiKeyId, ApiKeyKind, Constraints, Credential, Principal, User, UserId};
+use crate::model::{ApiKeyId, ApiKeyKind, Constraints, Credential, Principal, Scope, User, UserId};
 use crate::net::throttle_group;
 use crate::secrets::{self, hashes_equal, Keyring, Purpose, TokenKind};
 use crate::store::{AuditEvent, Store, StoreError};
@@ -280,6 +280,107 @@ impl Checker<'_> {
             touch_due,
         })
     }
+}
+
+impl Checker<'_> {
+    /// An OAuth 2.0 access token (`gat_`): live while the token, its grant and its user are; it
+    /// acts as its user within the grant's site and the token's scope (SPEC §3).
+    pub async fn access_token(&self, token: &str, now: Timestamp) -> Result<Accepted, Refusal> {
+        match secrets::parse(token) {
+            Ok(TokenKind::AccessToken) => {}
+            Ok(other) => return Err(Refusal::WrongKind(other)),
+            Err(_) => return Err(Refusal::Incorrect),
+        }
+        let mut found = None;
+        for hash in self.keys.hashes(Purpose::OAuthToken, token) {
+            if let Some(f) = self.store.find_token_by_hash(&hash).await? {
+                found = Some((f, hash));
+                break;
+            }
+        }
+        let Some((m, hash)) = found else {
+            return Err(Refusal::Incorrect);
+        };
+        if !hashes_equal(&m.hash, &hash)
+            || m.token.kind != crate::oauth2::TokenKind::Access
+            || !token_is_live(&m, now)
+        {
+            return Err(Refusal::Incorrect);
+        }
+        let scopes = Scope::parse_list([m.token.scope.as_str()]).map_err(|_| Refusal::Incorrect)?;
+        Ok(Accepted {
+            touch_due: use_is_due(m.grant.last_used_at, now),
+            principal: Principal {
+                credential: Credential::AccessToken {
+                    token: m.token.id,
+                    grant: m.grant.id,
+                    client: m.grant.client_id,
+                },
+                constraints: Constraints {
+                    scopes,
+                    site: m.grant.site_id,
+                    read_only: false,
+                    methods: None,
+                },
+                user: Some(m.user),
+            },
+        })
+    }
+
+    /// Authenticates a client at the token, revocation and introspection endpoints (RFC 6749
+    /// §2.3): a confidential client by its secret (keyed hash, constant-time, throttled like a
+    /// password under the name `client:<id>`), a public client by its id alone, and only when
+    /// it sends no secret.
+    pub async fn client(
+        &self,
+        addr: IpAddr,
+        client_id: &str,
+        secret: Option<&str>,
+        now: Timestamp,
+    ) -> Result<crate::oauth2::Client, Refusal> {
+        let Some(id) = client_id
+            .parse::<i64>()
+            .ok()
+            .filter(|i| *i > 0 && client_id == i.to_string())
+        else {
+            return Err(Refusal::Incorrect);
+        };
+        let name = format!("client:{id}");
+        self.gate(addr, &name, now).await?;
+        let found = self
+            .store
+            .find_client_auth(crate::model::ClientId(id))
+            .await?;
+        let ok = match (&found, secret) {
+            (Some((c, Some(stored))), Some(presented)) if c.confidential => {
+                secrets::parse(presented).is_ok_and(|k| k == TokenKind::ClientSecret)
+                    && self
+                        .keys
+                        .hashes(Purpose::ClientSecret, presented)
+                        .iter()
+                        .any(|h| hashes_equal(h, &stored.hash))
+            }
+            (Some((c, None)), None) => !c.confidential,
+            _ => false,
+        };
+        match found {
+            Some((c, _)) if ok => Ok(c),
+            // A wrong secret is a guess: counted like a password (SPEC §2). An unknown client or
+            // a missing secret is counted too, so the answer says nothing about which ids exist.
+            _ => Err(self.fail(addr, &name, None, now).await),
+        }
+    }
+}
+
+/// Whether a token found by its hash is live at `now`: neither it nor its grant revoked or
+/// expired, and its user enabled.
+pub fn token_is_live(m: &crate::store::TokenMatch, now: Timestamp) -> bool {
+    m.token.revoked_at.is_none()
+        && m.token.rotated_at.is_none()
+        && m.token.expires_at.is_none_or(|t| t > now)
+        && m.grant.revoked_at.is_none()
+        && m.grant.expires_at > now
+        && !m.user.disabled
 }
 
 /// The id of the key an accepted API-key principal was authenticated by.

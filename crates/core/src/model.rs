@@ -244,6 +244,8 @@ pub enum AuthMethod {
     SiteKey,
     /// A login session cookie with a valid `wp_rest` nonce (SPEC §7).
     Cookie,
+    /// An OAuth 2.0 access token, `gat_…` (SPEC §3).
+    AccessToken,
 }
 
 impl AuthMethod {
@@ -255,6 +257,7 @@ impl AuthMethod {
             AuthMethod::ApiKey => "api_key",
             AuthMethod::SiteKey => "site_key",
             AuthMethod::Cookie => "cookie",
+            AuthMethod::AccessToken => "access_token",
         }
     }
 
@@ -440,6 +443,12 @@ pub enum Credential {
     /// A cookie session with a `wp_rest` nonce: its row id and stored hash (nonces are bound to
     /// the hash).
     Session { id: i64, hash: String },
+    /// An OAuth 2.0 access token, with the grant it was issued under and its client.
+    AccessToken {
+        token: TokenId,
+        grant: GrantId,
+        client: ClientId,
+    },
 }
 
 impl Credential {
@@ -451,6 +460,7 @@ impl Credential {
             Credential::ApiKey(_) => AuthMethod::ApiKey,
             Credential::SiteKey(_) => AuthMethod::SiteKey,
             Credential::Session { .. } => AuthMethod::Cookie,
+            Credential::AccessToken { .. } => AuthMethod::AccessToken,
         }
     }
 }

@@ -166,6 +166,7 @@ pub fn router(state: AppState) -> Router {
             "/wp-admin/authorize-application.php",
             get(web::authorize_get).post(web::authorize_post),
         )
+        .merge(crate::oauth2::routes())
         .route("/assets/app.css", get(web::asset_css))
         .route("/assets/app.js", get(web::asset_js))
         .fallback(not_found)

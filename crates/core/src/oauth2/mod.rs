@@ -3,7 +3,9 @@
 //! the server, the single-use statements in the store.
 
 pub mod clients;
+pub mod issue;
 pub mod pkce;
+pub mod registry;
 
 use crate::clock::Timestamp;
 use crate::model::{ClientId, GrantId, SiteId, TokenId, UserId};
@@ -197,6 +199,17 @@ pub struct NewToken {
     pub grant_id: GrantId,
     pub scope: String,
     pub expires_at: Option<Timestamp>,
+}
+
+/// Whether a scope set binds its token to one site (SPEC §3): no scope (full access to one site)
+/// or any per-site scope (`posts`, `posts:read`, `comments`); `auth`, `global` and the `sites:`
+/// scopes are account-level.
+pub fn binds_to_site(scopes: Option<&[crate::model::Scope]>) -> bool {
+    use crate::model::Scope::*;
+    match scopes {
+        None => true,
+        Some(s) => s.iter().any(|x| matches!(x, Posts | PostsRead | Comments)),
+    }
 }
 
 /// Default access-token lifetime (SPEC §3).

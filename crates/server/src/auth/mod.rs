@@ -5,6 +5,7 @@
 //! session rule of WordPress. Each credential kind verifies in its own module (`basic`).
 //! Invariants: a presented credential that fails is a 401, never silently anonymous.
 
+pub mod access;
 pub mod apikey;
 pub mod basic;
 pub mod session;
@@ -89,6 +90,8 @@ pub async fn authenticate(
     }
     let result = match presented {
         Presented::Basic => basic::authenticate(app, inc, rest).await,
+        // `gat_` is an OAuth 2.0 access token; anything else under Bearer is an API key (seed 004).
+        Presented::Bearer if rest.starts_with("gat_") => access::authenticate(app, inc, rest).await,
         Presented::Bearer | Presented::ApiKey => apikey::authenticate(app, inc, rest).await,
         // OAuth 1.0a signatures are not accepted on this server yet: say so, rather than
         // judging a consumer key that nothing here could know.

@@ -1,0 +1,43 @@
+//! `GET /.well-known/oauth-authorization-server` (RFC 8414): what this server offers, under the
+//! issuer of the site the request came to (`crate::sites`). Lists only what is built.
+
+use crate::app::AppState;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{header, HeaderMap, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::model::Scope;
+use serde_json::json;
+use std::net::SocketAddr;
+
+pub async fn metadata_get(
+    State(app): State<AppState>,
+    ext: axum::http::Extensions,
+    headers: HeaderMap,
+) -> Response {
+    let peer = ext
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let origin = crate::routes::client_origin(&app, peer, &headers);
+    let site = match crate::sites::resolve(&app, origin.host.as_deref()).await {
+        Ok(s) => s,
+        Err(e) => return super::OAuthError::from(e).into_response(),
+    };
+    let issuer = site.issuer();
+    let body = json!({
+        "issuer": issuer,
+        "token_endpoint": format!("{issuer}/oauth/token"),
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "grant_types_supported": ["client_credentials"],
+        "response_types_supported": [],
+        "scopes_supported": Scope::ALL.map(Scope::as_str),
+        "code_challenge_methods_supported": ["S256"],
+        "authorization_response_iss_parameter_supported": true,
+    });
+    let mut resp = axum::Json(body).into_response();
+    resp.headers_mut().insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
+    );
+    resp
+}
