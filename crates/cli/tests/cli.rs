@@ -2228,3 +2228,182 @@ async fn the_postgresql_half_runs() {
     );
     assert_eq!(json(&out)["users"], serde_json::json!([]));
 }
+
+/// `client add`, `client rotate-secret`, `revoke --token-stdin` and `revoke --client` against a
+/// running server: the secret works until rotated, tokens until revoked (SPEC §3, §10).
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth_clients_from_the_command_line() {
+    for db in databases("oauth-clients").await {
+        add_user(&db, "admin", &["--network-admin"]);
+        json(&gatehouse(
+            &db,
+            &[
+                "site",
+                "add",
+                "Blog",
+                "--url",
+                "http://127.0.0.1:1",
+                "--owner",
+                "admin",
+                "--json",
+            ],
+            None,
+        ));
+        let added = json(&gatehouse(
+            &db,
+            &[
+                "client",
+                "add",
+                "--name",
+                "Reporter",
+                "--redirect-uri",
+                "https://app.example/cb",
+                "--grant",
+                "client_credentials",
+                "--json",
+            ],
+            None,
+        ));
+        let id = added["client_id"].as_str().unwrap().to_string();
+        let secret = added["client_secret"].as_str().unwrap().to_string();
+        assert!(secret.starts_with("gcs_"), "{added}");
+        // A public client: no secret, said in words.
+        let text = stdout(&gatehouse(
+            &db,
+            &[
+                "client",
+                "add",
+                "--name",
+                "SPA",
+                "--public",
+                "--redirect-uri",
+                "http://localhost:3000/callback",
+            ],
+            None,
+        ));
+        assert!(text.contains("Registered public client"), "{text}");
+        assert!(text.contains("client_secret: none"), "{text}");
+        assert!(
+            text.contains("grants:        authorization_code refresh_token"),
+            "{text}"
+        );
+        // Bad registrations: one line naming what is wrong, exit 2, nothing written.
+        for (args, words) in [
+            (
+                vec!["--redirect-uri", "http://app.example/cb"],
+                "must use https",
+            ),
+            (
+                vec!["--redirect-uri", "https://app.example/cb#x"],
+                "fragment",
+            ),
+            (
+                vec![
+                    "--public",
+                    "--redirect-uri",
+                    "https://a.example/cb",
+                    "--grant",
+                    "password",
+                ],
+                "confidential clients only",
+            ),
+            (
+                vec![
+                    "--redirect-uri",
+                    "https://a.example/cb",
+                    "--token-ttl",
+                    "-5",
+                ],
+                "token lifetime",
+            ),
+            (
+                vec!["--grant", "client_credentials", "--owner", "nobody"],
+                "--owner nobody",
+            ),
+        ] {
+            let mut all = vec!["client", "add", "--name", "Bad"];
+            all.extend(args.iter().copied());
+            let out = gatehouse(&db, &all, None);
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{all:?}: {err}");
+            assert!(err.contains(words), "{all:?}: {err}");
+        }
+        let store = gatehouse_store::connect(&db.url).await.unwrap();
+        assert_eq!(
+            store.list_clients(None).await.unwrap().len(),
+            2,
+            "nothing written"
+        );
+
+        let (mut server, base) = serve(&db, &[]).await;
+        let http = gatehouse_testkit::reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .unwrap();
+        let get_token = |secret: String| {
+            let (http, base, id) = (http.clone(), base.clone(), id.clone());
+            async move {
+                http.post(format!("{base}/oauth/token"))
+                    .basic_auth(id, Some(secret))
+                    .form(&[("grant_type", "client_credentials"), ("scope", "global")])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let r = get_token(secret.clone()).await;
+        assert_eq!(r.status(), 200);
+        let body: serde_json::Value = r.json().await.unwrap();
+        let access = body["access_token"].as_str().unwrap().to_string();
+        let me = |t: String| {
+            let (http, base) = (http.clone(), base.clone());
+            async move {
+                http.get(format!("{base}/wp-json/wp/v2/users/me"))
+                    .bearer_auth(t)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        assert_eq!(me(access.clone()).await, 200);
+        // Rotating the secret: the old one stops, the new one works.
+        let rotated = json(&gatehouse(
+            &db,
+            &["client", "rotate-secret", &id, "--json"],
+            None,
+        ));
+        let new_secret = rotated["client_secret"].as_str().unwrap().to_string();
+        assert_ne!(new_secret, secret);
+        assert_eq!(get_token(secret.clone()).await.status(), 401);
+        assert_eq!(get_token(new_secret.clone()).await.status(), 200);
+        // One token from stdin.
+        let text = stdout(&gatehouse(
+            &db,
+            &["revoke", "--token-stdin"],
+            Some(&format!("{access}\n")),
+        ));
+        assert!(
+            text.contains("revoked the access token (user admin"),
+            "{text}"
+        );
+        assert_eq!(me(access.clone()).await, 401);
+        let out = gatehouse(&db, &["revoke", "--token-stdin"], Some("gak_notatoken\n"));
+        assert_eq!(out.status.code(), Some(2));
+        // Every token of the client.
+        let second: serde_json::Value = get_token(new_secret.clone()).await.json().await.unwrap();
+        let second = second["access_token"].as_str().unwrap().to_string();
+        assert_eq!(me(second.clone()).await, 200);
+        let r = json(&gatehouse(
+            &db,
+            &["revoke", "--client", &id, "--json"],
+            None,
+        ));
+        assert_eq!(r["grants_revoked"], 3, "one grant per client_credentials token: {r}");
+        assert_eq!(me(second).await, 401);
+        let out = gatehouse(&db, &["revoke", "--client", "999"], None);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(String::from_utf8_lossy(&out.stderr).contains("--client 999"));
+        server.kill().await.unwrap();
+    }
+}
