@@ -2399,7 +2399,10 @@ async fn oauth_clients_from_the_command_line() {
             &["revoke", "--client", &id, "--json"],
             None,
         ));
-        assert_eq!(r["grants_revoked"], 3, "one grant per client_credentials token: {r}");
+        assert_eq!(
+            r["grants_revoked"], 3,
+            "one grant per client_credentials token: {r}"
+        );
         assert_eq!(me(second).await, 401);
         let out = gatehouse(&db, &["revoke", "--client", "999"], None);
         assert_eq!(out.status.code(), Some(2));

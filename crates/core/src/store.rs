@@ -356,6 +356,35 @@ pub trait OAuth2Store {
     async fn revoke_grant(&self, id: GrantId, now: Timestamp) -> StoreResult<bool>;
     /// Revokes one token; false if it was not live.
     async fn revoke_token(&self, id: TokenId, now: Timestamp) -> StoreResult<bool>;
+    async fn insert_code(&self, code: &crate::oauth2::NewCode, now: Timestamp) -> StoreResult<()>;
+    /// Marks the code with this hash used, in one conditional statement, and returns it — only
+    /// to the first caller; `None` for an unknown or already used code.
+    async fn consume_code(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<crate::oauth2::Code>>;
+    /// The code with this hash, used or not (to tell a replay from an unknown code).
+    async fn find_code(&self, hash: &str) -> StoreResult<Option<crate::oauth2::Code>>;
+    /// Records the grant a code was redeemed for.
+    async fn set_code_grant(&self, hash: &str, grant: GrantId) -> StoreResult<()>;
+    /// Presents a refresh token: in one transaction, marks it used (one conditional statement,
+    /// so of two racing requests exactly one wins) and writes `tokens` under its grant.
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        tokens: &[crate::oauth2::NewToken],
+        now: Timestamp,
+    ) -> StoreResult<crate::oauth2::Rotation>;
+    /// A live grant of `user` to `client` for exactly this scope and site (remembered consent).
+    async fn find_live_grant(
+        &self,
+        user: UserId,
+        client: ClientId,
+        scope: &str,
+        site: Option<SiteId>,
+        now: Timestamp,
+    ) -> StoreResult<Option<crate::oauth2::Grant>>;
     /// Records a grant's use, at most once per `min_interval`.
     async fn touch_grant(
         &self,

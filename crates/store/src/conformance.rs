@@ -1006,3 +1006,151 @@ pub async fn oauth2_tokens(s: &dyn Store) {
     assert!(s.delete_client(c.id).await.unwrap());
     assert!(s.find_token_by_hash("tb").await.unwrap().is_none());
 }
+
+/// Authorization codes are single use and refresh tokens rotate: one conditional statement each,
+/// so of two racing presentations exactly one wins; a replay is told from an unknown token.
+pub async fn oauth2_codes_and_rotation(s: &dyn Store) {
+    use gatehouse_core::oauth2::{Flow, NewCode, NewGrant, NewToken, Rotation, TokenKind};
+    let alice = s.insert_user(&new_user("alice", "a@x"), 1).await.unwrap();
+    let c = s
+        .insert_client(&new_client(alice.id, "Conf", Some("h1")), 10)
+        .await
+        .unwrap();
+    let code = |hash: &str| NewCode {
+        hash: hash.into(),
+        key_version: 1,
+        client_id: c.id,
+        user_id: alice.id,
+        site_id: None,
+        scope: "global".into(),
+        redirect_uri: Some("https://app.example/cb".into()),
+        code_challenge: Some("x".repeat(43)),
+        expires_at: 70,
+    };
+    s.insert_code(&code("c1"), 10).await.unwrap();
+    let (a, b) = tokio::join!(s.consume_code("c1", 20), s.consume_code("c1", 20));
+    let winners: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
+    assert_eq!(winners.len(), 1, "exactly one redemption wins");
+    let won = &winners[0];
+    assert_eq!(won.used_at, Some(20));
+    assert_eq!(won.redirect_uri.as_deref(), Some("https://app.example/cb"));
+    assert_eq!(won.code_challenge, Some("x".repeat(43)));
+    assert_eq!(won.expires_at, 70);
+    assert!(s.consume_code("c1", 21).await.unwrap().is_none());
+    assert!(s.consume_code("nope", 21).await.unwrap().is_none());
+    assert_eq!(s.find_code("c1").await.unwrap().unwrap().used_at, Some(20));
+    assert!(s.find_code("nope").await.unwrap().is_none());
+
+    let grant = NewGrant {
+        client_id: c.id,
+        user_id: alice.id,
+        site_id: None,
+        scope: "global".into(),
+        flow: Flow::AuthorizationCode,
+        expires_at: 10_000,
+    };
+    let token = |hash: &str, kind: TokenKind| NewToken {
+        hash: hash.into(),
+        key_version: 1,
+        kind,
+        grant_id: GrantId(0),
+        scope: "global".into(),
+        expires_at: Some(5000),
+    };
+    let (g, _) = s
+        .insert_grant(
+            &grant,
+            &[
+                token("a1", TokenKind::Access),
+                token("r1", TokenKind::Refresh),
+            ],
+            30,
+        )
+        .await
+        .unwrap();
+    s.set_code_grant("c1", g.id).await.unwrap();
+    assert_eq!(
+        s.find_code("c1").await.unwrap().unwrap().grant_id,
+        Some(g.id)
+    );
+    // Consent is remembered per (user, client, scope, site).
+    assert_eq!(
+        s.find_live_grant(alice.id, c.id, "global", None, 40)
+            .await
+            .unwrap()
+            .map(|x| x.id),
+        Some(g.id)
+    );
+    assert!(s
+        .find_live_grant(alice.id, c.id, "posts", None, 40)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .find_live_grant(alice.id, c.id, "global", Some(SiteId(1)), 40)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(
+        s.find_live_grant(alice.id, c.id, "global", None, 10_000)
+            .await
+            .unwrap()
+            .is_none(),
+        "expired"
+    );
+
+    // Two racing rotations of one refresh token: one rotates, the other is a replay.
+    let new_a = [
+        token("a2", TokenKind::Access),
+        token("r2", TokenKind::Refresh),
+    ];
+    let new_b = [
+        token("a3", TokenKind::Access),
+        token("r3", TokenKind::Refresh),
+    ];
+    let (x, y) = tokio::join!(
+        s.rotate_refresh_token("r1", &new_a, 50),
+        s.rotate_refresh_token("r1", &new_b, 50)
+    );
+    let outcomes = [x.unwrap(), y.unwrap()];
+    let rotated: Vec<_> = outcomes
+        .iter()
+        .filter_map(|o| match o {
+            Rotation::Rotated { grant, tokens } => Some((grant.clone(), tokens.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(rotated.len(), 1, "{outcomes:?}");
+    assert!(outcomes.contains(&Rotation::Replayed { grant: g.id }));
+    let (rg, rtokens) = &rotated[0];
+    assert_eq!(rg.id, g.id);
+    assert_eq!(rtokens.len(), 2);
+    assert!(rtokens
+        .iter()
+        .all(|t| t.grant_id == g.id && t.created_at == 50));
+    // The loser's tokens were never written.
+    let loser = if s.find_token_by_hash("a2").await.unwrap().is_some() {
+        "a3"
+    } else {
+        "a2"
+    };
+    assert!(s.find_token_by_hash(loser).await.unwrap().is_none());
+    assert_eq!(
+        s.find_token_by_hash("r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .token
+            .rotated_at,
+        Some(50)
+    );
+    assert_eq!(
+        s.rotate_refresh_token("a1", &[], 60).await.unwrap(),
+        Rotation::Unknown,
+        "an access token is no refresh token"
+    );
+    assert_eq!(
+        s.rotate_refresh_token("zz", &[], 60).await.unwrap(),
+        Rotation::Unknown
+    );
+}

@@ -586,3 +586,36 @@ impl TryFrom<TokenMatchRow> for gatehouse_core::store::TokenMatch {
         })
     }
 }
+
+pub(crate) const CODE_COLS: &str = "client_id, user_id, site_id, scope, redirect_uri, code_challenge, created_at, expires_at, used_at, grant_id";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct CodeRow {
+    pub client_id: i64,
+    pub user_id: i64,
+    pub site_id: Option<i64>,
+    pub scope: String,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub grant_id: Option<i64>,
+}
+
+impl From<CodeRow> for gatehouse_core::oauth2::Code {
+    fn from(r: CodeRow) -> Self {
+        gatehouse_core::oauth2::Code {
+            client_id: ClientId(r.client_id),
+            user_id: UserId(r.user_id),
+            site_id: r.site_id.map(SiteId),
+            scope: r.scope,
+            redirect_uri: r.redirect_uri,
+            code_challenge: r.code_challenge,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+            grant_id: r.grant_id.map(GrantId),
+        }
+    }
+}

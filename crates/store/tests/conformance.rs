@@ -76,6 +76,7 @@ both!(
     sessions,
     oauth2_clients,
     oauth2_tokens,
+    oauth2_codes_and_rotation,
 );
 
 #[test]

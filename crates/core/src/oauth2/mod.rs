@@ -201,6 +201,58 @@ pub struct NewToken {
     pub expires_at: Option<Timestamp>,
 }
 
+/// An authorization code (RFC 6749 §4.1.2): single use, short-lived, bound to its client,
+/// redirect URI, PKCE challenge, user, scope and site.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Code {
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub site_id: Option<SiteId>,
+    pub scope: String,
+    /// The redirect URI sent to the authorization endpoint, if one was (then required, equal, at
+    /// the token endpoint).
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub used_at: Option<Timestamp>,
+    /// The grant the code was redeemed for.
+    pub grant_id: Option<GrantId>,
+}
+
+/// A code to record, by its keyed hash.
+#[derive(Debug, Clone)]
+pub struct NewCode {
+    pub hash: String,
+    pub key_version: i64,
+    pub client_id: ClientId,
+    pub user_id: UserId,
+    pub site_id: Option<SiteId>,
+    pub scope: String,
+    pub redirect_uri: Option<String>,
+    pub code_challenge: Option<String>,
+    pub expires_at: Timestamp,
+}
+
+/// What presenting a refresh token did (one atomic statement decides it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rotation {
+    /// It was live and is now used: the new tokens were written under its grant.
+    Rotated {
+        grant: Grant,
+        /// The new tokens, in the order given.
+        tokens: Vec<Token>,
+    },
+    /// It had already been used (or revoked): someone replayed it. Its grant is returned so
+    /// the caller can revoke the family.
+    Replayed { grant: GrantId },
+    /// No such refresh token.
+    Unknown,
+}
+
+/// Authorization code lifetime (SPEC §3: 60 s; a setting).
+pub const CODE_TTL_SECS: i64 = 60;
+
 /// Whether a scope set binds its token to one site (SPEC §3): no scope (full access to one site)
 /// or any per-site scope (`posts`, `posts:read`, `comments`); `auth`, `global` and the `sites:`
 /// scopes are account-level.

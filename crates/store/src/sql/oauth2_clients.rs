@@ -149,6 +149,50 @@ impl OAuth2Store for Backend {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn insert_code(
+        &self,
+        code: &gatehouse_core::oauth2::NewCode,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        super::oauth2_tokens::insert_code(self, code, now).await
+    }
+
+    async fn consume_code(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<gatehouse_core::oauth2::Code>> {
+        super::oauth2_tokens::consume_code(self, hash, now).await
+    }
+
+    async fn find_code(&self, hash: &str) -> StoreResult<Option<gatehouse_core::oauth2::Code>> {
+        super::oauth2_tokens::find_code(self, hash).await
+    }
+
+    async fn set_code_grant(&self, hash: &str, grant: GrantId) -> StoreResult<()> {
+        super::oauth2_tokens::set_code_grant(self, hash, grant).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        hash: &str,
+        tokens: &[gatehouse_core::oauth2::NewToken],
+        now: Timestamp,
+    ) -> StoreResult<gatehouse_core::oauth2::Rotation> {
+        super::oauth2_tokens::rotate_refresh_token(self, hash, tokens, now).await
+    }
+
+    async fn find_live_grant(
+        &self,
+        user: UserId,
+        client: ClientId,
+        scope: &str,
+        site: Option<SiteId>,
+        now: Timestamp,
+    ) -> StoreResult<Option<gatehouse_core::oauth2::Grant>> {
+        super::oauth2_tokens::find_live_grant(self, user, client, scope, site, now).await
+    }
+
     async fn touch_grant(
         &self,
         id: GrantId,

@@ -76,3 +76,159 @@ pub(super) async fn find_token_by_hash(
         .map_err(backend_err)?;
     row.map(TryInto::try_into).transpose()
 }
+
+pub(super) async fn insert_code(
+    store: &Backend,
+    c: &gatehouse_core::oauth2::NewCode,
+    now: Timestamp,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO oauth2_codes (hash, key_version, client_id, user_id, site_id, scope, \
+         redirect_uri, code_challenge, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&c.hash)
+    .bind(c.key_version)
+    .bind(c.client_id.0)
+    .bind(c.user_id.0)
+    .bind(c.site_id.map(|s| s.0))
+    .bind(&c.scope)
+    .bind(c.redirect_uri.as_deref())
+    .bind(c.code_challenge.as_deref())
+    .bind(now)
+    .bind(c.expires_at)
+    .execute(&store.pool)
+    .await
+    .map_err(backend_err)?;
+    Ok(())
+}
+
+/// The single-use statement: only the first caller gets the row back.
+pub(super) async fn consume_code(
+    store: &Backend,
+    hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<gatehouse_core::oauth2::Code>> {
+    let q = format!(
+        "UPDATE oauth2_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING {CODE_COLS}"
+    );
+    let row: Option<CodeRow> = sqlx::query_as(&q)
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    Ok(row.map(Into::into))
+}
+
+pub(super) async fn find_code(
+    store: &Backend,
+    hash: &str,
+) -> StoreResult<Option<gatehouse_core::oauth2::Code>> {
+    let q = format!("SELECT {CODE_COLS} FROM oauth2_codes WHERE hash = $1");
+    let row: Option<CodeRow> = sqlx::query_as(&q)
+        .bind(hash)
+        .fetch_optional(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    Ok(row.map(Into::into))
+}
+
+pub(super) async fn set_code_grant(store: &Backend, hash: &str, grant: GrantId) -> StoreResult<()> {
+    sqlx::query("UPDATE oauth2_codes SET grant_id = $2 WHERE hash = $1")
+        .bind(hash)
+        .bind(grant.0)
+        .execute(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    Ok(())
+}
+
+pub(super) async fn rotate_refresh_token(
+    store: &Backend,
+    hash: &str,
+    tokens: &[NewToken],
+    now: Timestamp,
+) -> StoreResult<gatehouse_core::oauth2::Rotation> {
+    use gatehouse_core::oauth2::Rotation;
+    let mut tx = store.begin_write().await?;
+    // The single-use statement: of two racing presentations, exactly one updates the row.
+    let used: Option<(i64,)> = sqlx::query_as(
+        "UPDATE oauth2_tokens SET rotated_at = $2 WHERE hash = $1 AND kind = 'refresh' \
+         AND rotated_at IS NULL AND revoked_at IS NULL RETURNING grant_id",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(backend_err)?;
+    let Some((grant_id,)) = used else {
+        tx.rollback().await.map_err(backend_err)?;
+        let seen: Option<(i64,)> = sqlx::query_as(
+            "SELECT grant_id FROM oauth2_tokens WHERE hash = $1 AND kind = 'refresh'",
+        )
+        .bind(hash)
+        .fetch_optional(&store.pool)
+        .await
+        .map_err(backend_err)?;
+        return Ok(match seen {
+            Some((g,)) => Rotation::Replayed { grant: GrantId(g) },
+            None => Rotation::Unknown,
+        });
+    };
+    let q = format!("SELECT {GRANT_COLS} FROM oauth2_grants WHERE id = $1");
+    let grant: GrantRow = sqlx::query_as(&q)
+        .bind(grant_id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend_err)?;
+    let q = format!(
+        "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLS}"
+    );
+    let mut out = Vec::with_capacity(tokens.len());
+    for t in tokens {
+        let row: TokenRow = sqlx::query_as(&q)
+            .bind(&t.hash)
+            .bind(t.key_version)
+            .bind(t.kind.as_str())
+            .bind(grant_id)
+            .bind(&t.scope)
+            .bind(now)
+            .bind(t.expires_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        out.push(row.try_into()?);
+    }
+    tx.commit().await.map_err(backend_err)?;
+    Ok(Rotation::Rotated {
+        grant: grant.try_into()?,
+        tokens: out,
+    })
+}
+
+pub(super) async fn find_live_grant(
+    store: &Backend,
+    user: UserId,
+    client: ClientId,
+    scope: &str,
+    site: Option<SiteId>,
+    now: Timestamp,
+) -> StoreResult<Option<Grant>> {
+    let q = format!(
+        "SELECT {GRANT_COLS} FROM oauth2_grants WHERE user_id = $1 AND client_id = $2 \
+         AND scope = $3 AND (site_id = $4 OR (site_id IS NULL AND $4 IS NULL)) \
+         AND revoked_at IS NULL AND expires_at > $5 ORDER BY id DESC LIMIT 1"
+    );
+    let row: Option<GrantRow> = sqlx::query_as(&q)
+        .bind(user.0)
+        .bind(client.0)
+        .bind(scope)
+        .bind(site.map(|s| s.0))
+        .bind(now)
+        .fetch_optional(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    row.map(TryInto::try_into).transpose()
+}
