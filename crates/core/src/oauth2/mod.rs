@@ -2,6 +2,7 @@
 //! URI matching, PKCE, and the grants. Pure rules live here; the endpoints that speak HTTP live in
 //! the server, the single-use statements in the store.
 
+pub mod authorize;
 pub mod clients;
 pub mod issue;
 pub mod pkce;

@@ -26,10 +26,11 @@ pub async fn metadata_get(
     let issuer = site.issuer();
     let body = json!({
         "issuer": issuer,
+        "authorization_endpoint": format!("{issuer}/oauth/authorize"),
         "token_endpoint": format!("{issuer}/oauth/token"),
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "grant_types_supported": ["client_credentials"],
-        "response_types_supported": [],
+        "grant_types_supported": ["authorization_code", "refresh_token", "client_credentials"],
+        "response_types_supported": ["code"],
         "scopes_supported": Scope::ALL.map(Scope::as_str),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": true,

@@ -3,9 +3,11 @@
 //! `Authorization: Basic` authenticates the *client*, parameters come from the form body only
 //! (RFC 6749 §3.2), each at most once, and every error is an RFC 6749 §5.2 body with
 //! `Cache-Control: no-store` and `Pragma: no-cache`.
-//! Built so far: client authentication, the token endpoint with the `client_credentials` grant,
-//! and the metadata document. The authorization endpoint, the code, refresh and password grants,
-//! revocation and introspection are not here yet and are refused as unsupported.
+//! Built so far: client authentication, the authorization endpoint and consent page
+//! (`web::oauth_consent`), the token endpoint with the `authorization_code` (PKCE S256),
+//! `refresh_token` (rotation) and `client_credentials` grants, and the metadata document. The
+//! implicit and password grants, revocation and introspection are not here yet and are refused
+//! as unsupported.
 
 mod metadata;
 mod token;
@@ -33,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         get(metadata::metadata_get),
     );
     for prefix in ["/oauth", "/oauth2"] {
+        r = r.route(
+            &format!("{prefix}/authorize"),
+            get(crate::web::oauth_authorize_get).post(crate::web::oauth_authorize_post),
+        );
         r = r.route(
             &format!("{prefix}/token"),
             post(token::token_post)

@@ -1,8 +1,9 @@
-//! `POST /oauth/token` (RFC 6749 §3.2, SPEC §3): client authentication, then the grant. Built so
-//! far: `client_credentials` (opt-in per client) — the client acts as its owner within the
-//! requested scopes, bound to a site when the scopes are per-site (the `blog` parameter, else the
-//! owner's primary site), with no refresh token. The other grants are refused as unsupported
-//! until they land.
+//! `POST /oauth/token` (RFC 6749 §3.2, SPEC §3): client authentication, then the grant:
+//! `authorization_code` (single use, PKCE), `refresh_token` (rotation; a replay revokes the
+//! family) and `client_credentials` (opt-in per client: the client acts as its owner within the
+//! requested scopes, bound to a site when the scopes are per-site — the `blog` parameter, else
+//! the owner's primary site — with no refresh token). The password grant is refused as
+//! unsupported until it lands.
 
 use super::{authenticate_client, form_params, no_store, OAuthError};
 use crate::app::AppState;
@@ -11,7 +12,11 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::model::{Scope, Site, SiteId, User};
-use gatehouse_core::oauth2::{binds_to_site, issue, Client, Flow, GrantType};
+use gatehouse_core::oauth2::{
+    binds_to_site, issue, pkce, Client, Flow, GrantType, NewToken, Rotation, TokenKind,
+    REFRESH_TTL_SECS,
+};
+use gatehouse_core::secrets::{self, Purpose};
 use gatehouse_core::store::StoreError;
 use serde_json::json;
 use std::collections::HashMap;
@@ -59,6 +64,8 @@ async fn token(
     }
     match grant {
         GrantType::ClientCredentials => client_credentials(app, &client, &params).await,
+        GrantType::AuthorizationCode => authorization_code(app, &client, &params).await,
+        GrantType::RefreshToken => refresh(app, &client, &params).await,
         other => Err(OAuthError::new(
             "unsupported_grant_type",
             format!(
@@ -170,4 +177,217 @@ async fn client_credentials(
     )
     .await?;
     Ok(success(&issued, site.as_ref()))
+}
+
+fn invalid_grant(d: impl Into<String>) -> OAuthError {
+    OAuthError::new("invalid_grant", d)
+}
+
+/// The site a grant is bound to, for `blog_id`/`blog_url`.
+async fn site_of(app: &AppState, site: Option<SiteId>) -> Result<Option<Site>, OAuthError> {
+    match site {
+        Some(id) => match app.store.get_site(id).await {
+            Ok(s) => Ok(Some(s)),
+            Err(StoreError::NotFound) => {
+                Err(invalid_grant("The site of this grant no longer exists."))
+            }
+            Err(e) => Err(e.into()),
+        },
+        None => Ok(None),
+    }
+}
+
+/// `authorization_code` (RFC 6749 §4.1.3, RFC 7636 §4.6): the code is consumed by one
+/// conditional statement — a second use fails and revokes everything the first issued — and
+/// must belong to this client, be unexpired, come with the same redirect URI as the request
+/// that got it, and with the verifier of its PKCE challenge.
+async fn authorization_code(
+    app: &AppState,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    let code = params
+        .get("code")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("The code parameter is missing."))?;
+    let now = app.clock.now();
+    let hash = app.keys.hash(Purpose::OAuthCode, code);
+    let Some(c) = app.store.consume_code(&hash, now).await? else {
+        // Used before: someone replayed it. End what the first redemption issued.
+        if let Some(used) = app.store.find_code(&hash).await? {
+            if let Some(g) = used.grant_id {
+                app.store.revoke_grant(g, now).await?;
+            }
+            return Err(invalid_grant(
+                "The code was already used; every token issued with it is revoked.",
+            ));
+        }
+        return Err(invalid_grant("The code is invalid or expired."));
+    };
+    if c.client_id != client.id {
+        return Err(invalid_grant("The code was issued to another client."));
+    }
+    if now >= c.expires_at {
+        return Err(invalid_grant("The code is invalid or expired."));
+    }
+    if let Some(sent) = &c.redirect_uri {
+        let same = params.get("redirect_uri").is_some_and(
+            |r| matches!((url::Url::parse(r), url::Url::parse(sent)), (Ok(a), Ok(b)) if a == b),
+        );
+        if !same {
+            return Err(invalid_grant(
+                "redirect_uri must be the one sent to the authorization endpoint.",
+            ));
+        }
+    }
+    match (&c.code_challenge, params.get("code_verifier")) {
+        (Some(challenge), Some(v)) if pkce::verify(v, challenge) => {}
+        (Some(_), Some(_)) => return Err(invalid_grant("The code_verifier does not match.")),
+        (Some(_), None) => return Err(invalid_grant("The code_verifier is missing.")),
+        (None, Some(_)) => {
+            return Err(invalid_grant(
+                "A code_verifier was sent for a code requested without PKCE.",
+            ))
+        }
+        (None, None) => {}
+    }
+    let user = app.store.get_user(c.user_id).await?;
+    if user.disabled {
+        return Err(invalid_grant("The account is disabled."));
+    }
+    let site = site_of(app, c.site_id).await?;
+    let issued = issue::issue(
+        app.store.as_ref(),
+        &app.keys,
+        issue::Request {
+            client,
+            user: user.id,
+            site: c.site_id,
+            scope: c.scope.clone(),
+            flow: Flow::AuthorizationCode,
+            refresh: client.allows(GrantType::RefreshToken),
+        },
+        now,
+    )
+    .await?;
+    app.store.set_code_grant(&hash, issued.grant.id).await?;
+    Ok(success(&issued, site.as_ref()))
+}
+
+/// Whether `requested` is within `granted` (RFC 6749 §6): each scope granted, or implied by one
+/// that was (`posts` → `posts:read`, `sites:write` → `sites:read`); no scope (one whole site)
+/// covers the per-site scopes.
+fn narrows(granted: Option<&[Scope]>, requested: &[Scope]) -> bool {
+    requested.iter().all(|r| match granted {
+        None => matches!(r, Scope::Posts | Scope::PostsRead | Scope::Comments),
+        Some(g) => {
+            g.contains(r)
+                || (*r == Scope::PostsRead && g.contains(&Scope::Posts))
+                || (*r == Scope::SitesRead && g.contains(&Scope::SitesWrite))
+        }
+    })
+}
+
+/// `refresh_token` (RFC 6749 §6, SPEC §3): rotates. The token must be this client's and live;
+/// presenting a rotated one revokes the whole family. A narrower `scope` narrows only the new
+/// access token; the new refresh token keeps the grant's scope.
+async fn refresh(
+    app: &AppState,
+    client: &Client,
+    params: &HashMap<String, String>,
+) -> Result<Response, OAuthError> {
+    let presented = params
+        .get("refresh_token")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("The refresh_token parameter is missing."))?;
+    if secrets::parse(presented) != Ok(secrets::TokenKind::RefreshToken) {
+        return Err(invalid_grant("The refresh token is invalid."));
+    }
+    let now = app.clock.now();
+    let mut found = None;
+    for hash in app.keys.hashes(Purpose::OAuthToken, presented) {
+        if let Some(m) = app.store.find_token_by_hash(&hash).await? {
+            found = Some((m, hash));
+            break;
+        }
+    }
+    let Some((m, hash)) = found else {
+        return Err(invalid_grant("The refresh token is invalid."));
+    };
+    if m.token.kind != TokenKind::Refresh || m.grant.client_id != client.id {
+        return Err(invalid_grant("The refresh token is invalid."));
+    }
+    if m.token.rotated_at.is_some() {
+        app.store.revoke_grant(m.grant.id, now).await?;
+        return Err(invalid_grant(
+            "The refresh token was already used; every token of this authorization is revoked.",
+        ));
+    }
+    if !gatehouse_core::authn::token_is_live(&m, now) {
+        return Err(invalid_grant(
+            "The refresh token is invalid, expired or revoked.",
+        ));
+    }
+    let granted = Scope::parse_list([m.grant.scope.as_str()])
+        .map_err(|_| invalid_grant("The grant's scope is no longer valid."))?;
+    let scope = match params
+        .get("scope")
+        .map(String::as_str)
+        .filter(|s| !s.trim().is_empty())
+    {
+        None => m.grant.scope.clone(),
+        Some(s) => {
+            let asked = Scope::parse_list([s]).map_err(|e| OAuthError::new("invalid_scope", e))?;
+            let asked = asked.unwrap_or_default();
+            if !narrows(granted.as_deref(), &asked) {
+                return Err(OAuthError::new(
+                    "invalid_scope",
+                    "The requested scope is wider than the one granted.",
+                ));
+            }
+            Scope::join(&asked)
+        }
+    };
+    let ttl = client.access_ttl;
+    let access = secrets::mint(secrets::TokenKind::AccessToken);
+    let next = secrets::mint(secrets::TokenKind::RefreshToken);
+    let tokens = [
+        NewToken {
+            hash: app.keys.hash(Purpose::OAuthToken, access.expose_secret()),
+            key_version: app.keys.version,
+            kind: TokenKind::Access,
+            grant_id: m.grant.id,
+            scope: scope.clone(),
+            expires_at: (ttl > 0).then_some(now + ttl),
+        },
+        NewToken {
+            hash: app.keys.hash(Purpose::OAuthToken, next.expose_secret()),
+            key_version: app.keys.version,
+            kind: TokenKind::Refresh,
+            grant_id: m.grant.id,
+            scope: m.grant.scope.clone(),
+            expires_at: Some((now + REFRESH_TTL_SECS).min(m.grant.expires_at)),
+        },
+    ];
+    match app.store.rotate_refresh_token(&hash, &tokens, now).await? {
+        Rotation::Rotated { grant, .. } => {
+            let site = site_of(app, grant.site_id).await?;
+            let issued = issue::Issued {
+                access_token: access,
+                refresh_token: Some(next),
+                expires_in: (ttl > 0).then_some(ttl),
+                scope,
+                grant,
+            };
+            Ok(success(&issued, site.as_ref()))
+        }
+        // Another request rotated it first: a replay, and the family ends.
+        Rotation::Replayed { grant } => {
+            app.store.revoke_grant(grant, now).await?;
+            Err(invalid_grant(
+                "The refresh token was already used; every token of this authorization is revoked.",
+            ))
+        }
+        Rotation::Unknown => Err(invalid_grant("The refresh token is invalid.")),
+    }
 }

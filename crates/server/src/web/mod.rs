@@ -9,11 +9,13 @@
 mod admin_pages;
 mod authorize_application;
 mod login;
+mod oauth_consent;
 mod profile;
 
 pub use admin_pages::*;
 pub use authorize_application::*;
 pub use login::*;
+pub use oauth_consent::*;
 pub use profile::*;
 
 use crate::app::AppState;
@@ -86,6 +88,7 @@ pub(super) fn env() -> &'static Environment<'static> {
             ),
             ("admin.html", include_str!("../../templates/admin.html")),
             ("confirm.html", include_str!("../../templates/confirm.html")),
+            ("consent.html", include_str!("../../templates/consent.html")),
             ("home.html", include_str!("../../templates/home.html")),
         ] {
             if let Err(e) = env.add_template(name, src) {

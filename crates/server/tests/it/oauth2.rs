@@ -377,7 +377,305 @@ both!(
         );
         assert_eq!(
             m.body["grant_types_supported"],
-            json!(["client_credentials"])
+            json!(["authorization_code", "refresh_token", "client_credentials"])
+        );
+        assert_eq!(m.body["response_types_supported"], json!(["code"]));
+        assert_eq!(
+            m.body["authorization_endpoint"],
+            format!("{}/oauth/authorize", app.site.url)
         );
     }
 );
+
+/// The query pairs of a `Location`.
+fn query_of(location: &str) -> std::collections::HashMap<String, String> {
+    let u = url::Url::parse(location).unwrap();
+    u.query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The hidden fields and CSRF token of the consent page, to post it as the browser would.
+fn consent_fields(html: &str) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let start = html
+        .find("<form method=\"post\" action=\"/oauth/authorize\">")
+        .expect("the consent form");
+    let form = &html[start..];
+    let mut rest = &form[..form.find("</form>").unwrap()];
+    while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
+        rest = &rest[i + 27..];
+        let name = &rest[..rest.find('"').unwrap()];
+        let v = rest.find("value=\"").unwrap() + 7;
+        let value = &rest[v..v + rest[v..].find('"').unwrap()];
+        let value = value
+            .replace("&amp;", "&")
+            .replace("&quot;", "\"")
+            .replace("&#x2f;", "/")
+            .replace("&#x27;", "'")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">");
+        out.push((name.to_string(), value));
+    }
+    out
+}
+
+both!(
+    the_code_flow_with_pkce_and_refresh_rotation,
+    |app: TestApp| async move {
+        use crate::sessions::{log_in, Browser};
+        use gatehouse_core::oauth2::pkce;
+        let (id, secret) = client(&app, "netadmin", &[], false).await;
+        let client_auth = basic(&id, &secret.unwrap());
+        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let b: Browser = b.unwrap();
+        let verifier = "v".repeat(50);
+        let challenge = pkce::s256(&verifier);
+        let site = app.site.id.0.to_string();
+        let authorize_url = |extra: &str| {
+            format!(
+                "/oauth/authorize?client_id={id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=code&scope=posts&state=xyz&code_challenge={challenge}&code_challenge_method=S256{extra}"
+            )
+        };
+        let page = |path: String, cookie: Option<String>| {
+            let app = &app;
+            async move {
+                let mut r = app.http().get(app.url(&path));
+                if let Some(c) = cookie {
+                    r = r.header("cookie", c);
+                }
+                finish(r).await
+            }
+        };
+        // Not logged in: the log-in page, then back here.
+        let r = page(authorize_url(""), None).await;
+        assert_eq!(r.status, 303);
+        assert!(r
+            .header("location")
+            .unwrap()
+            .starts_with("/login?redirect_to=%2Foauth%2Fauthorize%3Fclient_id"));
+        // The consent page: the app, its owner, each scope in words, the site picker.
+        let consent = page(authorize_url(""), Some(b.cookie.clone())).await;
+        assert_eq!(consent.status, 200, "{}", consent.text);
+        for words in [
+            "Test app",
+            "Does tests",
+            "Read and write posts on one site",
+            "app.example",
+            &app.site.name,
+        ] {
+            assert!(consent.text.contains(words), "{words}: {}", consent.text);
+        }
+        let csp = consent.header("content-security-policy").unwrap();
+        assert!(
+            csp.contains("form-action 'self' https://app.example"),
+            "{csp}"
+        );
+        let allow = |fields: Vec<(String, String)>, decision: &'static str| {
+            let (app, b, site) = (&app, &b, site.clone());
+            async move {
+                let mut form = fields;
+                form.push(("decision".into(), decision.into()));
+                form.push(("blog".into(), site));
+                finish(
+                    app.http()
+                        .post(app.url("/oauth/authorize"))
+                        .header("cookie", &b.cookie)
+                        .form(&form),
+                )
+                .await
+            }
+        };
+        let r = allow(consent_fields(&consent.text), "allow").await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        let back = query_of(r.header("location").unwrap());
+        assert!(r
+            .header("location")
+            .unwrap()
+            .starts_with("https://app.example/cb?"));
+        assert_eq!(back["state"], "xyz");
+        assert_eq!(back["iss"], app.site.url);
+        let code = back["code"].clone();
+        // Without the consent form's CSRF token, nothing is issued.
+        let mut forged = consent_fields(&consent.text);
+        forged.retain(|(k, _)| k != "_csrf");
+        assert_eq!(allow(forged, "allow").await.status, 403);
+
+        let exchange = |code: String, verifier: String, redirect: Option<&'static str>| {
+            let (app, client_auth) = (&app, client_auth.clone());
+            async move {
+                let mut form = vec![
+                    ("grant_type", "authorization_code".to_string()),
+                    ("code", code),
+                    ("code_verifier", verifier),
+                ];
+                if let Some(r) = redirect {
+                    form.push(("redirect_uri", r.to_string()));
+                }
+                finish(
+                    app.http()
+                        .post(app.url("/oauth/token"))
+                        .header("authorization", client_auth)
+                        .form(&form),
+                )
+                .await
+            }
+        };
+        let cb = Some("https://app.example/cb");
+        // The redirect URI sent at authorize is required again, and the verifier must match.
+        let r = exchange(code.clone(), "w".repeat(50), cb).await;
+        assert_eq!(
+            (r.status.as_u16(), r.body["error"].as_str()),
+            (400, Some("invalid_grant"))
+        );
+        // That attempt used the code: it is gone now (single use), like a replay.
+        let r = exchange(code.clone(), verifier.clone(), cb).await;
+        assert_eq!(r.body["error"], "invalid_grant");
+
+        // A fresh consent, and a correct exchange.
+        let consent = page(authorize_url(""), Some(b.cookie.clone())).await;
+        let r = allow(consent_fields(&consent.text), "allow").await;
+        let code = query_of(r.header("location").unwrap())["code"].clone();
+        let r = exchange(code.clone(), verifier.clone(), None).await;
+        assert_eq!(
+            r.body["error"], "invalid_grant",
+            "redirect_uri missing: {}",
+            r.text
+        );
+        let consent = page(authorize_url(""), Some(b.cookie.clone())).await;
+        let r = allow(consent_fields(&consent.text), "allow").await;
+        let code = query_of(r.header("location").unwrap())["code"].clone();
+        let r = exchange(code.clone(), verifier.clone(), cb).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        assert_eq!(r.body["token_type"], "Bearer");
+        assert_eq!(r.body["scope"], "posts");
+        assert_eq!(r.body["expires_in"], 3600);
+        assert_eq!(r.body["blog_id"], site);
+        let access = format!("Bearer {}", r.body["access_token"].as_str().unwrap());
+        let refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+        assert!(refresh.starts_with("grt_"));
+        let me = get(&app, "/wp-json/wp/v2/users/me", Some(&access)).await;
+        assert_eq!(me.body["slug"], "author");
+        // Consent is remembered for this confidential client, scope and site: straight back.
+        let r = page(
+            authorize_url(&format!("&blog={site}")),
+            Some(b.cookie.clone()),
+        )
+        .await;
+        assert_eq!(r.status, 303, "{}", r.text);
+        assert!(query_of(r.header("location").unwrap()).contains_key("code"));
+        // A second use of a redeemed code fails and revokes what the first issued.
+        let r = exchange(code, verifier.clone(), cb).await;
+        assert_eq!(r.body["error"], "invalid_grant");
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&access))
+                .await
+                .status,
+            401
+        );
+        let r = refresh_with(&app, &client_auth, &refresh, None).await;
+        assert_eq!(r.body["error"], "invalid_grant", "the family is revoked");
+
+        // Refresh rotation on a fresh grant.
+        let consent = page(authorize_url(""), Some(b.cookie.clone())).await;
+        let r = allow(consent_fields(&consent.text), "allow").await;
+        let code = query_of(r.header("location").unwrap())["code"].clone();
+        let r = exchange(code, verifier.clone(), cb).await;
+        let first_refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+        let r = refresh_with(&app, &client_auth, &first_refresh, Some("posts:read")).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            r.body["scope"], "posts:read",
+            "a narrower scope narrows the access token"
+        );
+        let narrowed = format!("Bearer {}", r.body["access_token"].as_str().unwrap());
+        let second_refresh = r.body["refresh_token"].as_str().unwrap().to_string();
+        assert_ne!(second_refresh, first_refresh);
+        let w = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&narrowed),
+            json!({"title": "x"}),
+        )
+        .await;
+        assert_eq!(w.status, 403, "read only now: {}", w.text);
+        let r = refresh_with(&app, &client_auth, &second_refresh, Some("global")).await;
+        assert_eq!(r.body["error"], "invalid_scope", "never wider: {}", r.text);
+        let r = refresh_with(&app, &client_auth, &second_refresh, None).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            r.body["scope"], "posts",
+            "the refresh token kept the grant's scope"
+        );
+        let live = format!("Bearer {}", r.body["access_token"].as_str().unwrap());
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&live))
+                .await
+                .status,
+            200
+        );
+        // Replaying a rotated refresh token revokes the whole family.
+        let r = refresh_with(&app, &client_auth, &first_refresh, None).await;
+        assert_eq!(r.body["error"], "invalid_grant");
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&live))
+                .await
+                .status,
+            401
+        );
+
+        // Deny: back to the client with access_denied, state and iss.
+        let consent = page(authorize_url(""), Some(b.cookie.clone())).await;
+        let r = allow(consent_fields(&consent.text), "deny").await;
+        let back = query_of(r.header("location").unwrap());
+        assert_eq!(back["error"], "access_denied");
+        assert_eq!(back["state"], "xyz");
+        assert_eq!(back["iss"], app.site.url);
+        // A redirect URI that is not registered: an error page, never a redirect.
+        let r = page(
+            format!("/oauth/authorize?client_id={id}&redirect_uri=https%3A%2F%2Fevil.example%2Fcb&response_type=code"),
+            Some(b.cookie.clone()),
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        assert!(r.header("location").is_none());
+        let r = page(
+            "/oauth/authorize?client_id=999&response_type=code".into(),
+            Some(b.cookie.clone()),
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        // Other errors go back to the client.
+        let r = page(
+            authorize_url("&code_challenge_method=plain")
+                .replace("&code_challenge_method=S256", ""),
+            Some(b.cookie.clone()),
+        )
+        .await;
+        assert_eq!(r.status, 303);
+        assert_eq!(
+            query_of(r.header("location").unwrap())["error"],
+            "invalid_request"
+        );
+    }
+);
+
+async fn refresh_with(
+    app: &TestApp,
+    client_auth: &str,
+    refresh: &str,
+    scope: Option<&str>,
+) -> Resp {
+    let mut form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    if let Some(s) = scope {
+        form.push(("scope", s));
+    }
+    finish(
+        app.http()
+            .post(app.url("/oauth/token"))
+            .header("authorization", client_auth)
+            .form(&form),
+    )
+    .await
+}
