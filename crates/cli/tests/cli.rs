@@ -2410,3 +2410,184 @@ async fn oauth_clients_from_the_command_line() {
         server.kill().await.unwrap();
     }
 }
+
+/// `serve --demo` prints an OAuth 2.0 walk-through that works as printed: the authorize URL in a
+/// browser (log in as author, Allow), then each printed `curl` line run by a shell.
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_demo_oauth_walkthrough_works_as_printed() {
+    use tokio::io::AsyncBufReadExt;
+    let dir = tempdir("demo-oauth");
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_gatehouse"))
+        .args([
+            "--data-dir",
+            dir.to_str().unwrap(),
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--demo",
+        ])
+        .env_remove("GATEHOUSE_SECRET_KEY")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let mut printed = String::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            printed.push_str(&line);
+            printed.push('\n');
+            if line.contains("Stop with Ctrl-C") {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(60), read)
+        .await
+        .expect("the server starts");
+    let find = |needle: &str| -> String {
+        printed
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("{needle:?} not printed:\n{printed}"))
+            .trim()
+            .to_string()
+    };
+    let base = find("Log in at ")
+        .split("Log in at ")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches(". Stop with Ctrl-C.")
+        .trim_end_matches("/login")
+        .to_string();
+    let author_password = printed
+        .lines()
+        .find_map(|l| l.trim_start().strip_prefix("author "))
+        .and_then(|r| r.split_whitespace().next())
+        .unwrap()
+        .to_string();
+    let authorize = find("/oauth/authorize?client_id=");
+    let http = gatehouse_testkit::reqwest::Client::builder()
+        .no_proxy()
+        .redirect(gatehouse_testkit::reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let cookie_of = |r: &gatehouse_testkit::reqwest::Response, name: &str| {
+        r.headers().get_all("set-cookie").iter().find_map(|c| {
+            let c = c.to_str().ok()?.split(';').next()?.to_string();
+            c.starts_with(&format!("{name}=")).then_some(c)
+        })
+    };
+    let hidden = |html: &str, form_action: &str| -> Vec<(String, String)> {
+        let start = html.find(&format!("action=\"{form_action}\"")).unwrap();
+        let form = &html[start..];
+        let form = &form[..form.find("</form>").unwrap()];
+        form.split("<input type=\"hidden\" name=\"")
+            .skip(1)
+            .map(|chunk| {
+                let name = &chunk[..chunk.find('"').unwrap()];
+                let v = chunk.find("value=\"").unwrap() + 7;
+                let value = &chunk[v..v + chunk[v..].find('"').unwrap()];
+                (
+                    name.to_string(),
+                    value.replace("&#x2f;", "/").replace("&amp;", "&"),
+                )
+            })
+            .collect()
+    };
+    // Step 1 in a "browser": log in as author, open the printed URL, Allow.
+    let page = http.get(format!("{base}/login")).send().await.unwrap();
+    let pre = cookie_of(&page, "gatehouse_login").unwrap();
+    let mut form = hidden(&page.text().await.unwrap(), "/login");
+    form.push(("log".into(), "author".into()));
+    form.push(("pwd".into(), author_password));
+    let r = http
+        .post(format!("{base}/login"))
+        .header("cookie", &pre)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let session = cookie_of(&r, "gatehouse_session").expect("logged in");
+    let consent = http
+        .get(&authorize)
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(consent.status(), 200);
+    let mut form = hidden(&consent.text().await.unwrap(), "/oauth/authorize");
+    form.push(("decision".into(), "allow".into()));
+    form.push(("blog".into(), "1".into()));
+    let r = http
+        .post(format!("{base}/oauth/authorize"))
+        .header("cookie", &session)
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303);
+    let location = r.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        location.starts_with("http://localhost:8000/callback?code="),
+        "{location}"
+    );
+    let query = location.split_once('?').unwrap().1;
+    let code = form_urlencoded_pairs(query)
+        .into_iter()
+        .find(|(k, _)| k == "code")
+        .unwrap()
+        .1;
+    // Steps 3 to 5 and the client_credentials line, as printed, run by a shell.
+    let sh = |line: &str, env: &[(&str, &str)]| -> serde_json::Value {
+        let out = Command::new("sh")
+            .args(["-c", line])
+            .envs(env.iter().copied())
+            .env("NO_PROXY", "127.0.0.1")
+            .output()
+            .unwrap();
+        serde_json::from_slice(&out.stdout)
+            .unwrap_or_else(|_| panic!("{line}: {}", String::from_utf8_lossy(&out.stdout)))
+    };
+    let exchange = find("-d grant_type=authorization_code -d \"code=$CODE\" -d redirect_uri=http://localhost:8000/callback http");
+    let tokens = sh(&exchange, &[("CODE", &code)]);
+    let access = tokens["access_token"]
+        .as_str()
+        .expect("an access token")
+        .to_string();
+    let refresh = tokens["refresh_token"]
+        .as_str()
+        .expect("a refresh token")
+        .to_string();
+    assert_eq!(tokens["blog_id"], "1");
+    let me = sh(
+        &find("Authorization: Bearer $ACCESS"),
+        &[("ACCESS", &access)],
+    );
+    assert_eq!(me["slug"], "author");
+    let rotated = sh(&find("grant_type=refresh_token"), &[("REFRESH", &refresh)]);
+    assert!(
+        rotated["refresh_token"]
+            .as_str()
+            .is_some_and(|r| r != refresh),
+        "{rotated}"
+    );
+    let own = sh(&find("grant_type=client_credentials"), &[]);
+    assert!(
+        own["access_token"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("gat_")),
+        "{own}"
+    );
+    child.kill().await.unwrap();
+}
+
+/// The pairs of a query string (values percent-decoded; the demo's codes are base62).
+fn form_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
+    q.split('&')
+        .filter_map(|p| p.split_once('='))
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

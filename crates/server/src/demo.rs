@@ -29,7 +29,17 @@ pub struct Demo {
     /// The author's API key (`gak_`) and the site's read-only key (`gsk_`).
     pub user_key: String,
     pub site_key: String,
+    /// A confidential OAuth 2.0 client (id, secret) and a public one (id), both redirecting to
+    /// `DEMO_REDIRECT`.
+    pub oauth_client: (String, String),
+    pub public_client: String,
+    /// A PKCE verifier and its S256 challenge, for the public client's walk-through.
+    pub pkce: (String, String),
 }
+
+/// Where the demo clients send the browser back (nothing listens there: the code is read from
+/// the address bar).
+pub const DEMO_REDIRECT: &str = "http://localhost:8000/callback";
 
 /// Seeds the demo on an empty database; `None` when there are already users.
 pub async fn seed(
@@ -171,11 +181,50 @@ pub async fn seed(
         now,
     )
     .await?;
+    use gatehouse_core::oauth2::{clients::ClientSpec, pkce, registry};
+    let spec = |name: &str, public: bool, grants: &[&str]| ClientSpec {
+        name: name.into(),
+        description: "Created by serve --demo.".into(),
+        public,
+        redirect_uris: vec![DEMO_REDIRECT.into()],
+        grants: grants.iter().map(|g| g.to_string()).collect(),
+        ..ClientSpec::default()
+    };
+    let (web_app, secret) = registry::register(
+        store,
+        keys,
+        &spec(
+            "Demo web app",
+            false,
+            &["authorization_code", "refresh_token", "client_credentials"],
+        ),
+        owner,
+        now,
+    )
+    .await?;
+    let (spa, _) = registry::register(
+        store,
+        keys,
+        &spec("Demo single-page app", true, &[]),
+        owner,
+        now,
+    )
+    .await?;
+    let verifier = password::generate(64);
+    let challenge = pkce::s256(&verifier);
     Ok(Some(Demo {
         site,
         users,
         user_key: user_key.expose_secret().to_string(),
         site_key: site_key.expose_secret().to_string(),
+        oauth_client: (
+            web_app.client_id(),
+            secret
+                .map(|s| s.expose_secret().to_string())
+                .unwrap_or_default(),
+        ),
+        public_client: spa.client_id(),
+        pkce: (verifier, challenge),
     }))
 }
 
@@ -236,5 +285,36 @@ pub fn try_it(demo: &Demo, base: &str) -> String {
         out.push_str(&l);
         out.push('\n');
     }
+    out.push_str(&oauth_walkthrough(demo, base));
     out
+}
+
+/// The OAuth 2.0 code flow, step by step, with the demo clients (SPEC §3).
+pub fn oauth_walkthrough(demo: &Demo, base: &str) -> String {
+    let (id, secret) = &demo.oauth_client;
+    let (verifier, challenge) = &demo.pkce;
+    let redirect = form_urlencoded::byte_serialize(DEMO_REDIRECT.as_bytes()).collect::<String>();
+    let site_id = demo.site.id.0;
+    let client = shell_quote(&format!("{id}:{secret}"));
+    let public = &demo.public_client;
+    format!(
+        "\nOAuth 2.0 (clients shown only now; the secret is stored only as a hash):\n\
+         \x20 web app (confidential): client_id {id}, client_secret {secret}\n\
+         \x20 single-page app (public, PKCE): client_id {public}\n\
+         \x20 1. Open this in a browser, log in as author, and Allow:\n\
+         \x20    {base}/oauth/authorize?client_id={id}&redirect_uri={redirect}&response_type=code&scope=posts&blog={site_id}&state=demo\n\
+         \x20 2. The browser goes to {DEMO_REDIRECT}?code=…&state=demo&iss=… (nothing listens there).\n\
+         \x20    Copy the code from the address bar:   CODE=…\n\
+         \x20 3. Exchange it for tokens within 60 seconds:\n\
+         \x20    curl -s -u {client} -d grant_type=authorization_code -d \"code=$CODE\" -d redirect_uri={DEMO_REDIRECT} {base}/oauth/token\n\
+         \x20 4. Call the API with the access_token of the answer:   ACCESS=gat_…\n\
+         \x20    curl -s -H \"Authorization: Bearer $ACCESS\" {base}/wp-json/wp/v2/users/me\n\
+         \x20 5. Rotate the refresh_token of the answer for a new pair:   REFRESH=grt_…\n\
+         \x20    curl -s -u {client} -d grant_type=refresh_token -d \"refresh_token=$REFRESH\" {base}/oauth/token\n\
+         \x20 The public client does the same without a secret, with PKCE: add\n\
+         \x20    &code_challenge={challenge}&code_challenge_method=S256 to the URL of step 1 (client_id={public}), then\n\
+         \x20    curl -s -d client_id={public} -d grant_type=authorization_code -d \"code=$CODE\" -d redirect_uri={DEMO_REDIRECT} -d code_verifier={verifier} {base}/oauth/token\n\
+         \x20 A token for the web app itself (client_credentials, acting as admin):\n\
+         \x20    curl -s -u {client} -d grant_type=client_credentials -d scope=global {base}/oauth/token\n"
+    )
 }
