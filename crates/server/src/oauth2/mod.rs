@@ -5,12 +5,13 @@
 //! `Cache-Control: no-store` and `Pragma: no-cache`.
 //! Built so far: client authentication, the authorization endpoint and consent page
 //! (`web::oauth_consent`), the token endpoint with the `authorization_code` (PKCE S256),
-//! `refresh_token` (rotation) and `client_credentials` grants, and the metadata document. The
-//! implicit and password grants, revocation and introspection are not here yet and are refused
-//! as unsupported.
+//! `refresh_token` (rotation) and `client_credentials` grants, revocation (RFC 7009),
+//! introspection (RFC 7662), WordPress.com's token-info, and the metadata document. The implicit
+//! and password grants are not here yet and are refused as unsupported.
 
 mod metadata;
 mod token;
+mod tokens;
 
 use crate::app::AppState;
 use crate::auth::basic;
@@ -45,6 +46,17 @@ pub fn routes() -> Router<AppState> {
                 .options(preflight)
                 .get(method_not_allowed),
         );
+        r = r.route(
+            &format!("{prefix}/revoke"),
+            post(tokens::revoke_post)
+                .options(preflight)
+                .get(method_not_allowed),
+        );
+        r = r.route(
+            &format!("{prefix}/introspect"),
+            post(tokens::introspect_post).get(method_not_allowed),
+        );
+        r = r.route(&format!("{prefix}/token-info"), get(tokens::token_info_get));
     }
     r
 }

@@ -679,3 +679,151 @@ async fn refresh_with(
     )
     .await
 }
+
+both!(
+    revocation_introspection_and_token_info,
+    |app: TestApp| async move {
+        let (id, secret) = client(&app, "editor", &["client_credentials"], false).await;
+        let (other, other_secret) = client(&app, "editor", &["client_credentials"], false).await;
+        let mine = basic(&id, &secret.unwrap());
+        let theirs = basic(&other, &other_secret.unwrap());
+        let cc = [("grant_type", "client_credentials"), ("scope", "posts")];
+        let r = token(&app, "/oauth/token", Some(&mine), &cc).await;
+        let access = r.body["access_token"].as_str().unwrap().to_string();
+        let call = |path: &'static str, auth: String, form: Vec<(&'static str, String)>| {
+            let app = &app;
+            async move {
+                finish(
+                    app.http()
+                        .post(app.url(path))
+                        .header("authorization", auth)
+                        .form(&form),
+                )
+                .await
+            }
+        };
+        // Introspection: the owner client sees it; another client sees nothing.
+        let r = call(
+            "/oauth/introspect",
+            mine.clone(),
+            vec![("token", access.clone())],
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["active"], true);
+        assert_eq!(r.body["client_id"], id);
+        assert_eq!(r.body["username"], "editor");
+        assert_eq!(r.body["sub"], app.user("editor").user.id.0.to_string());
+        assert_eq!(r.body["token_type"], "Bearer");
+        assert_eq!(r.body["scope"], "posts");
+        assert_eq!(r.body["blog_id"], app.site.id.0.to_string());
+        assert!(r.body["exp"].as_i64().unwrap() > r.body["iat"].as_i64().unwrap());
+        assert_eq!(r.header("cache-control"), Some("no-store"));
+        let r = call(
+            "/oauth2/introspect",
+            theirs.clone(),
+            vec![("token", access.clone())],
+        )
+        .await;
+        assert_eq!(r.body, json!({"active": false}));
+        let r = call(
+            "/oauth/introspect",
+            mine.clone(),
+            vec![("token", "gat_nonsense".into())],
+        )
+        .await;
+        assert_eq!(r.body, json!({"active": false}));
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/introspect"))
+                .form(&[("token", access.as_str())]),
+        )
+        .await;
+        assert_eq!(r.status, 401, "client authentication is required");
+        // token-info (seed 003): only for the client it was issued to.
+        let info = get(
+            &app,
+            &format!("/oauth/token-info?client_id={id}&token={access}"),
+            None,
+        )
+        .await;
+        assert_eq!(info.status, 200, "{}", info.text);
+        assert_eq!(info.body["client_id"], id);
+        assert_eq!(
+            info.body["user_id"],
+            app.user("editor").user.id.0.to_string()
+        );
+        assert_eq!(info.body["blog_id"], app.site.id.0.to_string());
+        assert_eq!(info.body["scope"], "posts");
+        let wrong = get(
+            &app,
+            &format!("/oauth/token-info?client_id={other}&token={access}"),
+            None,
+        )
+        .await;
+        assert_eq!(
+            (wrong.status.as_u16(), wrong.body["error"].as_str()),
+            (400, Some("invalid_token"))
+        );
+        // Revocation: another client may not; unknown tokens are 200; API keys are unsupported.
+        let r = call(
+            "/oauth/revoke",
+            theirs.clone(),
+            vec![("token", access.clone())],
+        )
+        .await;
+        assert_eq!(r.status, 400);
+        let auth = format!("Bearer {access}");
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&auth))
+                .await
+                .status,
+            200
+        );
+        let r = call(
+            "/oauth/revoke",
+            mine.clone(),
+            vec![("token", "grt_unknown".into())],
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        let (_, key) = app.api_key(app.user_key_spec("editor")).await;
+        let r = call("/oauth/revoke", mine.clone(), vec![("token", key)]).await;
+        assert_eq!(r.body["error"], "unsupported_token_type");
+        let r = call(
+            "/oauth/revoke",
+            mine.clone(),
+            vec![
+                ("token", access.clone()),
+                ("token_type_hint", "refresh_token".into()),
+            ],
+        )
+        .await;
+        assert_eq!(
+            r.status, 200,
+            "a wrong hint only widens the search: {}",
+            r.text
+        );
+        assert_eq!(r.header("access-control-allow-origin"), Some("*"));
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&auth))
+                .await
+                .status,
+            401
+        );
+        let r = call(
+            "/oauth/introspect",
+            mine.clone(),
+            vec![("token", access.clone())],
+        )
+        .await;
+        assert_eq!(r.body, json!({"active": false}));
+        let gone = get(
+            &app,
+            &format!("/oauth/token-info?client_id={id}&token={access}"),
+            None,
+        )
+        .await;
+        assert_eq!(gone.status, 400);
+    }
+);
