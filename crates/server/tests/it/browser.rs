@@ -87,3 +87,68 @@ both!(
         }
     }
 );
+
+both!(
+    oauth_code_flow_for_a_single_page_app,
+    needs(
+        gatehouse_no_chromium,
+        "browser test: apt-get install chromium, then `npm ci` in tests/browser"
+    ),
+    |app: TestApp| async move {
+        let Some(chromium) = chromium() else { return };
+        let backend = match app.backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        let shots = root()
+            .join("target/screenshots")
+            .join(backend)
+            .join("oauth");
+        let _ = std::fs::remove_dir_all(&shots);
+        let spec = gatehouse_core::oauth2::clients::ClientSpec {
+            name: "Browser SPA".into(),
+            description: "A single-page app in the browser test.".into(),
+            public: true,
+            redirect_uris: vec!["http://127.0.0.1/cb".into()],
+            ..Default::default()
+        };
+        let (client, _) = gatehouse_core::oauth2::registry::register(
+            &*app.store,
+            &app.state.keys,
+            &spec,
+            app.user("netadmin").user.id,
+            1,
+        )
+        .await
+        .unwrap();
+        let author = app.user("author");
+        let run = tokio::process::Command::new("node")
+            .arg(root().join("tests/browser/oauth.mjs"))
+            .env("BASE_URL", &app.base_url)
+            .env("LOGIN", &author.login)
+            .env("PASSWORD", &author.password)
+            .env("CLIENT_ID", client.client_id())
+            .env("SITE_ID", app.site.id.0.to_string())
+            .env("SCREENSHOT_DIR", &shots)
+            .env("CHROMIUM", chromium)
+            .kill_on_drop(true)
+            .output();
+        let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
+            .await
+            .expect("the browser flow finishes within two minutes")
+            .expect("node runs");
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success(),
+            "oauth browser flow failed:\n{stdout}\n{stderr}"
+        );
+        assert!(stdout.contains("oauth browser flow ok"));
+        for page in ["oauth-login", "oauth-consent", "oauth-callback"] {
+            assert!(
+                shots.join(format!("{page}.png")).exists(),
+                "screenshot {page}"
+            );
+        }
+    }
+);
