@@ -385,6 +385,19 @@ pub trait OAuth2Store {
         site: Option<SiteId>,
         now: Timestamp,
     ) -> StoreResult<Option<crate::oauth2::Grant>>;
+    /// The live grants of a user (what they authorized), newest first, with each client's name.
+    async fn list_user_grants(
+        &self,
+        user: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(crate::oauth2::Grant, String)>>;
+    /// Revokes one of `user`'s grants; false if it is not theirs or not live.
+    async fn revoke_user_grant(
+        &self,
+        user: UserId,
+        id: GrantId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
     /// Records a grant's use, at most once per `min_interval`.
     async fn touch_grant(
         &self,

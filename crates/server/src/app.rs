@@ -141,6 +141,10 @@ pub fn router(state: AppState) -> Router {
             get(web::profile_session_confirm).post(web::profile_session_revoke),
         )
         .route(
+            "/profile/grants/{id}/revoke",
+            get(web::profile_grant_confirm).post(web::profile_grant_revoke),
+        )
+        .route(
             "/profile/sessions/revoke-others",
             post(web::profile_sessions_revoke_others),
         )

@@ -1002,6 +1002,26 @@ pub async fn oauth2_tokens(s: &dyn Store) {
         Some(500)
     );
     assert_ne!(g2.id, g.id);
+    // What a user authorized: live grants only, with the client's name; revoked only by them.
+    let (g3, _) = s
+        .insert_grant(&grant, &[token("tc", TokenKind::Access)], 600)
+        .await
+        .unwrap();
+    let listed = s.list_user_grants(alice.id, 700).await.unwrap();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!((listed[0].0.id, listed[0].1.as_str()), (g3.id, "Conf"));
+    assert!(
+        s.list_user_grants(alice.id, 1000).await.unwrap().is_empty(),
+        "expired"
+    );
+    let bob = s.insert_user(&new_user("bob", "b@x"), 1).await.unwrap();
+    assert!(
+        !s.revoke_user_grant(bob.id, g3.id, 701).await.unwrap(),
+        "not bob's"
+    );
+    assert!(s.revoke_user_grant(alice.id, g3.id, 701).await.unwrap());
+    assert!(!s.revoke_user_grant(alice.id, g3.id, 702).await.unwrap());
+    assert!(s.list_user_grants(alice.id, 703).await.unwrap().is_empty());
     // Deleting the client deletes its grants and tokens.
     assert!(s.delete_client(c.id).await.unwrap());
     assert!(s.find_token_by_hash("tb").await.unwrap().is_none());

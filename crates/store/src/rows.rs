@@ -619,3 +619,10 @@ impl From<CodeRow> for gatehouse_core::oauth2::Code {
         }
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct GrantNameRow {
+    #[sqlx(flatten)]
+    pub grant: GrantRow,
+    pub client_name: String,
+}

@@ -247,3 +247,47 @@ fn key_kind_words(kind: ApiKeyKind) -> &'static str {
         ApiKeyKind::Site => "site key",
     }
 }
+
+/// `GET /gatehouse/v1/me/grants` (SPEC §9): the OAuth applications the user authorized.
+pub async fn grants_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?;
+    let list = cx.app.store.list_user_grants(me.id, cx.now).await?;
+    let body: Vec<Value> = list
+        .iter()
+        .map(|(g, name)| {
+            json!({
+                "id": g.id.0,
+                "client_id": g.client_id.0.to_string(),
+                "client_name": name,
+                "scope": g.scope,
+                "blog_id": g.site_id.map(|s| s.0),
+                "created": rfc3339(g.created_at),
+                "last_used": g.last_used_at.map(rfc3339),
+            })
+        })
+        .collect();
+    Ok(Reply::ok(Value::Array(body)))
+}
+
+/// `DELETE /gatehouse/v1/me/grants/{id}`: revokes an authorization and every token under it.
+pub async fn grants_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let not_found = || ApiError::not_found("gatehouse_grant_not_found", "Authorization not found.");
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
+    if !cx
+        .app
+        .store
+        .revoke_user_grant(me.id, GrantId(id), cx.now)
+        .await?
+    {
+        return Err(not_found());
+    }
+    audit(
+        cx,
+        "oauth2_grant.revoke",
+        &me,
+        format!("revoked OAuth authorization #{id}"),
+    )
+    .await?;
+    Ok(Reply::ok(json!({ "deleted": true, "id": id })))
+}

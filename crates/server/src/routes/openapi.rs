@@ -35,6 +35,8 @@ const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
     ("/wp-json/gatehouse/v1/api-keys/{id}", "delete", "Revoke an API key", "credentials", true),
     ("/wp-json/gatehouse/v1/me/sessions", "get", "Your log-in sessions", "credentials", true),
     ("/wp-json/gatehouse/v1/me/sessions/{id}", "delete", "End a session", "credentials", true),
+    ("/wp-json/gatehouse/v1/me/grants", "get", "The OAuth applications you authorized [{id, client_id, client_name, scope, blog_id, created, last_used}]", "credentials", true),
+    ("/wp-json/gatehouse/v1/me/grants/{id}", "delete", "Revoke an authorization and every token issued under it", "credentials", true),
     ("/wp-json/gatehouse/v1/audit", "get", "The audit log (network admins: all; others: own events)", "credentials", true),
     ("/v1/user", "get", "The authenticated user", "hosting", true),
     ("/v1/sites", "get", "Sites you may see {previous, next, count, results}", "hosting", true),

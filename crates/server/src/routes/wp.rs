@@ -65,6 +65,10 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ("DELETE", ["gatehouse", "v1", "me", "sessions", id]) => {
             gatehouse_api::sessions_delete(cx, id).await
         }
+        ("GET", ["gatehouse", "v1", "me", "grants"]) => gatehouse_api::grants_list(cx).await,
+        ("DELETE", ["gatehouse", "v1", "me", "grants", id]) => {
+            gatehouse_api::grants_delete(cx, id).await
+        }
         ("GET", ["gatehouse", "v1", "audit"]) => gatehouse_api::audit_list(cx).await,
         ("GET", ["gatehouse", "v1", "api-keys"]) => gatehouse_api::list(cx).await,
         ("POST", ["gatehouse", "v1", "api-keys"]) => gatehouse_api::create(cx).await,
@@ -106,6 +110,8 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/gatehouse/v1/api-keys", &["GET", "POST"]),
     ("/gatehouse/v1/me/sessions", &["GET"]),
     ("/gatehouse/v1/me/sessions/(?P<id>[\\d]+)", &["DELETE"]),
+    ("/gatehouse/v1/me/grants", &["GET"]),
+    ("/gatehouse/v1/me/grants/(?P<id>[\\d]+)", &["DELETE"]),
     ("/gatehouse/v1/audit", &["GET"]),
     ("/gatehouse/v1/api-keys/(?P<id>[\\d]+)", &["DELETE"]),
 ];

@@ -49,6 +49,33 @@ pub(super) async fn profile_page(web: &Web, flash: Flash) -> Response {
             return error_page(&ApiError::internal(e))
         }
     };
+    let grants = match store.list_user_grants(s.user.id, web.now()).await {
+        Ok(g) => g,
+        Err(e) => return error_page(&ApiError::internal(e)),
+    };
+    let mut site_names = std::collections::HashMap::new();
+    for (g, _) in &grants {
+        if let Some(site) = g.site_id {
+            if let std::collections::hash_map::Entry::Vacant(v) = site_names.entry(site) {
+                v.insert(
+                    store
+                        .get_site(site)
+                        .await
+                        .map(|x| x.name)
+                        .unwrap_or_default(),
+                );
+            }
+        }
+    }
+    let grants: Vec<Value> = grants
+        .iter()
+        .map(|(g, name)| context! {
+            id => g.id.0, app => name,
+            scope => if g.scope.is_empty() { "everything on one site".to_string() } else { g.scope.clone() },
+            site => g.site_id.and_then(|x| site_names.get(&x).cloned()),
+            created => date(g.created_at), last_used => g.last_used_at.map(date), last_ip => g.last_ip,
+        })
+        .collect();
     let api_keys: Vec<Value> = keys
         .iter()
         .map(|k| context! {
@@ -71,7 +98,7 @@ pub(super) async fn profile_page(web: &Web, flash: Flash) -> Response {
         status,
         "profile.html",
         context! { ..web.base_ctx("Your profile"), ..context! {
-            api_keys, app_passwords, sessions,
+            api_keys, app_passwords, sessions, grants,
             secrets => flash.secrets.iter().map(|x| context! { label => x.label, value => x.value }).collect::<Vec<_>>(),
             notice => flash.notice, error => flash.error, typed => flash.fields,
             scope_names => Scope::ALL.map(Scope::as_str),
@@ -458,3 +485,59 @@ form_action!(profile_sessions_revoke_others, |web, s, f| {
 pub(super) fn plural(n: u64, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
+
+/// One of the user's live authorizations, with its app's name.
+async fn own_grant(
+    web: &Web,
+    user: &User,
+    id: i64,
+) -> Option<(gatehouse_core::oauth2::Grant, String)> {
+    web.app
+        .store
+        .list_user_grants(user.id, web.now())
+        .await
+        .ok()?
+        .into_iter()
+        .find(|(g, _)| g.id.0 == id)
+}
+
+page_get!(profile_grant_confirm, |web, s, id: i64| {
+    let Some((_, app)) = own_grant(&web, &s.user, id).await else {
+        return not_found(&web);
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "Revoke access",
+            question: format!("Revoke the access of “{app}”?"),
+            consequence: "Every token it holds stops working at once; to use your account again it must ask you again.",
+            action: format!("/profile/grants/{id}/revoke"),
+            button: "Revoke access",
+            back: "/profile#authorized-apps",
+        },
+    )
+    .await
+});
+
+form_action!(profile_grant_revoke, |web, s, f, id: i64| {
+    let app = own_grant(&web, &s.user, id).await.map(|(_, a)| a);
+    let done = app.is_some()
+        && web
+            .app
+            .store
+            .revoke_user_grant(s.user.id, GrantId(id), web.now())
+            .await
+            .unwrap_or(false);
+    let app = app.unwrap_or_default();
+    after_revoke(
+        &web,
+        &s,
+        done,
+        (
+            "oauth2_grant.revoke",
+            format!("access of OAuth application “{app}” revoked"),
+        ),
+        format!("The access of “{app}” was revoked."),
+    )
+    .await
+});

@@ -827,3 +827,110 @@ both!(
         assert_eq!(gone.status, 400);
     }
 );
+
+both!(
+    users_see_and_revoke_what_they_authorized,
+    |app: TestApp| async move {
+        use crate::sessions::{page_as, submit};
+        let (id, secret) = client(&app, "editor", &["client_credentials"], false).await;
+        let auth = basic(&id, &secret.unwrap());
+        let issue = || {
+            let (app, auth) = (&app, auth.clone());
+            async move {
+                let r = token(
+                    app,
+                    "/oauth/token",
+                    Some(&auth),
+                    &[("grant_type", "client_credentials")],
+                )
+                .await;
+                format!("Bearer {}", r.body["access_token"].as_str().unwrap())
+            }
+        };
+        let first = issue().await;
+        let second = issue().await;
+        let editor = app.app_basic("editor").await;
+        let list = get(&app, "/wp-json/gatehouse/v1/me/grants", Some(&editor)).await;
+        assert_eq!(list.status, 200, "{}", list.text);
+        let grants = list.body.as_array().unwrap();
+        assert_eq!(grants.len(), 2);
+        assert_eq!(grants[0]["client_id"], id);
+        assert_eq!(grants[0]["client_name"], "Test app");
+        assert_eq!(grants[0]["blog_id"], app.site.id.0);
+        // A token may not list or revoke authorizations (SPEC §6).
+        assert_eq!(
+            get(&app, "/wp-json/gatehouse/v1/me/grants", Some(&first))
+                .await
+                .status,
+            403
+        );
+        // The API revokes one; the other user's list is empty; unknown ids are 404.
+        let newest = grants[0]["id"].as_i64().unwrap();
+        let r = send(
+            &app,
+            gatehouse_testkit::reqwest::Method::DELETE,
+            &format!("/wp-json/gatehouse/v1/me/grants/{newest}"),
+            Some(&app.app_basic("author").await),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 404, "not the author's");
+        let r = send(
+            &app,
+            gatehouse_testkit::reqwest::Method::DELETE,
+            &format!("/wp-json/gatehouse/v1/me/grants/{newest}"),
+            Some(&editor),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&second))
+                .await
+                .status,
+            401
+        );
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&first))
+                .await
+                .status,
+            200
+        );
+        // The profile lists the other, and revokes it after asking.
+        let (b, page) = page_as(&app, "editor", "/profile").await;
+        assert!(page.text.contains("<td>Test app</td>"), "{}", page.text);
+        let other = grants[1]["id"].as_i64().unwrap();
+        let ask = finish(
+            app.http()
+                .get(app.url(&format!("/profile/grants/{other}/revoke")))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        assert!(
+            ask.text.contains("Revoke the access of “Test app”?"),
+            "{}",
+            ask.text
+        );
+        let done = submit(
+            &app,
+            &b,
+            &format!("/profile/grants/{other}/revoke"),
+            &[("_csrf", crate::sessions::csrf_of(&ask.text).as_str())],
+        )
+        .await;
+        assert!(
+            done.text.contains("The access of “Test app” was revoked."),
+            "{}",
+            done.text
+        );
+        assert!(done
+            .text
+            .contains("No OAuth applications can use your account."));
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&first))
+                .await
+                .status,
+            401
+        );
+    }
+);

@@ -193,6 +193,50 @@ impl OAuth2Store for Backend {
         super::oauth2_tokens::find_live_grant(self, user, client, scope, site, now).await
     }
 
+    async fn list_user_grants(
+        &self,
+        user: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<(gatehouse_core::oauth2::Grant, String)>> {
+        let q = format!(
+            "SELECT {}, c.name AS client_name FROM oauth2_grants g \
+             JOIN oauth2_clients c ON c.id = g.client_id \
+             WHERE g.user_id = $1 AND g.revoked_at IS NULL AND g.expires_at > $2 ORDER BY g.id DESC",
+            GRANT_COLS
+                .split(", ")
+                .map(|c| format!("g.{c}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let rows: Vec<GrantNameRow> = sqlx::query_as(&q)
+            .bind(user.0)
+            .bind(now)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        rows.into_iter()
+            .map(|r| Ok((r.grant.try_into()?, r.client_name)))
+            .collect()
+    }
+
+    async fn revoke_user_grant(
+        &self,
+        user: UserId,
+        id: GrantId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let r = sqlx::query(
+            "UPDATE oauth2_grants SET revoked_at = $3 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(id.0)
+        .bind(user.0)
+        .bind(now)
+        .execute(&self.pool)
+        .await
+        .map_err(backend_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn touch_grant(
         &self,
         id: GrantId,
