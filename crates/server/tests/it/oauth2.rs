@@ -934,3 +934,100 @@ both!(
         );
     }
 );
+
+both!(
+    racing_redemptions_have_exactly_one_winner,
+    |app: TestApp| async move {
+        use gatehouse_core::clock::Clock;
+        use gatehouse_core::model::ClientId;
+        use gatehouse_core::oauth2::{issue, Flow, NewCode, CODE_TTL_SECS};
+        use gatehouse_core::secrets::Purpose;
+        // A second server process on the same database (for PostgreSQL, the two-instance case;
+        // for SQLite, another pool on the same file).
+        let other = app.sibling(false).await;
+        let (id, secret) = client(&app, "editor", &[], false).await;
+        let auth = basic(&id, &secret.unwrap());
+        let client_row = app
+            .store
+            .get_client(ClientId(id.parse().unwrap()))
+            .await
+            .unwrap();
+        let user = app.user("editor").user.id;
+        let keys = &app.state.keys;
+        let post_to = |server: &TestApp, form: Vec<(&'static str, String)>| {
+            let (http, url, auth) = (server.http(), server.url("/oauth/token"), auth.clone());
+            async move {
+                let r = http
+                    .post(url)
+                    .header("authorization", auth)
+                    .form(&form)
+                    .send()
+                    .await
+                    .unwrap();
+                r.status().as_u16()
+            }
+        };
+        for trial in 0..200 {
+            // One code, redeemed by both servers at once.
+            let code = format!(
+                "race-code-{trial}-{}",
+                gatehouse_core::password::generate(20)
+            );
+            let now = app.clock.now();
+            app.store
+                .insert_code(
+                    &NewCode {
+                        hash: keys.hash(Purpose::OAuthCode, &code),
+                        key_version: keys.version,
+                        client_id: client_row.id,
+                        user_id: user,
+                        site_id: None,
+                        scope: "global".into(),
+                        redirect_uri: None,
+                        code_challenge: None,
+                        expires_at: now + CODE_TTL_SECS,
+                    },
+                    now,
+                )
+                .await
+                .unwrap();
+            let form = || {
+                vec![
+                    ("grant_type", "authorization_code".to_string()),
+                    ("code", code.clone()),
+                ]
+            };
+            let (a, b) = tokio::join!(post_to(&app, form()), post_to(&other, form()));
+            let mut got = [a, b];
+            got.sort();
+            assert_eq!(got, [200, 400], "code trial {trial}");
+            // One refresh token, rotated by both servers at once.
+            let issued = issue::issue(
+                &*app.store,
+                keys,
+                issue::Request {
+                    client: &client_row,
+                    user,
+                    site: None,
+                    scope: "global".into(),
+                    flow: Flow::AuthorizationCode,
+                    refresh: true,
+                },
+                now,
+            )
+            .await
+            .unwrap();
+            let refresh = issued.refresh_token.unwrap().expose_secret().to_string();
+            let form = || {
+                vec![
+                    ("grant_type", "refresh_token".to_string()),
+                    ("refresh_token", refresh.clone()),
+                ]
+            };
+            let (a, b) = tokio::join!(post_to(&app, form()), post_to(&other, form()));
+            let mut got = [a, b];
+            got.sort();
+            assert_eq!(got, [200, 400], "refresh trial {trial}");
+        }
+    }
+);
