@@ -311,6 +311,7 @@ pub async fn revoke_key(s: &dyn Store, id: i64, json: bool, now: Timestamp) -> R
             user: None,
             api_keys: vec![entry],
             app_passwords: Vec::new(),
+            oauth_grants: Vec::new(),
             sessions_ended: 0,
         });
     } else {
@@ -361,6 +362,22 @@ pub async fn revoke_user(
             }
         }
     }
+    let mut grants = Vec::new();
+    for _ in 0..REVOKE_PASSES {
+        let listed = s.list_user_grants(user.id, now).await?;
+        if listed.is_empty() {
+            break;
+        }
+        for (g, name) in listed {
+            if s.revoke_user_grant(user.id, g.id, now).await? {
+                grants.push(gatehouse_proto::GrantEntry {
+                    id: g.id.0,
+                    client_id: g.client_id.0.to_string(),
+                    client_name: name,
+                });
+            }
+        }
+    }
     let sessions = admin::end_sessions(s, user.id, now).await?;
 
     let user_keys = keys.iter().filter(|k| k.kind == "user").count();
@@ -379,11 +396,18 @@ pub async fn revoke_user(
             "application passwords",
         ));
     }
+    if !grants.is_empty() {
+        parts.push(count(
+            grants.len(),
+            "OAuth authorization",
+            "OAuth authorizations",
+        ));
+    }
     let sessions_text = count(sessions as usize, "session", "sessions");
     let summary = match (parts.is_empty(), sessions) {
         (true, 0) => format!("{} had no credentials to revoke.", user.login),
         (true, _) => format!(
-            "{}: ended {sessions_text}; there were no API keys or application passwords to revoke.",
+            "{}: ended {sessions_text}; there were no API keys, application passwords or OAuth authorizations to revoke.",
             user.login
         ),
         (false, 0) => format!("{}: revoked {}.", user.login, and_list(&parts)),
@@ -406,6 +430,7 @@ pub async fn revoke_user(
             user: Some(user_ref(&user)),
             api_keys: keys,
             app_passwords: passwords,
+            oauth_grants: grants,
             sessions_ended: sessions,
         });
         return Ok(());
@@ -415,6 +440,12 @@ pub async fn revoke_user(
     }
     for p in &passwords {
         println!("revoked application password {:?}", p.name);
+    }
+    for g in &grants {
+        println!(
+            "revoked OAuth authorization of {:?} (client {}) and its tokens",
+            g.client_name, g.client_id
+        );
     }
     if sessions > 0 {
         println!("ended {sessions_text}");

@@ -2390,6 +2390,17 @@ async fn oauth_clients_from_the_command_line() {
         assert_eq!(me(access.clone()).await, 401);
         let out = gatehouse(&db, &["revoke", "--token-stdin"], Some("gak_notatoken\n"));
         assert_eq!(out.status.code(), Some(2));
+        // `revoke --user` ends the user's OAuth authorizations too.
+        let third: serde_json::Value = get_token(new_secret.clone()).await.json().await.unwrap();
+        let third = third["access_token"].as_str().unwrap().to_string();
+        assert_eq!(me(third.clone()).await, 200);
+        let text = stdout(&gatehouse(&db, &["revoke", "--user", "admin"], None));
+        assert!(
+            text.contains("revoked OAuth authorization of \"Reporter\""),
+            "{text}"
+        );
+        assert!(text.contains("OAuth authorization"), "{text}");
+        assert_eq!(me(third).await, 401);
         // Every token of the client.
         let second: serde_json::Value = get_token(new_secret.clone()).await.json().await.unwrap();
         let second = second["access_token"].as_str().unwrap().to_string();
@@ -2400,8 +2411,8 @@ async fn oauth_clients_from_the_command_line() {
             None,
         ));
         assert_eq!(
-            r["grants_revoked"], 3,
-            "one grant per client_credentials token: {r}"
+            r["grants_revoked"], 1,
+            "the one issued after revoke --user: {r}"
         );
         assert_eq!(me(second).await, 401);
         let out = gatehouse(&db, &["revoke", "--client", "999"], None);

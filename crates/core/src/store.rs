@@ -366,8 +366,17 @@ pub trait OAuth2Store {
     ) -> StoreResult<Option<crate::oauth2::Code>>;
     /// The code with this hash, used or not (to tell a replay from an unknown code).
     async fn find_code(&self, hash: &str) -> StoreResult<Option<crate::oauth2::Code>>;
-    /// Records the grant a code was redeemed for.
-    async fn set_code_grant(&self, hash: &str, grant: GrantId) -> StoreResult<()>;
+    /// Records the grant a code was redeemed for; true when a second use of the code was seen
+    /// meanwhile (the caller revokes the grant: a replay ends what the first use issued, however
+    /// the two raced).
+    async fn set_code_grant(&self, hash: &str, grant: GrantId) -> StoreResult<bool>;
+    /// Records a second use of a used code: `None` if there is no such used code, else the grant
+    /// its first use was redeemed for, if recorded yet (if not, `set_code_grant` will say so).
+    async fn mark_code_replayed(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Option<GrantId>>>;
     /// Presents a refresh token: in one transaction, marks it used (one conditional statement,
     /// so of two racing requests exactly one wins) and writes `tokens` under its grant.
     async fn rotate_refresh_token(
@@ -376,7 +385,8 @@ pub trait OAuth2Store {
         tokens: &[crate::oauth2::NewToken],
         now: Timestamp,
     ) -> StoreResult<crate::oauth2::Rotation>;
-    /// A live grant of `user` to `client` for exactly this scope and site (remembered consent).
+    /// A live grant of `user` to `client` for exactly this scope and site, given on the consent
+    /// page (the authorization code flow): remembered consent.
     async fn find_live_grant(
         &self,
         user: UserId,

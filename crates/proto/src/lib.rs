@@ -152,5 +152,15 @@ pub struct RevokeReport {
     pub user: Option<UserRef>,
     pub api_keys: Vec<ApiKeyEntry>,
     pub app_passwords: Vec<AppPasswordEntry>,
+    /// OAuth 2.0 authorizations ended (every token issued under each).
+    pub oauth_grants: Vec<GrantEntry>,
     pub sessions_ended: u64,
+}
+
+/// An OAuth 2.0 authorization: which app, as `revoke --json` reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct GrantEntry {
+    pub id: i64,
+    pub client_id: String,
+    pub client_name: String,
 }

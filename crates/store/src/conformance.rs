@@ -1088,11 +1088,30 @@ pub async fn oauth2_codes_and_rotation(s: &dyn Store) {
         )
         .await
         .unwrap();
-    s.set_code_grant("c1", g.id).await.unwrap();
+    // A replay before the grant is recorded: recording it says so (the caller revokes it).
+    assert_eq!(s.mark_code_replayed("c1", 25).await.unwrap(), Some(None));
+    assert!(
+        s.set_code_grant("c1", g.id).await.unwrap(),
+        "replayed meanwhile"
+    );
     assert_eq!(
         s.find_code("c1").await.unwrap().unwrap().grant_id,
         Some(g.id)
     );
+    // A replay after: it gets the grant.
+    assert_eq!(
+        s.mark_code_replayed("c1", 26).await.unwrap(),
+        Some(Some(g.id))
+    );
+    assert_eq!(s.mark_code_replayed("nope", 26).await.unwrap(), None);
+    s.insert_code(&code("c2"), 10).await.unwrap();
+    assert_eq!(
+        s.mark_code_replayed("c2", 26).await.unwrap(),
+        None,
+        "not used yet"
+    );
+    assert!(s.consume_code("c2", 27).await.unwrap().is_some());
+    assert!(!s.set_code_grant("c2", g.id).await.unwrap(), "no replay");
     // Consent is remembered per (user, client, scope, site).
     assert_eq!(
         s.find_live_grant(alice.id, c.id, "global", None, 40)
@@ -1118,6 +1137,20 @@ pub async fn oauth2_codes_and_rotation(s: &dyn Store) {
             .is_none(),
         "expired"
     );
+    // Only consent given on the consent page is remembered: not a client_credentials grant.
+    let cc = NewGrant {
+        flow: Flow::ClientCredentials,
+        scope: "sites:read".into(),
+        ..grant.clone()
+    };
+    s.insert_grant(&cc, &[token("cc1", TokenKind::Access)], 30)
+        .await
+        .unwrap();
+    assert!(s
+        .find_live_grant(alice.id, c.id, "sites:read", None, 40)
+        .await
+        .unwrap()
+        .is_none());
 
     // Two racing rotations of one refresh token: one rotates, the other is a replay.
     let new_a = [

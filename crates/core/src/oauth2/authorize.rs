@@ -52,6 +52,10 @@ pub fn check(client: &Client, p: &HashMap<String, String>) -> Result<Checked, Re
         None => match client.redirect_uris.as_slice() {
             [only] => Url::parse(only)
                 .map_err(|_| Refused::Page("The application's redirect URI is invalid.".into()))?,
+            [] => return Err(Refused::Page(
+                "This application has no redirect URI: it cannot use the authorization endpoint."
+                    .into(),
+            )),
             _ => {
                 return Err(Refused::Page(
                     "The request has no redirect_uri, and the application registered several."

@@ -160,6 +160,30 @@ pub fn registrable(u: &str) -> Result<String, AdminError> {
     if !p.username().is_empty() || p.password().is_some() {
         return Err(bad("must not hold a user name or password"));
     }
+    // The server adds these to the redirect: a registered one would be read first by some
+    // parsers, letting a fixed `code` or `state` stand in for the real one.
+    const RESPONSE_PARAMS: [&str; 9] = [
+        "code",
+        "state",
+        "iss",
+        "error",
+        "error_description",
+        "error_uri",
+        "access_token",
+        "token_type",
+        "expires_in",
+    ];
+    if let Some((k, _)) = p
+        .query_pairs()
+        .find(|(k, _)| RESPONSE_PARAMS.contains(&k.as_ref()))
+    {
+        return Err(bad(&format!(
+            "must not hold the response parameter {k:?} in its query"
+        )));
+    }
+    if p.host_str().is_some_and(|h| h.contains('*')) {
+        return Err(bad("has a wildcard host, which never matches"));
+    }
     match p.scheme() {
         "https" if p.host_str().is_some() => {}
         "http" if is_loopback(&p) => {}
@@ -274,6 +298,9 @@ mod tests {
             "/relative",
             "https://user:pw@app.example/cb",
             "https://app.example/c\tb",
+            "https://app.example/cb?code=fixed",
+            "https://app.example/cb?x=1&state=s",
+            "https://*.example/cb",
             " https://app.example/cb",
             "com.example.app:/cb",
         ] {

@@ -56,6 +56,13 @@ async fn token(
             format!("The grant type {grant_type:?} is not supported."),
         ));
     };
+    // A client whose owner is disabled issues nothing.
+    if app.store.get_user(client.owner_id).await?.disabled {
+        return Err(OAuthError::new(
+            "unauthorized_client",
+            "This client's owner account is disabled.",
+        ));
+    }
     if !client.allows(grant) {
         return Err(OAuthError::new(
             "unauthorized_client",
@@ -213,16 +220,15 @@ async fn authorization_code(
     let now = app.clock.now();
     let hash = app.keys.hash(Purpose::OAuthCode, code);
     let Some(c) = app.store.consume_code(&hash, now).await? else {
-        // Used before: someone replayed it. End what the first redemption issued.
-        if let Some(used) = app.store.find_code(&hash).await? {
-            if let Some(g) = used.grant_id {
+        // Used before: someone replayed it. End what the first redemption issued — now, or, if
+        // that redemption has not recorded its grant yet, as soon as it does.
+        return Err(match app.store.mark_code_replayed(&hash, now).await? {
+            Some(Some(g)) => {
                 app.store.revoke_grant(g, now).await?;
+                invalid_grant("The code was already used; every token issued with it is revoked.")
             }
-            return Err(invalid_grant(
-                "The code was already used; every token issued with it is revoked.",
-            ));
-        }
-        return Err(invalid_grant("The code is invalid or expired."));
+            Some(None) | None => invalid_grant("The code is invalid, expired or already used."),
+        });
     };
     if c.client_id != client.id {
         return Err(invalid_grant("The code was issued to another client."));
@@ -230,18 +236,37 @@ async fn authorization_code(
     if now >= c.expires_at {
         return Err(invalid_grant("The code is invalid or expired."));
     }
-    if let Some(sent) = &c.redirect_uri {
-        let same = params.get("redirect_uri").is_some_and(
-            |r| matches!((url::Url::parse(r), url::Url::parse(sent)), (Ok(a), Ok(b)) if a == b),
-        );
-        if !same {
-            return Err(invalid_grant(
-                "redirect_uri must be the one sent to the authorization endpoint.",
-            ));
+    match (&c.redirect_uri, params.get("redirect_uri")) {
+        (Some(sent), given) => {
+            let same = given.is_some_and(
+                |r| matches!((url::Url::parse(r), url::Url::parse(sent)), (Ok(a), Ok(b)) if a == b),
+            );
+            if !same {
+                return Err(invalid_grant(
+                    "redirect_uri must be the one sent to the authorization endpoint.",
+                ));
+            }
         }
+        // Not sent at authorize (the only registered one was used): if sent now, it must be
+        // a registered one.
+        (None, Some(given)) => {
+            if gatehouse_core::oauth2::clients::matching_redirect(&client.redirect_uris, given)
+                .is_none()
+            {
+                return Err(invalid_grant(
+                    "redirect_uri is not registered for this client.",
+                ));
+            }
+        }
+        (None, None) => {}
     }
     match (&c.code_challenge, params.get("code_verifier")) {
         (Some(challenge), Some(v)) if pkce::verify(v, challenge) => {}
+        (Some(_), Some(v)) if !pkce::verifier_ok(v) => {
+            return Err(invalid_grant(
+                "The code_verifier is malformed: 43 to 128 characters of A-Z a-z 0-9 - . _ ~.",
+            ))
+        }
         (Some(_), Some(_)) => return Err(invalid_grant("The code_verifier does not match.")),
         (Some(_), None) => return Err(invalid_grant("The code_verifier is missing.")),
         (None, Some(_)) => {
@@ -270,7 +295,13 @@ async fn authorization_code(
         now,
     )
     .await?;
-    app.store.set_code_grant(&hash, issued.grant.id).await?;
+    // Two redemptions raced: the other saw the code used before this grant was recorded.
+    if app.store.set_code_grant(&hash, issued.grant.id).await? {
+        app.store.revoke_grant(issued.grant.id, now).await?;
+        return Err(invalid_grant(
+            "The code was used twice; every token issued with it is revoked.",
+        ));
+    }
     Ok(success(&issued, site.as_ref()))
 }
 

@@ -68,6 +68,18 @@ async fn find_client(web: &Web, p: &HashMap<String, String>) -> Result<Client, R
     }
 }
 
+/// An error page when the client's owner account is disabled: such an app is suspended.
+async fn owner_disabled(web: &Web, client: &Client) -> Option<Response> {
+    match web.app.store.get_user(client.owner_id).await {
+        Ok(u) if !u.disabled => None,
+        Ok(_) => Some(error_page(
+            web,
+            "This application is suspended: the account that registered it is disabled.",
+        )),
+        Err(e) => Some(super::error_page(&ApiError::internal(e))),
+    }
+}
+
 /// Sends a refusal where it belongs: the error page, or back to the client.
 fn refuse(web: &Web, r: Refused, state: Option<&str>, issuer: &str) -> Response {
     match r {
@@ -81,7 +93,8 @@ fn refuse(web: &Web, r: Refused, state: Option<&str>, issuer: &str) -> Response 
                 ("error", error),
                 ("error_description", description.as_str()),
             ];
-            if let Some(s) = state {
+            // A state too long to be accepted is not echoed either.
+            if let Some(s) = state.filter(|s| s.len() <= authorize::MAX_STATE_LEN) {
                 pairs.push(("state", s));
             }
             pairs.push(("iss", issuer));
@@ -226,6 +239,9 @@ pub async fn oauth_authorize_get(
         Ok(r) => r,
         Err(e) => return refuse(&web, e, p.get("state").map(String::as_str), &issuer),
     };
+    if let Some(r) = owner_disabled(&web, &client).await {
+        return r;
+    }
     // Not logged in: log in, then come back to this very request.
     let Some(s) = web.session.clone() else {
         let back = format!("{}?{}", uri.path(), uri.query().unwrap_or(""));
@@ -322,6 +338,9 @@ pub async fn oauth_authorize_post(
         Ok(r) => r,
         Err(e) => return refuse(&web, e, state, &issuer),
     };
+    if let Some(r) = owner_disabled(&web, &client).await {
+        return r;
+    }
     if p.get("decision").map(String::as_str) != Some("allow") {
         return refuse(
             &web,

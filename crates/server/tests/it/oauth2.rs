@@ -314,7 +314,7 @@ both!(
         expect(
             &token(&app, "/oauth/token", Some(&good), &[cc]).await,
             400,
-            "invalid_grant",
+            "unauthorized_client",
         );
         assert_eq!(
             get(&app, "/wp-json/wp/v2/users/me", Some(&t)).await.status,
@@ -936,7 +936,7 @@ both!(
 );
 
 both!(
-    racing_redemptions_have_exactly_one_winner,
+    racing_redemptions_never_leave_two_winners,
     |app: TestApp| async move {
         use gatehouse_core::clock::Clock;
         use gatehouse_core::model::ClientId;
@@ -964,7 +964,9 @@ both!(
                     .send()
                     .await
                     .unwrap();
-                r.status().as_u16()
+                let status = r.status().as_u16();
+                let body: serde_json::Value = r.json().await.unwrap_or_default();
+                (status, body["access_token"].as_str().map(str::to_string))
             }
         };
         for trial in 0..200 {
@@ -998,9 +1000,27 @@ both!(
                 ]
             };
             let (a, b) = tokio::join!(post_to(&app, form()), post_to(&other, form()));
-            let mut got = [a, b];
+            let mut got = [a.0, b.0];
             got.sort();
-            assert_eq!(got, [200, 400], "code trial {trial}");
+            // One redemption consumed the code (the store decides, in one statement); the other
+            // is a second use, which revokes what the first issued however the two raced — so
+            // the first answers 400 too when it noticed before answering.
+            assert!(
+                got == [200, 400] || got == [400, 400],
+                "code trial {trial}: {got:?}"
+            );
+            if let Some(winner) = a.1.or(b.1) {
+                let r = get(
+                    &app,
+                    "/wp-json/wp/v2/users/me",
+                    Some(&format!("Bearer {winner}")),
+                )
+                .await;
+                assert_eq!(
+                    r.status, 401,
+                    "code trial {trial}: the first use's token is revoked"
+                );
+            }
             // One refresh token, rotated by both servers at once.
             let issued = issue::issue(
                 &*app.store,
@@ -1025,9 +1045,66 @@ both!(
                 ]
             };
             let (a, b) = tokio::join!(post_to(&app, form()), post_to(&other, form()));
-            let mut got = [a, b];
+            let mut got = [a.0, b.0];
             got.sort();
             assert_eq!(got, [200, 400], "refresh trial {trial}");
         }
+    }
+);
+
+both!(
+    redirect_uris_and_suspended_clients,
+    |app: TestApp| async move {
+        use crate::sessions::log_in;
+        let (id, secret) = client(&app, "netadmin", &[], false).await;
+        let client_auth = basic(&id, &secret.unwrap());
+        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let b = b.unwrap();
+        // No redirect_uri at authorize: the only registered one is used, and the token endpoint
+        // accepts no other.
+        let url =
+            format!("/oauth/authorize?client_id={id}&response_type=code&scope=global&state=s");
+        let consent = finish(app.http().get(app.url(&url)).header("cookie", &b.cookie)).await;
+        assert_eq!(consent.status, 200, "{}", consent.text);
+        let mut form = consent_fields(&consent.text);
+        form.push(("decision".into(), "allow".into()));
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/authorize"))
+                .header("cookie", &b.cookie)
+                .form(&form),
+        )
+        .await;
+        let back = r.header("location").unwrap().to_string();
+        assert!(back.starts_with("https://app.example/cb?"), "{back}");
+        let code = query_of(&back)["code"].clone();
+        let r = token(
+            &app,
+            "/oauth/token",
+            Some(&client_auth),
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "https://evil.example/cb"),
+            ],
+        )
+        .await;
+        assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
+        // A client whose owner is disabled is suspended: no consent page, no tokens.
+        app.store
+            .set_user_disabled(app.user("netadmin").user.id, true)
+            .await
+            .unwrap();
+        let r = finish(app.http().get(app.url(&url)).header("cookie", &b.cookie)).await;
+        assert_eq!(r.status, 400);
+        assert!(r.text.contains("suspended"), "{}", r.text);
+        let r = token(
+            &app,
+            "/oauth/token",
+            Some(&client_auth),
+            &[("grant_type", "refresh_token"), ("refresh_token", "grt_x")],
+        )
+        .await;
+        assert_eq!(r.body["error"], "unauthorized_client", "{}", r.text);
     }
 );

@@ -54,7 +54,9 @@ CREATE TABLE oauth2_codes (
     expires_at     BIGINT NOT NULL,
     used_at        BIGINT,
     -- The grant the code was redeemed for: a second use revokes it.
-    grant_id       BIGINT REFERENCES oauth2_grants(id) ON DELETE CASCADE
+    grant_id       BIGINT REFERENCES oauth2_grants(id) ON DELETE CASCADE,
+    -- When a second use was seen: the grant is revoked as soon as it is recorded.
+    replayed_at    BIGINT
 );
 
 -- Access and refresh tokens. A refresh token is rotated by one conditional UPDATE (rotated_at).

@@ -169,8 +169,16 @@ impl OAuth2Store for Backend {
         super::oauth2_tokens::find_code(self, hash).await
     }
 
-    async fn set_code_grant(&self, hash: &str, grant: GrantId) -> StoreResult<()> {
+    async fn set_code_grant(&self, hash: &str, grant: GrantId) -> StoreResult<bool> {
         super::oauth2_tokens::set_code_grant(self, hash, grant).await
+    }
+
+    async fn mark_code_replayed(
+        &self,
+        hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<Option<GrantId>>> {
+        super::oauth2_tokens::mark_code_replayed(self, hash, now).await
     }
 
     async fn rotate_refresh_token(

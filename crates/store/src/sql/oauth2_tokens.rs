@@ -134,14 +134,39 @@ pub(super) async fn find_code(
     Ok(row.map(Into::into))
 }
 
-pub(super) async fn set_code_grant(store: &Backend, hash: &str, grant: GrantId) -> StoreResult<()> {
-    sqlx::query("UPDATE oauth2_codes SET grant_id = $2 WHERE hash = $1")
-        .bind(hash)
-        .bind(grant.0)
-        .execute(&store.pool)
-        .await
-        .map_err(backend_err)?;
-    Ok(())
+pub(super) async fn set_code_grant(
+    store: &Backend,
+    hash: &str,
+    grant: GrantId,
+) -> StoreResult<bool> {
+    // One statement: a concurrent `mark_code_replayed` either ran before (we see its mark) or
+    // runs after (it sees this grant).
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "UPDATE oauth2_codes SET grant_id = $2 WHERE hash = $1 RETURNING replayed_at",
+    )
+    .bind(hash)
+    .bind(grant.0)
+    .fetch_optional(&store.pool)
+    .await
+    .map_err(backend_err)?;
+    Ok(matches!(row, Some((Some(_),))))
+}
+
+pub(super) async fn mark_code_replayed(
+    store: &Backend,
+    hash: &str,
+    now: Timestamp,
+) -> StoreResult<Option<Option<GrantId>>> {
+    let row: Option<(Option<i64>,)> = sqlx::query_as(
+        "UPDATE oauth2_codes SET replayed_at = COALESCE(replayed_at, $2) \
+         WHERE hash = $1 AND used_at IS NOT NULL RETURNING grant_id",
+    )
+    .bind(hash)
+    .bind(now)
+    .fetch_optional(&store.pool)
+    .await
+    .map_err(backend_err)?;
+    Ok(row.map(|(g,)| g.map(GrantId)))
 }
 
 pub(super) async fn rotate_refresh_token(
@@ -219,7 +244,8 @@ pub(super) async fn find_live_grant(
     let q = format!(
         "SELECT {GRANT_COLS} FROM oauth2_grants WHERE user_id = $1 AND client_id = $2 \
          AND scope = $3 AND (site_id = $4 OR (site_id IS NULL AND $4 IS NULL)) \
-         AND revoked_at IS NULL AND expires_at > $5 ORDER BY id DESC LIMIT 1"
+         AND flow = 'authorization_code' AND revoked_at IS NULL AND expires_at > $5 \
+         ORDER BY id DESC LIMIT 1"
     );
     let row: Option<GrantRow> = sqlx::query_as(&q)
         .bind(user.0)
