@@ -222,7 +222,7 @@ struct RevokeTarget {
     #[arg(long, value_name = "ID")]
     api_key_id: Option<i64>,
     /// Revoke everything a user holds: their API keys, the site keys attributed to them, their
-    /// application passwords and their sessions.
+    /// application passwords, their OAuth 2.0 authorizations and their sessions.
     #[arg(long, value_name = "LOGIN")]
     user: Option<String>,
     /// Revoke every authorization of an OAuth 2.0 client, and so all its tokens.
