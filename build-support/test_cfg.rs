@@ -62,8 +62,17 @@ fn emit_test_cfgs() {
         }
         _ => false,
     };
+    let require_python = required("GATEHOUSE_TEST_REQUIRE_PYTHON");
     cfg(
         "gatehouse_no_python_requests",
-        !has_requests && !required("GATEHOUSE_TEST_REQUIRE_PYTHON"),
+        !has_requests && !require_python,
+    );
+    let has_oauthlib = std::process::Command::new("python3")
+        .args(["-c", "import requests_oauthlib"])
+        .status()
+        .is_ok_and(|s| s.success());
+    cfg(
+        "gatehouse_no_python_oauthlib",
+        !has_oauthlib && !require_python,
     );
 }

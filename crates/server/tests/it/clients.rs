@@ -98,3 +98,72 @@ both!(
         assert!(ok && text.contains("requests ok"), "{text}");
     }
 );
+
+const PYTHON_OAUTHLIB: &str = r#"
+import os, re, html, requests
+from requests_oauthlib import OAuth2Session
+os.environ["OAUTHLIB_INSECURE_TRANSPORT"] = "1"  # the test server is plain http on loopback
+base, cid, secret = os.environ["BASE_URL"], os.environ["CLIENT_ID"], os.environ["CLIENT_SECRET"]
+redirect = "https://app.example/cb"
+oauth = OAuth2Session(cid, redirect_uri=redirect, scope=["posts"], pkce="S256")
+auth_url, state = oauth.authorization_url(base + "/oauth/authorize")
+# The person in the browser: log in, then Allow on the consent page.
+browser = requests.Session()
+page = browser.get(base + "/login", timeout=10).text
+csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+browser.post(base + "/login", data={"log": os.environ["LOGIN"], "pwd": os.environ["PASSWORD"], "_csrf": csrf}, allow_redirects=False, timeout=10)
+consent = browser.get(auth_url, timeout=10).text
+form = consent[consent.index('action="/oauth/authorize"'):]
+form = form[:form.index("</form>")]
+fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+fields.update({"decision": "allow", "blog": os.environ["SITE_ID"]})
+back = browser.post(base + "/oauth/authorize", data=fields, allow_redirects=False, timeout=10)
+assert back.status_code == 303, back.text
+location = back.headers["Location"]
+assert location.startswith(redirect + "?"), location
+# The app: exchange the code (client authentication by HTTP Basic), call the API, refresh.
+token = oauth.fetch_token(base + "/oauth/token", authorization_response=location, client_secret=secret, timeout=10)
+assert token["token_type"] == "Bearer" and token["scope"] == ["posts"], token
+me = oauth.get(base + "/wp-json/wp/v2/users/me", timeout=10)
+assert me.status_code == 200 and me.json()["slug"] == os.environ["LOGIN"], me.text
+new = oauth.refresh_token(base + "/oauth/token", auth=(cid, secret), timeout=10)
+assert new["refresh_token"] != token["refresh_token"], new
+assert oauth.get(base + "/wp-json/wp/v2/users/me", timeout=10).status_code == 200
+print("requests-oauthlib ok")
+"#;
+
+both!(
+    python_requests_oauthlib_code_flow,
+    needs(
+        gatehouse_no_python_oauthlib,
+        "Python OAuth test: pip install requests-oauthlib"
+    ),
+    |app: TestApp| async move {
+        let spec = gatehouse_core::oauth2::clients::ClientSpec {
+            name: "requests-oauthlib app".into(),
+            redirect_uris: vec!["https://app.example/cb".into()],
+            ..Default::default()
+        };
+        let (client, secret) = gatehouse_core::oauth2::registry::register(
+            &*app.store,
+            &app.state.keys,
+            &spec,
+            app.user("netadmin").user.id,
+            1,
+        )
+        .await
+        .unwrap();
+        let author = app.user("author");
+        let (ok, text) = run(tokio::process::Command::new("python3")
+            .args(["-c", PYTHON_OAUTHLIB])
+            .env("BASE_URL", &app.base_url)
+            .env("CLIENT_ID", client.client_id())
+            .env("CLIENT_SECRET", secret.unwrap().expose_secret())
+            .env("LOGIN", &author.login)
+            .env("PASSWORD", &author.password)
+            .env("SITE_ID", app.site.id.0.to_string())
+            .env("NO_PROXY", "127.0.0.1"))
+        .await;
+        assert!(ok && text.contains("requests-oauthlib ok"), "{text}");
+    }
+);
