@@ -167,3 +167,121 @@ both!(
         assert!(ok && text.contains("requests-oauthlib ok"), "{text}");
     }
 );
+
+both!(
+    rust_oauth2_crate_code_flow_with_pkce_and_refresh,
+    |app: TestApp| async move {
+        use crate::support::{finish, get};
+        use oauth2::basic::BasicClient;
+        use oauth2::{
+            AuthUrl, AuthorizationCode, ClientId, CsrfToken, PkceCodeChallenge, RedirectUrl, Scope,
+            TokenResponse, TokenUrl,
+        };
+        // A public client (no secret): PKCE is what protects its code.
+        let spec = gatehouse_core::oauth2::clients::ClientSpec {
+            name: "Rust oauth2 crate".into(),
+            public: true,
+            redirect_uris: vec!["http://127.0.0.1/callback".into()],
+            ..Default::default()
+        };
+        let (registered, _) = gatehouse_core::oauth2::registry::register(
+            &*app.store,
+            &app.state.keys,
+            &spec,
+            app.user("netadmin").user.id,
+            1,
+        )
+        .await
+        .unwrap();
+        let client = BasicClient::new(ClientId::new(registered.client_id()))
+            .set_auth_uri(AuthUrl::new(format!("{}/oauth/authorize", app.base_url)).unwrap())
+            .set_token_uri(TokenUrl::new(format!("{}/oauth/token", app.base_url)).unwrap())
+            .set_redirect_uri(RedirectUrl::new("http://127.0.0.1:43210/callback".into()).unwrap());
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        let (auth_url, csrf) = client
+            .authorize_url(CsrfToken::new_random)
+            .add_scope(Scope::new("posts".into()))
+            .set_pkce_challenge(challenge)
+            .url();
+        // The person: log in, Allow on the consent page.
+        let (_, b) =
+            crate::sessions::log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let b = b.unwrap();
+        let path = &auth_url.as_str()[app.base_url.len()..];
+        let consent = finish(app.http().get(app.url(path)).header("cookie", &b.cookie)).await;
+        assert_eq!(consent.status, 200, "{}", consent.text);
+        let start = consent.text.find("action=\"/oauth/authorize\"").unwrap();
+        let form_html = &consent.text[start..];
+        let form_html = &form_html[..form_html.find("</form>").unwrap()];
+        let mut form: Vec<(String, String)> = form_html
+            .split("<input type=\"hidden\" name=\"")
+            .skip(1)
+            .map(|c| {
+                let name = &c[..c.find('"').unwrap()];
+                let v = c.find("value=\"").unwrap() + 7;
+                let value = &c[v..v + c[v..].find('"').unwrap()];
+                (
+                    name.to_string(),
+                    value.replace("&#x2f;", "/").replace("&amp;", "&"),
+                )
+            })
+            .collect();
+        form.push(("decision".into(), "allow".into()));
+        form.push(("blog".into(), app.site.id.0.to_string()));
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/authorize"))
+                .header("cookie", &b.cookie)
+                .form(&form),
+        )
+        .await;
+        let back = url::Url::parse(r.header("location").unwrap()).unwrap();
+        let q: std::collections::HashMap<_, _> = back.query_pairs().into_owned().collect();
+        assert_eq!(&q["state"], csrf.secret());
+        // The app, through the crate.
+        let http = oauth2::reqwest::ClientBuilder::new()
+            .redirect(oauth2::reqwest::redirect::Policy::none())
+            .no_proxy()
+            .build()
+            .unwrap();
+        let token = client
+            .exchange_code(AuthorizationCode::new(q["code"].clone()))
+            .set_pkce_verifier(verifier)
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("code exchange: {e:?}"));
+        let me = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&format!("Bearer {}", token.access_token().secret())),
+        )
+        .await;
+        assert_eq!(me.body["slug"], "author");
+        assert_eq!(
+            token.scopes().map(|s| s[0].to_string()),
+            Some("posts".into())
+        );
+        let refreshed = client
+            .exchange_refresh_token(token.refresh_token().unwrap())
+            .request_async(&http)
+            .await
+            .unwrap_or_else(|e| panic!("refresh: {e:?}"));
+        assert_ne!(
+            refreshed.refresh_token().unwrap().secret(),
+            token.refresh_token().unwrap().secret()
+        );
+        // The old refresh token is spent: using it again ends the family.
+        assert!(client
+            .exchange_refresh_token(token.refresh_token().unwrap())
+            .request_async(&http)
+            .await
+            .is_err());
+        let me = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&format!("Bearer {}", refreshed.access_token().secret())),
+        )
+        .await;
+        assert_eq!(me.status, 401, "the family was revoked");
+    }
+);
