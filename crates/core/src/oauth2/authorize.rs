@@ -20,6 +20,8 @@ pub enum Refused {
         to: Box<Url>,
         error: &'static str,
         description: String,
+        /// In the fragment (the implicit grant, RFC 6749 §4.2.2.1), not the query.
+        fragment: bool,
     },
 }
 
@@ -35,6 +37,8 @@ pub struct Checked {
     pub scope: String,
     pub state: Option<String>,
     pub code_challenge: Option<String>,
+    /// `response_type=token`: the implicit grant, answered in the fragment.
+    pub implicit: bool,
 }
 
 /// Longest `state` carried back.
@@ -64,28 +68,45 @@ pub fn check(client: &Client, p: &HashMap<String, String>) -> Result<Checked, Re
             }
         },
     };
+    // 2. Everything else goes back to the client — in the fragment for the implicit grant.
+    let implicit = get("response_type") == Some("token");
     let back = |error: &'static str, description: &str| Refused::Redirect {
         to: Box::new(redirect.clone()),
         error,
         description: description.to_string(),
+        fragment: implicit,
     };
-    // 2. Everything else goes back to the client.
     let state = get("state").map(str::to_string);
     if state.as_ref().is_some_and(|s| s.len() > MAX_STATE_LEN) {
         return Err(back("invalid_request", "The state parameter is too long."));
     }
     match get("response_type") {
-        Some("code") => {}
+        Some("code") if client.allows(GrantType::AuthorizationCode) => {}
+        Some("code") => {
+            return Err(back(
+                "unauthorized_client",
+                "This application may not use the authorization code grant.",
+            ))
+        }
+        // The token travels in the browser: `state` is the only protection against a forged
+        // response (SPEC §3 requires it).
+        Some("token") if client.allows(GrantType::Implicit) && state.is_none() => {
+            return Err(back(
+                "invalid_request",
+                "The implicit grant requires a state parameter.",
+            ))
+        }
+        Some("token") if client.allows(GrantType::Implicit) => {}
         Some("token") => {
             return Err(back(
-                "unsupported_response_type",
-                "The implicit grant (response_type=token) is not available on this server yet.",
+                "unauthorized_client",
+                "This application may not use the implicit grant.",
             ))
         }
         Some(_) => {
             return Err(back(
                 "unsupported_response_type",
-                "Only response_type=code is supported.",
+                "Only response_type=code (and token, for applications granted it) is supported.",
             ))
         }
         None => {
@@ -95,17 +116,12 @@ pub fn check(client: &Client, p: &HashMap<String, String>) -> Result<Checked, Re
             ))
         }
     }
-    if !client.allows(GrantType::AuthorizationCode) {
-        return Err(back(
-            "unauthorized_client",
-            "This application may not use the authorization code grant.",
-        ));
-    }
     let scopes =
         Scope::parse_list([get("scope").unwrap_or("")]).map_err(|e| back("invalid_scope", &e))?;
     let challenge = get("code_challenge").map(str::to_string);
     match (challenge.as_deref(), get("code_challenge_method")) {
-        (None, None) if !client.confidential => return Err(back(
+        // PKCE protects a code; the implicit grant has none.
+        (None, None) if !client.confidential && !implicit => return Err(back(
             "invalid_request",
             "A public client must use PKCE: send code_challenge with code_challenge_method=S256.",
         )),
@@ -143,7 +159,18 @@ pub fn check(client: &Client, p: &HashMap<String, String>) -> Result<Checked, Re
         scopes,
         state,
         code_challenge: challenge,
+        implicit,
     })
+}
+
+/// `to` with the response parameters in its fragment (the implicit grant, RFC 6749 §4.2.2).
+pub fn respond_in_fragment(to: &Url, pairs: &[(&str, &str)]) -> String {
+    let mut u = to.clone();
+    let fragment = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(pairs.iter().copied())
+        .finish();
+    u.set_fragment(Some(&fragment));
+    u.to_string()
 }
 
 /// `to` with the response parameters added to its query (the parser's serialization; never
@@ -252,6 +279,11 @@ mod tests {
         assert_eq!(with(&[]), "accepted");
         assert_eq!(
             with(&[("response_type", "token")]),
+            "unauthorized_client",
+            "not granted implicit"
+        );
+        assert_eq!(
+            with(&[("response_type", "id_token")]),
             "unsupported_response_type"
         );
         assert_eq!(with(&[("response_type", "")]), "invalid_request");
@@ -295,6 +327,24 @@ mod tests {
             "invalid_request",
             "PKCE required"
         );
+        let mut imp = client(false, &["https://app.example/cb"]);
+        imp.grants = vec![GrantType::Implicit];
+        let p = params(&[("response_type", "token")]);
+        assert_eq!(
+            error_of(check(&imp, &p)),
+            "invalid_request",
+            "state required"
+        );
+        let p = params(&[("response_type", "token"), ("state", "s")]);
+        let ok = check(&imp, &p).unwrap_or_else(|e| panic!("{e:?}"));
+        assert!(ok.implicit, "no PKCE needed for a token in the fragment");
+        match check(
+            &imp,
+            &params(&[("response_type", "token"), ("scope", "bad")]),
+        ) {
+            Err(Refused::Redirect { fragment, .. }) => assert!(fragment),
+            other => panic!("{other:?}"),
+        }
         let mut cc = client(true, &["https://app.example/cb"]);
         cc.grants = vec![GrantType::ClientCredentials];
         let p = params(&[("response_type", "code")]);

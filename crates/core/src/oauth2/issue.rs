@@ -31,7 +31,12 @@ pub struct Request<'a> {
     pub flow: Flow,
     /// Issue a refresh token too (never when access tokens last until revoked).
     pub refresh: bool,
+    /// The access token's lifetime, when not the client's (the implicit grant's 14 days).
+    pub access_ttl: Option<i64>,
 }
+
+/// Lifetime of an implicit-grant access token (SPEC §3).
+pub const IMPLICIT_TTL_SECS: i64 = 14 * 86_400;
 
 /// Records a new grant with an access token (and a refresh token when asked for and allowed).
 pub async fn issue(
@@ -40,7 +45,7 @@ pub async fn issue(
     req: Request<'_>,
     now: Timestamp,
 ) -> Result<Issued, StoreError> {
-    let ttl = req.client.access_ttl;
+    let ttl = req.access_ttl.unwrap_or(req.client.access_ttl);
     let expires_in = (ttl > 0).then_some(ttl);
     let access = secrets::mint(secrets::TokenKind::AccessToken);
     let mut tokens = vec![NewToken {

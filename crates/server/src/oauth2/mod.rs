@@ -5,9 +5,9 @@
 //! `Cache-Control: no-store` and `Pragma: no-cache`.
 //! Built so far: client authentication, the authorization endpoint and consent page
 //! (`web::oauth_consent`), the token endpoint with the `authorization_code` (PKCE S256),
-//! `refresh_token` (rotation) and `client_credentials` grants, revocation (RFC 7009),
-//! introspection (RFC 7662), WordPress.com's token-info, and the metadata document. The implicit
-//! and password grants are not here yet and are refused as unsupported.
+//! `refresh_token` (rotation), `client_credentials` and `password` grants, the implicit grant
+//! (answered by the authorization endpoint), revocation (RFC 7009), introspection (RFC 7662),
+//! WordPress.com's token-info, and the metadata document.
 
 mod metadata;
 mod token;

@@ -1,9 +1,9 @@
 //! `POST /oauth/token` (RFC 6749 §3.2, SPEC §3): client authentication, then the grant:
 //! `authorization_code` (single use, PKCE), `refresh_token` (rotation; a replay revokes the
-//! family) and `client_credentials` (opt-in per client: the client acts as its owner within the
+//! family), `client_credentials` (opt-in per client: the client acts as its owner within the
 //! requested scopes, bound to a site when the scopes are per-site — the `blog` parameter, else
-//! the owner's primary site — with no refresh token). The password grant is refused as
-//! unsupported until it lands.
+//! the owner's primary site — with no refresh token) and `password` (opt-in, confidential
+//! clients, the owner only).
 
 use super::{authenticate_client, form_params, no_store, OAuthError};
 use crate::app::AppState;
@@ -73,12 +73,11 @@ async fn token(
         GrantType::ClientCredentials => client_credentials(app, &client, &params).await,
         GrantType::AuthorizationCode => authorization_code(app, &client, &params).await,
         GrantType::RefreshToken => refresh(app, &client, &params).await,
-        other => Err(OAuthError::new(
+        GrantType::Password => password_grant(app, &client, &params, origin.addr).await,
+        // Implicit tokens come from the authorization endpoint, never from here.
+        GrantType::Implicit => Err(OAuthError::new(
             "unsupported_grant_type",
-            format!(
-                "The {} grant is not available on this server yet.",
-                other.as_str()
-            ),
+            "The implicit grant has no token request.",
         )),
     }
 }
@@ -179,6 +178,7 @@ async fn client_credentials(
             scope,
             flow: Flow::ClientCredentials,
             refresh: false,
+            access_ttl: None,
         },
         now,
     )
@@ -291,6 +291,7 @@ async fn authorization_code(
             scope: c.scope.clone(),
             flow: Flow::AuthorizationCode,
             refresh: client.allows(GrantType::RefreshToken),
+            access_ttl: None,
         },
         now,
     )
@@ -421,4 +422,90 @@ async fn refresh(
         }
         Rotation::Unknown => Err(invalid_grant("The refresh token is invalid.")),
     }
+}
+
+/// `password` (RFC 6749 §4.3; opt-in, confidential clients only, SPEC §3): only the client's owner,
+/// with their account password or one of their application passwords, counted by the throttle
+/// like any password. RFC 9700 §2.4 says not to use it; it exists for a client's owner scripting
+/// their own account (WordPress.com's "password grant for the client owner").
+async fn password_grant(
+    app: &AppState,
+    client: &Client,
+    params: &HashMap<String, String>,
+    addr: std::net::IpAddr,
+) -> Result<Response, OAuthError> {
+    use gatehouse_core::authn::Refusal;
+    let (Some(username), Some(password)) = (
+        params.get("username").filter(|u| !u.is_empty()),
+        params.get("password").filter(|p| !p.is_empty()),
+    ) else {
+        return Err(OAuthError::invalid_request(
+            "The password grant needs username and password.",
+        ));
+    };
+    let now = app.clock.now();
+    let checker = app.checker();
+    let wrong = || {
+        invalid_grant(
+            "The username or password is incorrect, or the account is not this client's owner.",
+        )
+    };
+    let refused = |r: Refusal| match r {
+        Refusal::Throttled { retry_after } => OAuthError {
+            status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+            retry_after: Some(retry_after),
+            ..invalid_grant("Too many failed attempts; try again later.")
+        },
+        Refusal::Busy => OAuthError {
+            status: axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            retry_after: Some(1),
+            ..OAuthError::new(
+                "temporarily_unavailable",
+                "The server is busy checking passwords; try again shortly.",
+            )
+        },
+        Refusal::Store(e) => OAuthError::server_error(e),
+        Refusal::Incorrect | Refusal::WrongKind(_) => wrong(),
+    };
+    // An application password first (one keyed hash), then the account password (Argon2id,
+    // under the throttle and the concurrency cap).
+    let user = match checker
+        .app_password(username, password, now)
+        .await
+        .map_err(refused)?
+    {
+        Some(ok) => match ok.principal.user {
+            Some(u) => u,
+            None => return Err(wrong()),
+        },
+        None => checker
+            .account_password(addr, username, password.clone(), now)
+            .await
+            .map_err(refused)?,
+    };
+    if user.id != client.owner_id || user.disabled {
+        return Err(wrong());
+    }
+    let scopes = requested_scope(params)?;
+    let site = if binds_to_site(scopes.as_deref()) {
+        Some(bind_site(app, &user, params.get("blog").map(String::as_str)).await?)
+    } else {
+        None
+    };
+    let issued = issue::issue(
+        app.store.as_ref(),
+        &app.keys,
+        issue::Request {
+            client,
+            user: user.id,
+            site: site.as_ref().map(|s| s.id),
+            scope: scopes.as_deref().map(Scope::join).unwrap_or_default(),
+            flow: Flow::Password,
+            refresh: client.allows(GrantType::RefreshToken),
+            access_ttl: None,
+        },
+        now,
+    )
+    .await?;
+    Ok(success(&issued, site.as_ref()))
 }

@@ -88,6 +88,7 @@ fn refuse(web: &Web, r: Refused, state: Option<&str>, issuer: &str) -> Response 
             to,
             error,
             description,
+            fragment,
         } => {
             let mut pairs = vec![
                 ("error", error),
@@ -98,7 +99,11 @@ fn refuse(web: &Web, r: Refused, state: Option<&str>, issuer: &str) -> Response 
                 pairs.push(("state", s));
             }
             pairs.push(("iss", issuer));
-            redirect(&authorize::respond(&to, &pairs))
+            if fragment {
+                redirect(&authorize::respond_in_fragment(&to, &pairs))
+            } else {
+                redirect(&authorize::respond(&to, &pairs))
+            }
         }
     }
 }
@@ -140,6 +145,9 @@ async fn issue_code(
     site: Option<SiteId>,
     issuer: &str,
 ) -> Response {
+    if req.implicit {
+        return issue_implicit(web, client, req, user, site, issuer).await;
+    }
     let code = secrets::mint_session_id();
     let now = web.now();
     let new = NewCode {
@@ -162,6 +170,52 @@ async fn issue_code(
     }
     pairs.push(("iss", issuer));
     redirect(&authorize::respond(&req.redirect, &pairs))
+}
+
+/// The implicit grant (RFC 6749 §4.2.2): the access token itself, in the fragment — 14 days, no
+/// refresh token.
+async fn issue_implicit(
+    web: &Web,
+    client: &Client,
+    req: &Checked,
+    user: &User,
+    site: Option<SiteId>,
+    issuer: &str,
+) -> Response {
+    use gatehouse_core::oauth2::{issue, Flow};
+    let issued = match issue::issue(
+        web.app.store.as_ref(),
+        &web.app.keys,
+        issue::Request {
+            client,
+            user: user.id,
+            site,
+            scope: req.scope.clone(),
+            flow: Flow::Implicit,
+            refresh: false,
+            access_ttl: Some(issue::IMPLICIT_TTL_SECS),
+        },
+        web.now(),
+    )
+    .await
+    {
+        Ok(i) => i,
+        Err(e) => return super::error_page(&ApiError::internal(e)),
+    };
+    let expires_in = issue::IMPLICIT_TTL_SECS.to_string();
+    let site_id = site.map(|s| s.0.to_string()).unwrap_or_else(|| "0".into());
+    let mut pairs = vec![
+        ("access_token", issued.access_token.expose_secret()),
+        ("token_type", "bearer"),
+        ("expires_in", expires_in.as_str()),
+        ("scope", issued.scope.as_str()),
+        ("site_id", site_id.as_str()),
+    ];
+    if let Some(s) = &req.state {
+        pairs.push(("state", s.as_str()));
+    }
+    pairs.push(("iss", issuer));
+    redirect(&authorize::respond_in_fragment(&req.redirect, &pairs))
 }
 
 /// What the consent page shows.
@@ -348,6 +402,7 @@ pub async fn oauth_authorize_post(
                 to: Box::new(req.redirect.clone()),
                 error: "access_denied",
                 description: "The user denied the request.".into(),
+                fragment: req.implicit,
             },
             state,
             &issuer,

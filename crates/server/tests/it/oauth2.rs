@@ -377,9 +377,15 @@ both!(
         );
         assert_eq!(
             m.body["grant_types_supported"],
-            json!(["authorization_code", "refresh_token", "client_credentials"])
+            json!([
+                "authorization_code",
+                "refresh_token",
+                "client_credentials",
+                "password",
+                "implicit"
+            ])
         );
-        assert_eq!(m.body["response_types_supported"], json!(["code"]));
+        assert_eq!(m.body["response_types_supported"], json!(["code", "token"]));
         assert_eq!(
             m.body["authorization_endpoint"],
             format!("{}/oauth/authorize", app.site.url)
@@ -1032,6 +1038,7 @@ both!(
                     scope: "global".into(),
                     flow: Flow::AuthorizationCode,
                     refresh: true,
+                    access_ttl: None,
                 },
                 now,
             )
@@ -1106,5 +1113,138 @@ both!(
         )
         .await;
         assert_eq!(r.body["error"], "unauthorized_client", "{}", r.text);
+    }
+);
+
+both!(
+    the_implicit_and_password_grants,
+    |app: TestApp| async move {
+        use crate::sessions::log_in;
+        // Implicit: only for clients granted it, state required, the token in the fragment.
+        let (id, _) = client(&app, "netadmin", &["implicit"], true).await;
+        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let b = b.unwrap();
+        let open = |q: String| {
+            let (app, b, id) = (&app, &b, id.clone());
+            async move {
+                finish(
+                    app.http()
+                        .get(app.url(&format!("/oauth/authorize?client_id={id}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&{q}")))
+                        .header("cookie", &b.cookie),
+                )
+                .await
+            }
+        };
+        let r = open("response_type=token&scope=posts".into()).await;
+        assert_eq!(r.status, 303);
+        let to = r.header("location").unwrap();
+        assert!(
+            to.starts_with("https://app.example/cb#error=invalid_request"),
+            "state is required, in the fragment: {to}"
+        );
+        let consent = open("response_type=token&scope=posts&state=st".into()).await;
+        assert_eq!(consent.status, 200, "{}", consent.text);
+        let mut form = consent_fields(&consent.text);
+        form.push(("decision".into(), "allow".into()));
+        form.push(("blog".into(), app.site.id.0.to_string()));
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/authorize"))
+                .header("cookie", &b.cookie)
+                .form(&form),
+        )
+        .await;
+        let to = r.header("location").unwrap().to_string();
+        let (before, fragment) = to.split_once('#').unwrap();
+        assert_eq!(before, "https://app.example/cb", "nothing in the query");
+        let f: std::collections::HashMap<String, String> =
+            url::form_urlencoded::parse(fragment.as_bytes())
+                .into_owned()
+                .collect();
+        assert_eq!(f["token_type"], "bearer");
+        assert_eq!(f["expires_in"], (14 * 86_400).to_string());
+        assert_eq!(f["scope"], "posts");
+        assert_eq!(f["site_id"], app.site.id.0.to_string());
+        assert_eq!(f["state"], "st");
+        assert_eq!(f["iss"], app.site.url);
+        assert!(!f.contains_key("refresh_token"));
+        let auth = format!("Bearer {}", f["access_token"]);
+        assert_eq!(
+            get(&app, "/wp-json/wp/v2/users/me", Some(&auth)).await.body["slug"],
+            "author"
+        );
+        // A public client never skips the consent page.
+        let again = open(format!(
+            "response_type=token&scope=posts&state=st&blog={}",
+            app.site.id.0
+        ))
+        .await;
+        assert_eq!(again.status, 200);
+        // A client not granted implicit is refused.
+        let (code_only, _) = client(&app, "netadmin", &[], true).await;
+        let r = finish(
+            app.http()
+                .get(app.url(&format!("/oauth/authorize?client_id={code_only}&redirect_uri=https%3A%2F%2Fapp.example%2Fcb&response_type=token&state=s")))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        assert!(r
+            .header("location")
+            .unwrap()
+            .contains("#error=unauthorized_client"));
+
+        // Password: opt-in, confidential, the owner only, account or application password.
+        let (pid, psecret) = client(&app, "editor", &["password", "refresh_token"], false).await;
+        let pauth = basic(&pid, &psecret.unwrap());
+        let editor_pw = app.user("editor").password.clone();
+        let grant = |user: &str, pw: String| {
+            let (app, pauth, user) = (&app, pauth.clone(), user.to_string());
+            async move {
+                token(
+                    app,
+                    "/oauth/token",
+                    Some(&pauth),
+                    &[
+                        ("grant_type", "password"),
+                        ("username", &user),
+                        ("password", &pw),
+                        ("scope", "posts"),
+                    ],
+                )
+                .await
+            }
+        };
+        let r = grant("editor", editor_pw.clone()).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert!(r.body["refresh_token"].is_string());
+        assert_eq!(r.body["blog_id"], app.site.id.0.to_string());
+        let app_pw = app.app_password("editor", "password grant").await;
+        assert_eq!(
+            grant("editor", app_pw).await.status,
+            200,
+            "an application password works too"
+        );
+        let r = grant("editor", "wrong".into()).await;
+        assert_eq!(r.body["error"], "invalid_grant");
+        let r = grant("author", app.user("author").password.clone()).await;
+        assert_eq!(
+            r.body["error"], "invalid_grant",
+            "not the client's owner: {}",
+            r.text
+        );
+        // Not opted in: unauthorized_client.
+        let (cid, csecret) = client(&app, "editor", &["client_credentials"], false).await;
+        let r = token(
+            &app,
+            "/oauth/token",
+            Some(&basic(&cid, &csecret.unwrap())),
+            &[
+                ("grant_type", "password"),
+                ("username", "editor"),
+                ("password", &editor_pw),
+            ],
+        )
+        .await;
+        assert_eq!(r.body["error"], "unauthorized_client");
     }
 );
