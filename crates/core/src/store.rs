@@ -338,6 +338,8 @@ pub trait OAuth2Store {
         id: ClientId,
         secret: &crate::oauth2::StoredSecret,
     ) -> StoreResult<bool>;
+    /// Replaces a client's registered redirect URIs; false if there is no such client.
+    async fn set_client_redirect_uris(&self, id: ClientId, uris: &[String]) -> StoreResult<bool>;
     /// Deletes a client with its grants, codes and tokens.
     async fn delete_client(&self, id: ClientId) -> StoreResult<bool>;
     /// Revokes every live grant of a client, and so every token under them; returns how many.

@@ -148,6 +148,22 @@ pub fn router(state: AppState) -> Router {
             "/profile/sessions/revoke-others",
             post(web::profile_sessions_revoke_others),
         )
+        .route(
+            "/developer",
+            get(web::developer_get).post(web::developer_create),
+        )
+        .route(
+            "/developer/{id}/redirect-uris",
+            post(web::developer_redirects),
+        )
+        .route(
+            "/developer/{id}/rotate-secret",
+            get(web::developer_rotate_confirm).post(web::developer_rotate),
+        )
+        .route(
+            "/developer/{id}/delete",
+            get(web::developer_delete_confirm).post(web::developer_delete),
+        )
         .route("/admin", get(web::admin_get))
         .route("/admin/users", post(web::admin_user_add))
         .route("/admin/users/{id}/disable", post(web::admin_user_disable))

@@ -885,6 +885,16 @@ pub async fn oauth2_clients(s: &dyn Store) {
     );
     let (_, secret) = s.find_client_auth(c.id).await.unwrap().unwrap();
     assert_eq!(secret, Some(rotated));
+    let uris = vec![
+        "https://new.example/cb".to_string(),
+        "http://localhost/cb".to_string(),
+    ];
+    assert!(s.set_client_redirect_uris(p.id, &uris).await.unwrap());
+    assert_eq!(s.get_client(p.id).await.unwrap().redirect_uris, uris);
+    assert!(!s
+        .set_client_redirect_uris(ClientId(9999), &uris)
+        .await
+        .unwrap());
     assert!(s.delete_client(p.id).await.unwrap());
     assert!(!s.delete_client(p.id).await.unwrap());
     assert!(matches!(

@@ -81,3 +81,34 @@ pub async fn rotate_secret(
     }
     Ok(secret)
 }
+
+/// Replaces a client's redirect URIs, under the registration rules; a client that redirects
+/// keeps at least one.
+pub async fn set_redirect_uris(
+    store: &dyn Store,
+    client: &Client,
+    uris: &[String],
+) -> Result<Vec<String>, AdminError> {
+    let spec = super::clients::ClientSpec {
+        name: client.name.clone(),
+        description: client.description.clone(),
+        public: !client.confidential,
+        redirect_uris: uris.to_vec(),
+        grants: client
+            .grants
+            .iter()
+            .map(|g| g.as_str().to_string())
+            .collect(),
+        allow_implicit: false,
+        token_ttl: Some(client.access_ttl),
+    };
+    let valid = validate(&spec)?;
+    if !store
+        .set_client_redirect_uris(client.id, &valid.redirect_uris)
+        .await
+        .map_err(AdminError::Store)?
+    {
+        return Err(AdminError::NotFound(format!("client {}", client.id.0)));
+    }
+    Ok(valid.redirect_uris)
+}

@@ -291,3 +291,120 @@ pub async fn grants_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     .await?;
     Ok(Reply::ok(json!({ "deleted": true, "id": id })))
 }
+
+/// A client as the JSON API shows it (never its secret).
+fn client_json(c: &gatehouse_core::oauth2::Client) -> Value {
+    json!({
+        "client_id": c.client_id(),
+        "name": c.name,
+        "description": c.description,
+        "type": if c.confidential { "confidential" } else { "public" },
+        "redirect_uris": c.redirect_uris,
+        "grants": c.grants.iter().map(|g| g.as_str()).collect::<Vec<_>>(),
+        "token_ttl": c.access_ttl,
+        "created": rfc3339(c.created_at),
+    })
+}
+
+/// The caller's own client `id`, or 404.
+async fn own_client(
+    cx: &Cx<'_>,
+    me: &User,
+    id: &str,
+) -> Result<gatehouse_core::oauth2::Client, ApiError> {
+    let not_found = || ApiError::not_found("gatehouse_client_not_found", "Client not found.");
+    let id = id.parse::<i64>().map_err(|_| not_found())?;
+    match cx.app.store.get_client(ClientId(id)).await {
+        Ok(c) if c.owner_id == me.id => Ok(c),
+        Ok(_) | Err(StoreError::NotFound) => Err(not_found()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// `GET /gatehouse/v1/clients` (SPEC §9): the OAuth 2.0 clients the caller registered.
+pub async fn clients_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?;
+    let list = cx.app.store.list_clients(Some(me.id)).await?;
+    Ok(Reply::ok(Value::Array(
+        list.iter().map(client_json).collect(),
+    )))
+}
+
+/// `POST /gatehouse/v1/clients`: registers a client owned by the caller; a confidential one's
+/// `client_secret` is only in this answer.
+pub async fn clients_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let p = cx.params();
+    let spec = gatehouse_core::oauth2::clients::ClientSpec {
+        name: p.text("name")?.unwrap_or_default(),
+        description: p.text("description")?.unwrap_or_default(),
+        public: p.bool("public")?.unwrap_or(false),
+        redirect_uris: p.text_list("redirect_uris")?.unwrap_or_default(),
+        grants: p.text_list("grants")?.unwrap_or_default(),
+        allow_implicit: false,
+        token_ttl: p.int("token_ttl", 0, credentials::MAX_EXPIRES_IN_SECS)?,
+    };
+    let (client, secret) = gatehouse_core::oauth2::registry::register(
+        cx.app.store.as_ref(),
+        &cx.app.keys,
+        &spec,
+        me.id,
+        cx.now,
+    )
+    .await
+    .map_err(invalid)?;
+    audit(
+        cx,
+        "oauth2_client.create",
+        &me,
+        format!(
+            "OAuth application “{}” ({}) registered",
+            client.name,
+            client.client_id()
+        ),
+    )
+    .await?;
+    let mut body = client_json(&client);
+    if let Some(s) = secret {
+        body["client_secret"] = json!(s.expose_secret());
+    }
+    Ok(Reply::created(body).header(header::CACHE_CONTROL, "no-store"))
+}
+
+/// `POST /gatehouse/v1/clients/{id}/rotate-secret`: a new secret, only in this answer.
+pub async fn clients_rotate(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let c = own_client(cx, &me, id).await?;
+    let secret =
+        gatehouse_core::oauth2::registry::rotate_secret(cx.app.store.as_ref(), &cx.app.keys, c.id)
+            .await
+            .map_err(invalid)?;
+    audit(
+        cx,
+        "oauth2_client.rotate_secret",
+        &me,
+        format!("secret of OAuth application “{}” ({id}) rotated", c.name),
+    )
+    .await?;
+    Ok(
+        Reply::ok(json!({ "client_secret": secret.expose_secret() }))
+            .header(header::CACHE_CONTROL, "no-store"),
+    )
+}
+
+/// `DELETE /gatehouse/v1/clients/{id}`: the client, its authorizations and every token.
+pub async fn clients_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
+    let me = require_manager(cx)?.clone();
+    let c = own_client(cx, &me, id).await?;
+    cx.app.store.delete_client(c.id).await?;
+    audit(
+        cx,
+        "oauth2_client.delete",
+        &me,
+        format!("OAuth application “{}” ({id}) deleted", c.name),
+    )
+    .await?;
+    Ok(Reply::ok(
+        json!({ "deleted": true, "previous": client_json(&c) }),
+    ))
+}

@@ -66,6 +66,14 @@ pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             gatehouse_api::sessions_delete(cx, id).await
         }
         ("GET", ["gatehouse", "v1", "me", "grants"]) => gatehouse_api::grants_list(cx).await,
+        ("GET", ["gatehouse", "v1", "clients"]) => gatehouse_api::clients_list(cx).await,
+        ("POST", ["gatehouse", "v1", "clients"]) => gatehouse_api::clients_create(cx).await,
+        ("POST", ["gatehouse", "v1", "clients", id, "rotate-secret"]) => {
+            gatehouse_api::clients_rotate(cx, id).await
+        }
+        ("DELETE", ["gatehouse", "v1", "clients", id]) => {
+            gatehouse_api::clients_delete(cx, id).await
+        }
         ("DELETE", ["gatehouse", "v1", "me", "grants", id]) => {
             gatehouse_api::grants_delete(cx, id).await
         }
@@ -111,6 +119,12 @@ const ROUTES: &[(&str, &[&str])] = &[
     ("/gatehouse/v1/me/sessions", &["GET"]),
     ("/gatehouse/v1/me/sessions/(?P<id>[\\d]+)", &["DELETE"]),
     ("/gatehouse/v1/me/grants", &["GET"]),
+    ("/gatehouse/v1/clients", &["GET", "POST"]),
+    ("/gatehouse/v1/clients/(?P<id>[\\d]+)", &["DELETE"]),
+    (
+        "/gatehouse/v1/clients/(?P<id>[\\d]+)/rotate-secret",
+        &["POST"],
+    ),
     ("/gatehouse/v1/me/grants/(?P<id>[\\d]+)", &["DELETE"]),
     ("/gatehouse/v1/audit", &["GET"]),
     ("/gatehouse/v1/api-keys/(?P<id>[\\d]+)", &["DELETE"]),

@@ -8,12 +8,14 @@
 
 mod admin_pages;
 mod authorize_application;
+mod developer;
 mod login;
 mod oauth_consent;
 mod profile;
 
 pub use admin_pages::*;
 pub use authorize_application::*;
+pub use developer::*;
 pub use login::*;
 pub use oauth_consent::*;
 pub use profile::*;
@@ -89,6 +91,10 @@ pub(super) fn env() -> &'static Environment<'static> {
             ("admin.html", include_str!("../../templates/admin.html")),
             ("confirm.html", include_str!("../../templates/confirm.html")),
             ("consent.html", include_str!("../../templates/consent.html")),
+            (
+                "developer.html",
+                include_str!("../../templates/developer.html"),
+            ),
             ("home.html", include_str!("../../templates/home.html")),
         ] {
             if let Err(e) = env.add_template(name, src) {

@@ -1248,3 +1248,181 @@ both!(
         assert_eq!(r.body["error"], "unauthorized_client");
     }
 );
+
+both!(
+    developers_register_and_manage_their_applications,
+    |app: TestApp| async move {
+        use crate::sessions::{csrf_of, page_as, submit};
+        // The page: register, see the secret once, use it.
+        let (b, page) = page_as(&app, "author", "/developer").await;
+        assert_eq!(page.status, 200);
+        assert!(page
+            .text
+            .contains("You have not registered an application yet."));
+        let token = csrf_of(&page.text);
+        let r = submit(
+            &app,
+            &b,
+            "/developer",
+            &[
+                ("_csrf", token.as_str()),
+                ("name", "My app"),
+                ("description", "Publishes things"),
+                (
+                    "redirect_uris",
+                    "https://app.example/cb\nhttp://127.0.0.1/cb",
+                ),
+                ("type", "confidential"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        let i = r.text.find("value=\"gcs_").expect("the secret is shown") + 7;
+        let secret = r.text[i..i + r.text[i..].find('"').unwrap()].to_string();
+        let clients = app
+            .store
+            .list_clients(Some(app.user("author").user.id))
+            .await
+            .unwrap();
+        assert_eq!(clients.len(), 1);
+        let id = clients[0].client_id();
+        assert_eq!(
+            clients[0].redirect_uris,
+            vec!["https://app.example/cb", "http://127.0.0.1/cb"]
+        );
+        let again = finish(
+            app.http()
+                .get(app.url("/developer"))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        assert!(!again.text.contains(&secret), "shown once");
+        assert!(again.text.contains(&format!("client_id <code>{id}</code>")));
+        // A bad registration comes back with what was typed.
+        let r = submit(
+            &app,
+            &b,
+            "/developer",
+            &[
+                ("_csrf", token.as_str()),
+                ("name", "Bad"),
+                ("redirect_uris", "http://app.example/cb"),
+            ],
+        )
+        .await;
+        assert!(r.text.contains("must use https"), "{}", r.text);
+        assert!(
+            r.text.contains(">http:&#x2f;&#x2f;app.example&#x2f;cb</textarea>"),
+            "{}",
+            r.text
+        );
+        // Edit the redirect URIs; another user cannot.
+        let path = format!("/developer/{id}/redirect-uris");
+        let r = submit(
+            &app,
+            &b,
+            &path,
+            &[
+                ("_csrf", token.as_str()),
+                ("redirect_uris", "https://new.example/cb"),
+            ],
+        )
+        .await;
+        assert!(r.text.contains("were saved"), "{}", r.text);
+        let (eb, epage) = page_as(&app, "editor", "/developer").await;
+        let r = submit(
+            &app,
+            &eb,
+            &path,
+            &[
+                ("_csrf", csrf_of(&epage.text).as_str()),
+                ("redirect_uris", "https://evil.example/cb"),
+            ],
+        )
+        .await;
+        assert_eq!(r.status, 404);
+        let c = app.store.get_client(clients[0].id).await.unwrap();
+        assert_eq!(c.redirect_uris, vec!["https://new.example/cb"]);
+        // Rotate the secret (after asking): the old one stops.
+        let ask = finish(
+            app.http()
+                .get(app.url(&format!("/developer/{id}/rotate-secret")))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        assert!(ask.text.contains("Replace the client secret of “My app”?"));
+        let r = submit(
+            &app,
+            &b,
+            &format!("/developer/{id}/rotate-secret"),
+            &[("_csrf", token.as_str())],
+        )
+        .await;
+        let i = r.text.find("value=\"gcs_").expect("the new secret") + 7;
+        let new_secret = r.text[i..i + r.text[i..].find('"').unwrap()].to_string();
+        assert_ne!(new_secret, secret);
+        // The JSON API: list, create, rotate, delete — a person's credentials only.
+        let author = app.app_basic("author").await;
+        let list = get(&app, "/wp-json/gatehouse/v1/clients", Some(&author)).await;
+        assert_eq!(list.body[0]["client_id"], id);
+        assert!(list.body[0].get("client_secret").is_none());
+        let created = post(
+            &app,
+            "/wp-json/gatehouse/v1/clients",
+            Some(&author),
+            json!({"name": "SPA", "public": true, "redirect_uris": ["http://localhost:3000/cb"]}),
+        )
+        .await;
+        assert_eq!(created.status, 201, "{}", created.text);
+        assert_eq!(created.body["type"], "public");
+        assert!(created.body.get("client_secret").is_none());
+        let spa = created.body["client_id"].as_str().unwrap().to_string();
+        let rotated = post(
+            &app,
+            &format!("/wp-json/gatehouse/v1/clients/{id}/rotate-secret"),
+            Some(&author),
+            json!({}),
+        )
+        .await;
+        assert!(rotated.body["client_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("gcs_"));
+        let r = post(
+            &app,
+            &format!("/wp-json/gatehouse/v1/clients/{id}/rotate-secret"),
+            Some(&app.app_basic("editor").await),
+            json!({}),
+        )
+        .await;
+        assert_eq!(r.status, 404, "not the editor's");
+        let r = send(
+            &app,
+            gatehouse_testkit::reqwest::Method::DELETE,
+            &format!("/wp-json/gatehouse/v1/clients/{spa}"),
+            Some(&author),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 200);
+        // Delete on the page (after asking): gone with its tokens.
+        let r = submit(
+            &app,
+            &b,
+            &format!("/developer/{id}/delete"),
+            &[("_csrf", token.as_str())],
+        )
+        .await;
+        assert!(
+            r.text.contains("The application “My app” was deleted."),
+            "{}",
+            r.text
+        );
+        assert!(app
+            .store
+            .list_clients(Some(app.user("author").user.id))
+            .await
+            .unwrap()
+            .is_empty());
+    }
+);

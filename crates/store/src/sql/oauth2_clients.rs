@@ -88,6 +88,16 @@ impl OAuth2Store for Backend {
         Ok(r.rows_affected() == 1)
     }
 
+    async fn set_client_redirect_uris(&self, id: ClientId, uris: &[String]) -> StoreResult<bool> {
+        let r = sqlx::query("UPDATE oauth2_clients SET redirect_uris = $2 WHERE id = $1")
+            .bind(id.0)
+            .bind(uris.join("\n"))
+            .execute(&self.pool)
+            .await
+            .map_err(backend_err)?;
+        Ok(r.rows_affected() == 1)
+    }
+
     async fn delete_client(&self, id: ClientId) -> StoreResult<bool> {
         let r = sqlx::query("DELETE FROM oauth2_clients WHERE id = $1")
             .bind(id.0)
