@@ -134,6 +134,15 @@ try {
   check((await page.textContent("#audit")).includes(`${process.env.MEMBER} is now editor on`), "the audit log says it in words");
   check(siteName.length > 0, "site name read");
   await shot("admin-role-changed");
+  // The developer page: register an application, see its secret once.
+  await page.goto(`${base}/developer`);
+  await page.fill('#register input[name="name"]', "Browser app");
+  await page.fill('#register textarea[name="redirect_uris"]', "https://app.example/cb");
+  await landOn("/developer", () => page.click('button:has-text("Register")'));
+  const clientSecret = await page.inputValue("#new-secret");
+  check(clientSecret.startsWith("gcs_"), "a client secret is shown once");
+  check((await page.textContent("#apps")).includes("Browser app"), "the app is listed");
+  await shot("developer");
   await page.goto(`${base}/wp-admin/authorize-application.php?app_name=Browser%20Test&success_url=${encodeURIComponent("https://app.example/ok")}`);
   check((await page.content()).includes("Browser Test"), "authorize-application page");
   check((await page.textContent("#destination") || "").includes("You will be sent to app.example"),

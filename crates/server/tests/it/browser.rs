@@ -77,6 +77,7 @@ both!(
             "profile-revoked",
             "admin",
             "admin-role-changed",
+            "developer",
             "authorize-application",
             "logged-out",
         ] {

@@ -1312,7 +1312,8 @@ both!(
         .await;
         assert!(r.text.contains("must use https"), "{}", r.text);
         assert!(
-            r.text.contains(">http:&#x2f;&#x2f;app.example&#x2f;cb</textarea>"),
+            r.text
+                .contains(">http:&#x2f;&#x2f;app.example&#x2f;cb</textarea>"),
             "{}",
             r.text
         );
