@@ -188,6 +188,9 @@ enum ClientCommand {
         /// Shorthand for --grant implicit.
         #[arg(long)]
         allow_implicit: bool,
+        /// A resource server: it may introspect every client's tokens at /oauth/introspect.
+        #[arg(long)]
+        introspect_any: bool,
         /// Access-token lifetime in seconds; 0 = until revoked, with no refresh token (confidential clients only) [default: 3600].
         #[arg(long, value_name = "SECS", allow_negative_numbers = true)]
         token_ttl: Option<i64>,
@@ -698,6 +701,7 @@ fn check_input(cli: &Cli) -> Result<Checked, Failure> {
             grants,
             allow_implicit,
             token_ttl,
+            introspect_any,
             ..
         }) => {
             let spec = gatehouse_core::oauth2::clients::ClientSpec {
@@ -708,6 +712,7 @@ fn check_input(cli: &Cli) -> Result<Checked, Failure> {
                 grants: grants.clone(),
                 allow_implicit: *allow_implicit,
                 token_ttl: *token_ttl,
+                introspect_any: *introspect_any,
             };
             gatehouse_core::oauth2::clients::validate(&spec)?;
             out.client_spec = Some(spec);

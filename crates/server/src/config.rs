@@ -58,6 +58,9 @@ pub struct Settings {
     /// The server key file (default: beside the SQLite file, else in `data_dir`).
     pub secret_key_file: Option<PathBuf>,
     pub throttle: ThrottlePolicy,
+    /// How long an OAuth 2.0 authorization code may wait for its exchange, in seconds (SPEC §3:
+    /// 60; at most 600, RFC 6749 §4.1.2).
+    pub oauth_code_ttl_secs: i64,
 }
 
 impl Default for Settings {
@@ -78,6 +81,7 @@ impl Default for Settings {
             max_body_bytes: 1 << 20,
             secret_key_file: None,
             throttle: ThrottlePolicy::default(),
+            oauth_code_ttl_secs: gatehouse_core::oauth2::CODE_TTL_SECS,
         }
     }
 }
@@ -138,6 +142,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("argon2_max_concurrency", Kind::Int),
     ("max_body_bytes", Kind::Int),
     ("secret_key_file", Kind::Str),
+    ("oauth_code_ttl_secs", Kind::Int),
     ("throttle.pair_failures", Kind::Int),
     ("throttle.pair_base_secs", Kind::Int),
     ("throttle.pair_max_secs", Kind::Int),
@@ -275,6 +280,11 @@ impl Settings {
         }
         if self.max_body_bytes < 1024 {
             return Err(ConfigError("max_body_bytes must be at least 1024".into()));
+        }
+        if !(1..=600).contains(&self.oauth_code_ttl_secs) {
+            return Err(ConfigError(
+                "oauth_code_ttl_secs must be from 1 to 600 seconds".into(),
+            ));
         }
         let t = &self.throttle;
         if t.pair_failures < 1

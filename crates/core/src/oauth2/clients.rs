@@ -22,11 +22,14 @@ pub struct ClientSpec {
     pub allow_implicit: bool,
     /// Access-token lifetime in seconds; `None` = one hour; `Some(0)` = until revoked.
     pub token_ttl: Option<i64>,
+    /// A resource server that may introspect every client's tokens (set by an operator).
+    pub introspect_any: bool,
 }
 
 /// A registration that passed the rules.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidClient {
+    pub introspect_any: bool,
     pub name: String,
     pub description: String,
     pub confidential: bool,
@@ -122,7 +125,13 @@ pub fn validate(spec: &ClientSpec) -> Result<ValidClient, AdminError> {
             "a client that uses the authorization_code or implicit grant needs a redirect URI",
         ));
     }
+    if spec.introspect_any && !confidential {
+        return Err(invalid(
+            "--introspect-any is for confidential clients (resource servers that authenticate)",
+        ));
+    }
     Ok(ValidClient {
+        introspect_any: spec.introspect_any,
         name: name.to_string(),
         description: description.to_string(),
         confidential,

@@ -251,7 +251,7 @@ pub enum Rotation {
     Unknown,
 }
 
-/// Authorization code lifetime (SPEC §3: 60 s; a setting).
+/// Authorization code lifetime by default (SPEC §3: 60 s; the `oauth_code_ttl_secs` setting).
 pub const CODE_TTL_SECS: i64 = 60;
 
 /// Whether a scope set binds its token to one site (SPEC §3): no scope (full access to one site)

@@ -43,7 +43,7 @@ pub async fn register(
         redirect_uris: valid.redirect_uris,
         grants: valid.grants,
         access_ttl: valid.access_ttl,
-        introspect_any: false,
+        introspect_any: valid.introspect_any,
         secret: stored,
     };
     let client = store
@@ -101,6 +101,7 @@ pub async fn set_redirect_uris(
             .collect(),
         allow_implicit: false,
         token_ttl: Some(client.access_ttl),
+        introspect_any: client.introspect_any,
     };
     let valid = validate(&spec)?;
     if !store

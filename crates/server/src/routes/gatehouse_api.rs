@@ -343,6 +343,8 @@ pub async fn clients_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         grants: p.text_list("grants")?.unwrap_or_default(),
         allow_implicit: false,
         token_ttl: p.int("token_ttl", 0, credentials::MAX_EXPIRES_IN_SECS)?,
+        // Only an operator marks resource servers (`gatehouse client add --introspect-any`).
+        introspect_any: false,
     };
     let (client, secret) = gatehouse_core::oauth2::registry::register(
         cx.app.store.as_ref(),

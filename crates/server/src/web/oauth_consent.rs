@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
 use gatehouse_core::model::*;
 use gatehouse_core::oauth2::authorize::{self, Checked, Refused};
-use gatehouse_core::oauth2::{binds_to_site, Client, NewCode, CODE_TTL_SECS};
+use gatehouse_core::oauth2::{binds_to_site, Client, NewCode};
 use gatehouse_core::secrets::{self, Purpose};
 use gatehouse_core::store::StoreError;
 use minijinja::context;
@@ -159,7 +159,7 @@ async fn issue_code(
         scope: req.scope.clone(),
         redirect_uri: req.redirect_given.clone(),
         code_challenge: req.code_challenge.clone(),
-        expires_at: now + CODE_TTL_SECS,
+        expires_at: now + web.app.settings.oauth_code_ttl_secs,
     };
     if let Err(e) = web.app.store.insert_code(&new, now).await {
         return super::error_page(&ApiError::internal(e));

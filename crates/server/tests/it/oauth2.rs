@@ -1427,3 +1427,97 @@ both!(
             .is_empty());
     }
 );
+
+both!(
+    codes_expire_after_the_configured_lifetime_and_resource_servers_introspect_any,
+    settings = |s: &mut gatehouse_server::Settings| s.oauth_code_ttl_secs = 5,
+    |app: TestApp| async move {
+        use crate::sessions::log_in;
+        let (id, secret) = client(&app, "netadmin", &[], false).await;
+        let client_auth = basic(&id, &secret.unwrap());
+        let (_, b) = log_in(&app, "author", &app.user("author").password.clone(), "").await;
+        let b = b.unwrap();
+        let code = || {
+            let (app, b, id) = (&app, &b, id.clone());
+            async move {
+                let url = format!(
+                    "/oauth/authorize?client_id={id}&response_type=code&scope=global&state=s"
+                );
+                let consent =
+                    finish(app.http().get(app.url(&url)).header("cookie", &b.cookie)).await;
+                let mut form = consent_fields(&consent.text);
+                form.push(("decision".into(), "allow".into()));
+                let r = finish(
+                    app.http()
+                        .post(app.url("/oauth/authorize"))
+                        .header("cookie", &b.cookie)
+                        .form(&form),
+                )
+                .await;
+                query_of(r.header("location").unwrap())["code"].clone()
+            }
+        };
+        let exchange = |code: String| {
+            let (app, client_auth) = (&app, client_auth.clone());
+            async move {
+                token(
+                    app,
+                    "/oauth/token",
+                    Some(&client_auth),
+                    &[("grant_type", "authorization_code"), ("code", &code)],
+                )
+                .await
+            }
+        };
+        let c = code().await;
+        app.clock.advance(5);
+        assert_eq!(
+            exchange(c).await.body["error"],
+            "invalid_grant",
+            "expired after 5 s"
+        );
+        let c = code().await;
+        app.clock.advance(4);
+        let r = exchange(c).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let access = r.body["access_token"].as_str().unwrap().to_string();
+        // A resource server marked introspect_any sees any client's tokens; others only theirs.
+        let spec = ClientSpec {
+            name: "API gateway".into(),
+            grants: vec!["client_credentials".into()],
+            introspect_any: true,
+            ..ClientSpec::default()
+        };
+        let (rs, rs_secret) = registry::register(
+            &*app.store,
+            &app.state.keys,
+            &spec,
+            app.user("netadmin").user.id,
+            1,
+        )
+        .await
+        .unwrap();
+        let rs_auth = basic(
+            &rs.client_id(),
+            &rs_secret.unwrap().expose_secret().to_string(),
+        );
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/introspect"))
+                .header("authorization", rs_auth)
+                .form(&[("token", access.as_str())]),
+        )
+        .await;
+        assert_eq!(r.body["active"], true, "{}", r.text);
+        assert_eq!(r.body["client_id"], id);
+        let (other, other_secret) = client(&app, "netadmin", &["client_credentials"], false).await;
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/introspect"))
+                .header("authorization", basic(&other, &other_secret.unwrap()))
+                .form(&[("token", access.as_str())]),
+        )
+        .await;
+        assert_eq!(r.body["active"], false);
+    }
+);
