@@ -1497,10 +1497,7 @@ both!(
         )
         .await
         .unwrap();
-        let rs_auth = basic(
-            &rs.client_id(),
-            &rs_secret.unwrap().expose_secret().to_string(),
-        );
+        let rs_auth = basic(&rs.client_id(), rs_secret.unwrap().expose_secret());
         let r = finish(
             app.http()
                 .post(app.url("/oauth/introspect"))
