@@ -20,7 +20,19 @@ user_key=$(grep -o "author's API key: *gak_[A-Za-z0-9]*" "$work/out" | grep -o '
 site_key=$(grep -o 'site read-only key: *gsk_[A-Za-z0-9]*' "$work/out" | grep -o 'gsk_.*')
 app_pw=$(grep -E '^  editor ' "$work/out" | awk '{print $3$4$5$6$7$8}')
 basic=$(printf 'editor:%s' "$app_pw" | base64 -w0)
+# OAuth 2.0: the demo's confidential client, a client_credentials access token from it.
+client_id=$(grep -o 'web app (confidential): client_id [0-9]*' "$work/out" | awk '{print $NF}')
+client_secret=$(grep -o 'client_secret gcs_[A-Za-z0-9]*' "$work/out" | awk '{print $2}')
+client_basic="Basic $(printf '%s:%s' "$client_id" "$client_secret" | base64 -w0)"
+access=$(curl -s -H "Authorization: $client_basic" -d grant_type=client_credentials -d scope=global "$base/oauth/token" | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
 
+post() { # name path body
+  local out rps non2xx
+  out=$(BODY="$3" AUTH="$client_basic" wrk -t2 -c32 -d"${secs}s" -s bench/post_form.lua "$base$2")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%s %s %s\n' "$1" "$rps" "${non2xx:-0}"
+}
 run() { # name path [header]
   local out
   if [ -n "${3:-}" ]; then out=$(wrk -t2 -c32 -d"${secs}s" -H "$3" "$base$2"); else out=$(wrk -t2 -c32 -d"${secs}s" "$base$2"); fi
@@ -35,6 +47,9 @@ results=$(
   run "site key: GET posts" "/wp-json/wp/v2/posts?per_page=5" "Authorization: Bearer $site_key"
   run "user API key: GET users/me" /wp-json/wp/v2/users/me "Authorization: ApiKey $user_key"
   run "application password: GET users/me" /wp-json/wp/v2/users/me "Authorization: Basic $basic"
+  run "OAuth access token: GET users/me" /wp-json/wp/v2/users/me "Authorization: Bearer $access"
+  post "token: client_credentials" /oauth/token "grant_type=client_credentials&scope=global"
+  post "introspection" /oauth/introspect "token=$access"
 )
 baseline=$(echo "$results" | head -1 | awk '{print $(NF-1)}')
 echo "wrk -t2 -c32 -d${secs}s per endpoint against $base ($(nproc) CPUs)"
