@@ -1,7 +1,7 @@
 //! The web pages in headless Chromium, as a person uses them (`tests/browser/flow.mjs`, driven by
 //! playwright-core). Skipped with a message where Chromium or the npm package is missing, unless
 //! `GATEHOUSE_TEST_REQUIRE_CHROMIUM=1` (CI), which makes that a failure. Screenshots go to
-//! `target/screenshots/<backend>/`.
+//! `target/screenshots/<backend>/flow/` and `…/oauth/`.
 
 use gatehouse_testkit::{both, Backend, TestApp};
 use std::path::PathBuf;
@@ -28,6 +28,49 @@ fn chromium() -> Option<PathBuf> {
     Some(p)
 }
 
+/// Runs a browser script (`tests/browser/<script>`) against `app` with `env`, screenshots into
+/// `target/screenshots/<backend>/<sub>` (emptied first, so an earlier run's pictures never pass
+/// for this one's); asserts it printed `ok_line` and left each of `pages`.
+async fn run_browser(
+    app: &TestApp,
+    script: &str,
+    sub: &str,
+    env: &[(&str, String)],
+    ok_line: &str,
+    pages: &[&str],
+) {
+    let Some(chromium) = chromium() else { return };
+    let backend = match app.backend {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    };
+    let shots = root().join("target/screenshots").join(backend).join(sub);
+    let _ = std::fs::remove_dir_all(&shots);
+    let mut cmd = tokio::process::Command::new("node");
+    cmd.arg(root().join("tests/browser").join(script))
+        .env("BASE_URL", &app.base_url)
+        .env("SCREENSHOT_DIR", &shots)
+        .env("CHROMIUM", chromium)
+        .kill_on_drop(true);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = tokio::time::timeout(std::time::Duration::from_secs(120), cmd.output())
+        .await
+        .expect("the browser flow finishes within two minutes")
+        .expect("node runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    assert!(stdout.contains(ok_line), "{stdout}");
+    for page in pages {
+        assert!(
+            shots.join(format!("{page}.png")).exists(),
+            "screenshot {page}"
+        );
+    }
+}
+
 both!(
     log_in_create_use_revoke_log_out,
     needs(
@@ -35,37 +78,13 @@ both!(
         "browser test: apt-get install chromium, then `npm ci` in tests/browser"
     ),
     |app: TestApp| async move {
-        let Some(chromium) = chromium() else { return };
-        let backend = match app.backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        };
-        let shots = root().join("target/screenshots").join(backend);
-        // Screenshots left by an earlier run must not pass for this one's.
-        let _ = std::fs::remove_dir_all(&shots);
         let admin = app.user("netadmin");
-        let run = tokio::process::Command::new("node")
-            .arg(root().join("tests/browser/flow.mjs"))
-            .env("BASE_URL", &app.base_url)
-            .env("LOGIN", &admin.login)
-            .env("PASSWORD", &admin.password)
-            .env("MEMBER", &app.user("author").login)
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", chromium)
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
-            .await
-            .expect("the browser flow finishes within two minutes")
-            .expect("node runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "browser flow failed:\n{stdout}\n{stderr}"
-        );
-        assert!(stdout.contains("browser flow ok"));
-        for page in [
+        let env = [
+            ("LOGIN", admin.login.clone()),
+            ("PASSWORD", admin.password.clone()),
+            ("MEMBER", app.user("author").login.clone()),
+        ];
+        let pages = [
             "home",
             "login",
             "login-wrong-password",
@@ -80,12 +99,8 @@ both!(
             "developer",
             "authorize-application",
             "logged-out",
-        ] {
-            assert!(
-                shots.join(format!("{page}.png")).exists(),
-                "screenshot {page}"
-            );
-        }
+        ];
+        run_browser(&app, "flow.mjs", "flow", &env, "browser flow ok", &pages).await;
     }
 );
 
@@ -96,16 +111,6 @@ both!(
         "browser test: apt-get install chromium, then `npm ci` in tests/browser"
     ),
     |app: TestApp| async move {
-        let Some(chromium) = chromium() else { return };
-        let backend = match app.backend {
-            Backend::Sqlite => "sqlite",
-            Backend::Postgres => "postgres",
-        };
-        let shots = root()
-            .join("target/screenshots")
-            .join(backend)
-            .join("oauth");
-        let _ = std::fs::remove_dir_all(&shots);
         let spec = gatehouse_core::oauth2::clients::ClientSpec {
             name: "Browser SPA".into(),
             description: "A single-page app in the browser test.".into(),
@@ -123,33 +128,21 @@ both!(
         .await
         .unwrap();
         let author = app.user("author");
-        let run = tokio::process::Command::new("node")
-            .arg(root().join("tests/browser/oauth.mjs"))
-            .env("BASE_URL", &app.base_url)
-            .env("LOGIN", &author.login)
-            .env("PASSWORD", &author.password)
-            .env("CLIENT_ID", client.client_id())
-            .env("SITE_ID", app.site.id.0.to_string())
-            .env("SCREENSHOT_DIR", &shots)
-            .env("CHROMIUM", chromium)
-            .kill_on_drop(true)
-            .output();
-        let out = tokio::time::timeout(std::time::Duration::from_secs(120), run)
-            .await
-            .expect("the browser flow finishes within two minutes")
-            .expect("node runs");
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success(),
-            "oauth browser flow failed:\n{stdout}\n{stderr}"
-        );
-        assert!(stdout.contains("oauth browser flow ok"));
-        for page in ["oauth-login", "oauth-consent", "oauth-callback"] {
-            assert!(
-                shots.join(format!("{page}.png")).exists(),
-                "screenshot {page}"
-            );
-        }
+        let env = [
+            ("LOGIN", author.login.clone()),
+            ("PASSWORD", author.password.clone()),
+            ("CLIENT_ID", client.client_id()),
+            ("SITE_ID", app.site.id.0.to_string()),
+        ];
+        let pages = ["oauth-login", "oauth-consent", "oauth-callback"];
+        run_browser(
+            &app,
+            "oauth.mjs",
+            "oauth",
+            &env,
+            "oauth browser flow ok",
+            &pages,
+        )
+        .await;
     }
 );

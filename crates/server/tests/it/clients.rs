@@ -210,22 +210,7 @@ both!(
         let path = &auth_url.as_str()[app.base_url.len()..];
         let consent = finish(app.http().get(app.url(path)).header("cookie", &b.cookie)).await;
         assert_eq!(consent.status, 200, "{}", consent.text);
-        let start = consent.text.find("action=\"/oauth/authorize\"").unwrap();
-        let form_html = &consent.text[start..];
-        let form_html = &form_html[..form_html.find("</form>").unwrap()];
-        let mut form: Vec<(String, String)> = form_html
-            .split("<input type=\"hidden\" name=\"")
-            .skip(1)
-            .map(|c| {
-                let name = &c[..c.find('"').unwrap()];
-                let v = c.find("value=\"").unwrap() + 7;
-                let value = &c[v..v + c[v..].find('"').unwrap()];
-                (
-                    name.to_string(),
-                    value.replace("&#x2f;", "/").replace("&amp;", "&"),
-                )
-            })
-            .collect();
+        let mut form = crate::oauth2::consent_fields(&consent.text);
         form.push(("decision".into(), "allow".into()));
         form.push(("blog".into(), app.site.id.0.to_string()));
         let r = finish(

@@ -402,7 +402,7 @@ fn query_of(location: &str) -> std::collections::HashMap<String, String> {
 }
 
 /// The hidden fields and CSRF token of the consent page, to post it as the browser would.
-fn consent_fields(html: &str) -> Vec<(String, String)> {
+pub fn consent_fields(html: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let start = html
         .find("<form method=\"post\" action=\"/oauth/authorize\">")
