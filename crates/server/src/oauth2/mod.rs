@@ -180,7 +180,12 @@ pub async fn form_params(
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, MAX_BODY)
         .await
-        .map_err(|_| OAuthError::invalid_request("The request body is too large."))?;
+        .map_err(|_| OAuthError {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            ..OAuthError::invalid_request(format!(
+                "The request body is larger than {MAX_BODY} bytes."
+            ))
+        })?;
     let ctype = parts
         .headers
         .get(header::CONTENT_TYPE)

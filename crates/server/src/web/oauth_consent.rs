@@ -271,6 +271,7 @@ pub async fn oauth_authorize_get(
     State(app): State<AppState>,
     ext: axum::http::Extensions,
     headers: HeaderMap,
+    method: axum::http::Method,
     uri: Uri,
 ) -> Response {
     let web = match Web::new(app, &ext, headers).await {
@@ -306,6 +307,21 @@ pub async fn oauth_authorize_get(
                 .finish()
         ));
     };
+    // A HEAD request only looks: it never issues a code, even with remembered consent.
+    if method == axum::http::Method::HEAD {
+        return consent_page(
+            &web,
+            Consent {
+                client: &client,
+                req: &req,
+                params: &p,
+                sites: &[],
+                chosen: None,
+                error: None,
+            },
+        )
+        .await;
+    }
     decide(&web, &client, &req, &p, &s.user, None).await
 }
 

@@ -287,6 +287,16 @@ both!(
         )
         .await;
         expect(&r, 400, "invalid_request");
+        // An oversized body is 413.
+        let big = "x".repeat(70 * 1024);
+        let r = token(
+            &app,
+            "/oauth/token",
+            Some(&good),
+            &[cc, ("pad", big.as_str())],
+        )
+        .await;
+        assert_eq!(r.status, 413, "{}", r.text);
         // GET is not the token endpoint's method.
         let r = finish(app.http().get(app.url("/oauth/token"))).await;
         assert_eq!(r.status, 405);
@@ -571,6 +581,15 @@ both!(
         .await;
         assert_eq!(r.status, 303, "{}", r.text);
         assert!(query_of(r.header("location").unwrap()).contains_key("code"));
+        // A HEAD request only looks: no code, even with remembered consent.
+        let head = finish(
+            app.http()
+                .head(app.url(&authorize_url(&format!("&blog={site}"))))
+                .header("cookie", &b.cookie),
+        )
+        .await;
+        assert_eq!(head.status, 200);
+        assert!(head.header("location").is_none());
         // A second use of a redeemed code fails and revokes what the first issued.
         let r = exchange(code, verifier.clone(), cb).await;
         assert_eq!(r.body["error"], "invalid_grant");
