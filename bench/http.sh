@@ -11,7 +11,8 @@ cargo build --release --quiet --bin gatehouse
 bin="${CARGO_TARGET_DIR:-target}/release/gatehouse"
 work=$(mktemp -d)
 trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-GATEHOUSE_LOG_LEVEL=warn "$bin" --data-dir "$work" serve --demo --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
+# Codes live 10 minutes here (a setting, for the benchmark only), so a pool can be made first.
+GATEHOUSE_OAUTH_CODE_TTL_SECS=600 GATEHOUSE_LOG_LEVEL=warn "$bin" --data-dir "$work" serve --demo --listen 127.0.0.1:0 >"$work/out" 2>"$work/err" &
 pid=$!
 for _ in $(seq 1 300); do grep -q "is listening" "$work/out" 2>/dev/null && break; sleep 0.1; done
 base=$(grep -o 'listening on http://[0-9.:]*' "$work/out" | sed 's/listening on //')
@@ -33,6 +34,38 @@ post() { # name path body
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   printf '%s %s %s\n' "$1" "$rps" "${non2xx:-0}"
 }
+# Pools of single-use secrets (POOL_SIZE each): refresh tokens from the password grant of a
+# bench client owned by editor (with editor's application password: one HMAC each), and codes
+# from the authorization endpoint with remembered consent (editor's session).
+pool_size="${POOL_SIZE:-6000}"
+bench=$("$bin" --data-dir "$work" client add --name Bench --owner editor --redirect-uri https://bench.example/cb \
+  --grant authorization_code --grant refresh_token --grant password --json)
+bench_id=$(echo "$bench" | sed 's/.*"client_id":"\([0-9]*\)".*/\1/')
+bench_secret=$(echo "$bench" | sed 's/.*"client_secret":"\([^"]*\)".*/\1/')
+bench_basic="Basic $(printf '%s:%s' "$bench_id" "$bench_secret" | base64 -w0)"
+seq "$pool_size" | xargs -P4 -I{} curl -s -H "Authorization: $bench_basic" \
+  --data-urlencode grant_type=password --data-urlencode username=editor --data-urlencode "password=$app_pw" \
+  -d scope=global "$base/oauth/token" | grep -o '"refresh_token":"[^"]*"' | cut -d'"' -f4 >"$work/refresh.pool"
+editor_pw=$(grep -E '^  editor ' "$work/out" | awk '{print $2}')
+jar="$work/jar"
+csrf=$(curl -s -c "$jar" "$base/login" | grep -o 'name="_csrf" value="[^"]*"' | head -1 | cut -d'"' -f4)
+curl -s -b "$jar" -c "$jar" -o /dev/null --data-urlencode log=editor --data-urlencode "pwd=$editor_pw" --data-urlencode "_csrf=$csrf" "$base/login"
+authorize="$base/oauth/authorize?client_id=$bench_id&response_type=code&scope=global&state=b"
+consent=$(curl -s -b "$jar" "$authorize")
+form=$(echo "$consent" | sed -n '/action="\/oauth\/authorize"/,/<\/form>/p' | grep -o 'name="[^"]*" value="[^"]*"' | grep -v '"decision"' | sed 's/name="\([^"]*\)" value="\([^"]*\)"/-d \1=\2/' | sed 's/&#x2f;/\//g')
+# Allow once and redeem that code: the grant it makes is the consent remembered from then on.
+# shellcheck disable=SC2086
+first=$(curl -s -b "$jar" -o /dev/null -w '%{redirect_url}' $form -d decision=allow "$base/oauth/authorize" | grep -o 'code=[^&]*' | cut -d= -f2)
+curl -s -o /dev/null -H "Authorization: $bench_basic" -d grant_type=authorization_code -d "code=$first" "$base/oauth/token"
+seq "$pool_size" | xargs -P4 -I{} curl -s -b "$jar" -o /dev/null -w '%{redirect_url}\n' "$authorize" \
+  | grep -o 'code=[^&]*' | cut -d= -f2 >"$work/code.pool"
+pool() { # name path prefix poolfile
+  local out rps non2xx
+  out=$(POOL="$4" PREFIX="$3" AUTH="$bench_basic" THREADS=2 wrk -t2 -c32 -d2s -s bench/pool.lua "$base$2")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%s %s %s\n' "$1 ($(wc -l <"$4") pooled, 2s)" "$rps" "${non2xx:-0}"
+}
 run() { # name path [header]
   local out
   if [ -n "${3:-}" ]; then out=$(wrk -t2 -c32 -d"${secs}s" -H "$3" "$base$2"); else out=$(wrk -t2 -c32 -d"${secs}s" "$base$2"); fi
@@ -50,6 +83,8 @@ results=$(
   run "OAuth access token: GET users/me" /wp-json/wp/v2/users/me "Authorization: Bearer $access"
   post "token: client_credentials" /oauth/token "grant_type=client_credentials&scope=global"
   post "introspection" /oauth/introspect "token=$access"
+  pool "token: refresh_token" /oauth/token "grant_type=refresh_token&refresh_token=" "$work/refresh.pool"
+  pool "token: authorization_code" /oauth/token "grant_type=authorization_code&code=" "$work/code.pool"
 )
 baseline=$(echo "$results" | head -1 | awk '{print $(NF-1)}')
 echo "wrk -t2 -c32 -d${secs}s per endpoint against $base ($(nproc) CPUs)"
