@@ -373,7 +373,7 @@ impl Checker<'_> {
 }
 
 /// Whether a token found by its hash is live at `now`: neither it nor its grant revoked or
-/// expired, and its user enabled.
+/// expired, its user enabled, and its client not suspended (its owner enabled).
 pub fn token_is_live(m: &crate::store::TokenMatch, now: Timestamp) -> bool {
     m.token.revoked_at.is_none()
         && m.token.rotated_at.is_none()
@@ -381,6 +381,7 @@ pub fn token_is_live(m: &crate::store::TokenMatch, now: Timestamp) -> bool {
         && m.grant.revoked_at.is_none()
         && m.grant.expires_at > now
         && !m.user.disabled
+        && !m.client_suspended
 }
 
 /// The id of the key an accepted API-key principal was authenticated by.

@@ -314,6 +314,8 @@ pub struct TokenMatch {
     pub hash: String,
     pub grant: crate::oauth2::Grant,
     pub user: User,
+    /// The client's owner account is disabled: the client is suspended, its tokens with it.
+    pub client_suspended: bool,
 }
 
 /// OAuth 2.0 clients, grants (authorizations) and tokens (SPEC §3).

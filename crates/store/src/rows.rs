@@ -552,6 +552,7 @@ pub(crate) struct TokenMatchRow {
     pub u_network_admin: bool,
     pub u_disabled: bool,
     pub u_created_at: i64,
+    pub client_suspended: bool,
 }
 
 impl TryFrom<TokenMatchRow> for gatehouse_core::store::TokenMatch {
@@ -583,6 +584,7 @@ impl TryFrom<TokenMatchRow> for gatehouse_core::store::TokenMatch {
                 disabled: r.u_disabled,
                 created_at: r.u_created_at,
             },
+            client_suspended: r.client_suspended,
         })
     }
 }

@@ -1116,11 +1116,36 @@ both!(
         )
         .await;
         assert_eq!(r.body["error"], "invalid_grant", "{}", r.text);
-        // A client whose owner is disabled is suspended: no consent page, no tokens.
-        app.store
-            .set_user_disabled(app.user("netadmin").user.id, true)
-            .await
-            .unwrap();
+        // A client whose owner is disabled is suspended: no consent page, no tokens, and the
+        // tokens it holds stop working until the owner is enabled again.
+        let consent = finish(app.http().get(app.url(&url)).header("cookie", &b.cookie)).await;
+        let mut form = consent_fields(&consent.text);
+        form.push(("decision".into(), "allow".into()));
+        let r = finish(
+            app.http()
+                .post(app.url("/oauth/authorize"))
+                .header("cookie", &b.cookie)
+                .form(&form),
+        )
+        .await;
+        let code = query_of(r.header("location").unwrap())["code"].clone();
+        let r = token(
+            &app,
+            "/oauth/token",
+            Some(&client_auth),
+            &[("grant_type", "authorization_code"), ("code", &code)],
+        )
+        .await;
+        let held = format!("Bearer {}", r.body["access_token"].as_str().unwrap());
+        let me = "/wp-json/wp/v2/users/me";
+        assert_eq!(get(&app, me, Some(&held)).await.status, 200);
+        let owner = app.user("netadmin").user.id;
+        app.store.set_user_disabled(owner, true).await.unwrap();
+        assert_eq!(
+            get(&app, me, Some(&held)).await.status,
+            401,
+            "suspended with its client"
+        );
         let r = finish(app.http().get(app.url(&url)).header("cookie", &b.cookie)).await;
         assert_eq!(r.status, 400);
         assert!(r.text.contains("suspended"), "{}", r.text);
@@ -1132,6 +1157,12 @@ both!(
         )
         .await;
         assert_eq!(r.body["error"], "unauthorized_client", "{}", r.text);
+        app.store.set_user_disabled(owner, false).await.unwrap();
+        assert_eq!(
+            get(&app, me, Some(&held)).await.status,
+            200,
+            "back with its owner"
+        );
     }
 );
 

@@ -60,9 +60,11 @@ pub(super) async fn find_token_by_hash(
         "SELECT {}, t.hash, g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, \
          g.site_id AS g_site_id, g.scope AS g_scope, g.flow AS g_flow, g.created_at AS g_created_at, \
          g.expires_at AS g_expires_at, g.revoked_at AS g_revoked_at, \
-         g.last_used_at AS g_last_used_at, g.last_ip AS g_last_ip, {USER_COLS_PREFIXED} \
+         g.last_used_at AS g_last_used_at, g.last_ip AS g_last_ip, {USER_COLS_PREFIXED}, \
+         o.disabled AS client_suspended \
          FROM oauth2_tokens t JOIN oauth2_grants g ON g.id = t.grant_id \
-         JOIN users u ON u.id = g.user_id WHERE t.hash = $1",
+         JOIN users u ON u.id = g.user_id JOIN oauth2_clients c ON c.id = g.client_id \
+         JOIN users o ON o.id = c.owner_id WHERE t.hash = $1",
         TOKEN_COLS
             .split(", ")
             .map(|c| format!("t.{c}"))
