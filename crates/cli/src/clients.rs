@@ -9,7 +9,7 @@ use gatehouse_core::clock::Timestamp;
 use gatehouse_core::model::{ClientId, User};
 use gatehouse_core::oauth2::clients::ClientSpec;
 use gatehouse_core::oauth2::{registry, TokenKind};
-use gatehouse_core::secrets::{self, Keyring, Purpose};
+use gatehouse_core::secrets::{self, Keyring};
 use gatehouse_core::store::{Store, StoreError};
 
 /// The client's owner: `--owner`, else the first enabled network admin.
@@ -107,10 +107,7 @@ pub async fn add(
 
 /// The client a `CLIENT_ID` argument names; unknown or malformed is bad input naming it.
 fn client_id(flag: &str, v: &str) -> Result<ClientId, Failure> {
-    v.parse::<i64>()
-        .ok()
-        .filter(|i| *i > 0 && v == i.to_string())
-        .map(ClientId)
+    gatehouse_core::oauth2::parse_client_id(v)
         .ok_or_else(|| usage(format!("{flag}{v}: not a client id (a positive number)")))
 }
 
@@ -215,14 +212,8 @@ pub async fn revoke_token(
             "--token-stdin: only OAuth 2.0 access (gat_…) and refresh (grt_…) tokens are revoked this way; use --api-key-id for API keys",
         ));
     }
-    let mut found = None;
-    for hash in keys.hashes(Purpose::OAuthToken, token) {
-        if let Some(m) = s.find_token_by_hash(&hash).await? {
-            found = Some(m);
-            break;
-        }
-    }
-    let Some(m) = found else {
+    let found = gatehouse_core::authn::find_oauth_token(s, keys, token).await?;
+    let Some((m, _)) = found else {
         return Err(usage("--token-stdin: no such token on this server"));
     };
     let (what, done) = match m.token.kind {

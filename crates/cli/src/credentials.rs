@@ -51,14 +51,6 @@ pub async fn user_of_flag(s: &dyn Store, flag: &str, login: &str) -> Result<User
     }
 }
 
-/// "API key" or "site key", as the audit log words it.
-fn kind_words(kind: gatehouse_core::model::ApiKeyKind) -> &'static str {
-    match kind {
-        gatehouse_core::model::ApiKeyKind::User => "API key",
-        gatehouse_core::model::ApiKeyKind::Site => "site key",
-    }
-}
-
 /// `editor` → `an editor`.
 fn with_article(role: Role) -> String {
     let r = role.as_str();
@@ -211,7 +203,7 @@ pub async fn create_api_key(
         user.as_ref(),
         format!(
             "{} “{}” (#{}) created",
-            kind_words(key.kind),
+            key.kind.words(),
             key.description,
             key.id.0
         ),
@@ -299,11 +291,7 @@ pub async fn revoke_key(s: &dyn Store, id: i64, json: bool, now: Timestamp) -> R
         now,
         "api_key.revoke",
         subject.as_ref(),
-        format!(
-            "{} “{}” (#{id}) revoked",
-            kind_words(key.kind),
-            key.description
-        ),
+        format!("{} “{}” (#{id}) revoked", key.kind.words(), key.description),
     )
     .await;
     if json {

@@ -291,14 +291,7 @@ impl Checker<'_> {
             Ok(other) => return Err(Refusal::WrongKind(other)),
             Err(_) => return Err(Refusal::Incorrect),
         }
-        let mut found = None;
-        for hash in self.keys.hashes(Purpose::OAuthToken, token) {
-            if let Some(f) = self.store.find_token_by_hash(&hash).await? {
-                found = Some((f, hash));
-                break;
-            }
-        }
-        let Some((m, hash)) = found else {
+        let Some((m, hash)) = find_oauth_token(self.store, self.keys, token).await? else {
             return Err(Refusal::Incorrect);
         };
         if !hashes_equal(&m.hash, &hash)
@@ -338,19 +331,12 @@ impl Checker<'_> {
         secret: Option<&str>,
         now: Timestamp,
     ) -> Result<crate::oauth2::Client, Refusal> {
-        let Some(id) = client_id
-            .parse::<i64>()
-            .ok()
-            .filter(|i| *i > 0 && client_id == i.to_string())
-        else {
+        let Some(id) = crate::oauth2::parse_client_id(client_id) else {
             return Err(Refusal::Incorrect);
         };
-        let name = format!("client:{id}");
+        let name = format!("client:{}", id.0);
         self.gate(addr, &name, now).await?;
-        let found = self
-            .store
-            .find_client_auth(crate::model::ClientId(id))
-            .await?;
+        let found = self.store.find_client_auth(id).await?;
         let ok = match (&found, secret) {
             (Some((c, Some(stored))), Some(presented)) if c.confidential => {
                 secrets::parse(presented).is_ok_and(|k| k == TokenKind::ClientSecret)
@@ -370,6 +356,21 @@ impl Checker<'_> {
             _ => Err(self.fail(addr, &name, None, now).await),
         }
     }
+}
+
+/// The OAuth 2.0 access or refresh token `presented` names, with the keyed hash it was found
+/// by: one indexed look-up under the current key version, then under each older one.
+pub async fn find_oauth_token(
+    store: &dyn Store,
+    keys: &Keyring,
+    presented: &str,
+) -> Result<Option<(crate::store::TokenMatch, String)>, StoreError> {
+    for hash in keys.hashes(Purpose::OAuthToken, presented) {
+        if let Some(m) = store.find_token_by_hash(&hash).await? {
+            return Ok(Some((m, hash)));
+        }
+    }
+    Ok(None)
 }
 
 /// Whether a token found by its hash is live at `now`: neither it nor its grant revoked or

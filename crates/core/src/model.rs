@@ -354,6 +354,13 @@ impl ApiKeyKind {
             ApiKeyKind::Site => "site",
         }
     }
+    /// "API key" or "site key", as people read it (the audit log, the CLI).
+    pub fn words(self) -> &'static str {
+        match self {
+            ApiKeyKind::User => "API key",
+            ApiKeyKind::Site => "site key",
+        }
+    }
 }
 
 /// An API key as stored: everything but the secret (only its keyed hash is kept).

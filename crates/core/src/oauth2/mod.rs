@@ -65,6 +65,32 @@ pub struct Client {
     pub created_at: Timestamp,
 }
 
+/// OAuth request parameters, each at most once (RFC 6749 §3.1, §3.2) and without NUL (which no
+/// database may receive); the error says which rule a parameter broke.
+pub fn unique_params(
+    pairs: impl IntoIterator<Item = (String, String)>,
+) -> Result<std::collections::HashMap<String, String>, String> {
+    let mut out = std::collections::HashMap::new();
+    for (k, v) in pairs {
+        if k.contains('\0') || v.contains('\0') {
+            return Err("Parameters must not contain NUL characters.".into());
+        }
+        if out.insert(k.clone(), v).is_some() {
+            return Err(format!("The parameter {k:?} was sent more than once."));
+        }
+    }
+    Ok(out)
+}
+
+/// The client a public `client_id` names: a positive decimal number in its one spelling (the
+/// inverse of `Client::client_id`), so `007` or `+7` name nothing.
+pub fn parse_client_id(s: &str) -> Option<ClientId> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|i| *i > 0 && s == i.to_string())
+        .map(ClientId)
+}
+
 impl Client {
     pub fn client_id(&self) -> String {
         self.id.0.to_string()

@@ -2,23 +2,18 @@
 //! issuer of the site the request came to (`crate::sites`). Lists only what is built.
 
 use crate::app::AppState;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::model::Scope;
 use serde_json::json;
-use std::net::SocketAddr;
 
 pub async fn metadata_get(
     State(app): State<AppState>,
     ext: axum::http::Extensions,
     headers: HeaderMap,
 ) -> Response {
-    let peer = ext
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
-    let origin = crate::routes::client_origin(&app, peer, &headers);
+    let origin = crate::routes::client_origin(&app, crate::routes::peer_of(&ext), &headers);
     let site = match crate::sites::resolve(&app, origin.host.as_deref()).await {
         Ok(s) => s,
         Err(e) => return super::OAuthError::from(e).into_response(),

@@ -226,19 +226,7 @@ pub async fn form_params(
             ))
         }
     }
-    let mut out = HashMap::new();
-    for (k, v) in pairs {
-        if k.contains('\0') || v.contains('\0') {
-            return Err(OAuthError::invalid_request(
-                "Parameters must not contain NUL characters.",
-            ));
-        }
-        if out.insert(k.clone(), v).is_some() {
-            return Err(OAuthError::invalid_request(format!(
-                "The parameter {k:?} was sent more than once."
-            )));
-        }
-    }
+    let out = gatehouse_core::oauth2::unique_params(pairs).map_err(OAuthError::invalid_request)?;
     Ok((parts, out))
 }
 

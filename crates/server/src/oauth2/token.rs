@@ -8,7 +8,7 @@
 use super::{authenticate_client, form_params, no_store, OAuthError};
 use crate::app::AppState;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, State};
+use axum::extract::State;
 use axum::http::Request;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::model::{Scope, Site, SiteId, User};
@@ -23,11 +23,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 pub async fn token_post(State(app): State<AppState>, req: Request<Body>) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let peer = crate::routes::peer_of(req.extensions());
     match token(&app, peer, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
@@ -336,13 +332,8 @@ async fn refresh(
         return Err(invalid_grant("The refresh token is invalid."));
     }
     let now = app.clock.now();
-    let mut found = None;
-    for hash in app.keys.hashes(Purpose::OAuthToken, presented) {
-        if let Some(m) = app.store.find_token_by_hash(&hash).await? {
-            found = Some((m, hash));
-            break;
-        }
-    }
+    let found =
+        gatehouse_core::authn::find_oauth_token(app.store.as_ref(), &app.keys, presented).await?;
     let Some((m, hash)) = found else {
         return Err(invalid_grant("The refresh token is invalid."));
     };

@@ -6,22 +6,14 @@
 use super::{authenticate_client, form_params, no_store, OAuthError};
 use crate::app::AppState;
 use axum::body::Body;
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::oauth2::TokenKind;
-use gatehouse_core::secrets::{self, Purpose};
+use gatehouse_core::secrets;
 use gatehouse_core::store::TokenMatch;
 use serde_json::json;
 use std::collections::HashMap;
-use std::net::SocketAddr;
-
-fn peer_of(req: &Request<Body>) -> SocketAddr {
-    req.extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
-}
 
 /// The access or refresh token `presented` names, by its keyed hash (every key version).
 async fn find(app: &AppState, presented: &str) -> Result<Option<TokenMatch>, OAuthError> {
@@ -31,12 +23,11 @@ async fn find(app: &AppState, presented: &str) -> Result<Option<TokenMatch>, OAu
     ) {
         return Ok(None);
     }
-    for hash in app.keys.hashes(Purpose::OAuthToken, presented) {
-        if let Some(m) = app.store.find_token_by_hash(&hash).await? {
-            return Ok(Some(m));
-        }
-    }
-    Ok(None)
+    Ok(
+        gatehouse_core::authn::find_oauth_token(app.store.as_ref(), &app.keys, presented)
+            .await?
+            .map(|(m, _)| m),
+    )
 }
 
 /// Authenticates the client of a revocation or introspection request; returns the client and
@@ -45,7 +36,7 @@ async fn client_and_token(
     app: &AppState,
     req: Request<Body>,
 ) -> Result<(gatehouse_core::oauth2::Client, String), OAuthError> {
-    let peer = peer_of(&req);
+    let peer = crate::routes::peer_of(req.extensions());
     let origin = crate::routes::client_origin(app, peer, req.headers());
     if !origin.may_send_credentials(app.settings.allow_insecure_http) {
         return Err(OAuthError::invalid_request(

@@ -137,7 +137,7 @@ pub async fn create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         &me,
         format!(
             "{} “{}” (#{}) created",
-            key_kind_words(key.kind),
+            key.kind.words(),
             key.description,
             key.id.0
         ),
@@ -169,7 +169,7 @@ pub async fn delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     }
     let words = format!(
         "{} “{}” (#{}) revoked",
-        key_kind_words(key.kind),
+        key.kind.words(),
         key.description,
         id.0
     );
@@ -240,14 +240,6 @@ pub async fn audit_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::ok(Value::Array(body)))
 }
 
-/// "API key" or "site key", as the audit log words it.
-fn key_kind_words(kind: ApiKeyKind) -> &'static str {
-    match kind {
-        ApiKeyKind::User => "API key",
-        ApiKeyKind::Site => "site key",
-    }
-}
-
 /// `GET /gatehouse/v1/me/grants` (SPEC §9): the OAuth applications the user authorized.
 pub async fn grants_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?;
@@ -313,8 +305,8 @@ async fn own_client(
     id: &str,
 ) -> Result<gatehouse_core::oauth2::Client, ApiError> {
     let not_found = || ApiError::not_found("gatehouse_client_not_found", "Client not found.");
-    let id = id.parse::<i64>().map_err(|_| not_found())?;
-    match cx.app.store.get_client(ClientId(id)).await {
+    let id = gatehouse_core::oauth2::parse_client_id(id).ok_or_else(not_found)?;
+    match cx.app.store.get_client(id).await {
         Ok(c) if c.owner_id == me.id => Ok(c),
         Ok(_) | Err(StoreError::NotFound) => Err(not_found()),
         Err(e) => Err(e.into()),

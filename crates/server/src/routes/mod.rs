@@ -154,6 +154,14 @@ pub fn client_origin(
     )
 }
 
+/// The socket address of the client connection (`0.0.0.0:0` when the server was not started
+/// with connection info, as in unit tests).
+pub fn peer_of(ext: &axum::http::Extensions) -> SocketAddr {
+    ext.get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0)
+        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
+}
+
 /// Writes an audit event about `subject`'s account. The actor is the request's user (who may be
 /// a network admin acting on another account); when actor and subject differ, both are recorded
 /// and the detail names the subject.
@@ -245,11 +253,7 @@ pub async fn dialect_entry(
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)));
+    let peer = peer_of(req.extensions());
     let origin = client_origin(&app, peer, req.headers());
     let for_request = crate::sites::resolve(&app, origin.host.as_deref())
         .await

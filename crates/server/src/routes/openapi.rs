@@ -110,11 +110,7 @@ pub async fn openapi_get(
     ext: axum::http::Extensions,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    let peer = ext
-        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| std::net::SocketAddr::from(([0, 0, 0, 0], 0)));
-    let origin = super::client_origin(&app, peer, &headers);
+    let origin = super::client_origin(&app, super::peer_of(&ext), &headers);
     match crate::sites::resolve(&app, origin.host.as_deref()).await {
         Ok(r) => Json(document(&r.base)).into_response(),
         Err(e) => crate::error::ApiError::from(e).render(

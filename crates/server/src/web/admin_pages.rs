@@ -179,19 +179,7 @@ async fn admin_done(
     r: Result<String, AdminError>,
     typed: &[(&str, &str)],
 ) -> Response {
-    let to = "/admin";
-    match r {
-        Ok(notice) => web.done(s, to, Flash::notice(notice)).await,
-        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
-        Err(e) => {
-            web.done(
-                s,
-                to,
-                Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
-            )
-            .await
-        }
-    }
+    web.finish(s, "/admin", r.map(Flash::notice), typed).await
 }
 
 fn forbidden(web: &Web) -> Response {

@@ -62,8 +62,8 @@ pub async fn developer_get(
 
 /// The user's own client `id`.
 async fn own_client(web: &Web, user: &User, id: &str) -> Option<Client> {
-    let id = id.parse::<i64>().ok().filter(|i| *i > 0)?;
-    match web.app.store.get_client(ClientId(id)).await {
+    let id = gatehouse_core::oauth2::parse_client_id(id)?;
+    match web.app.store.get_client(id).await {
         Ok(c) if c.owner_id == user.id => Some(c),
         _ => None,
     }
@@ -75,26 +75,6 @@ fn uris_of(text: &str) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_string)
         .collect()
-}
-
-async fn back(
-    web: &Web,
-    s: &SessionMatch,
-    r: Result<Flash, AdminError>,
-    typed: &[(&str, &str)],
-) -> Response {
-    match r {
-        Ok(f) => web.done(s, "/developer", f).await,
-        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
-        Err(e) => {
-            web.done(
-                s,
-                "/developer",
-                Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
-            )
-            .await
-        }
-    }
 }
 
 form_action!(developer_create, |web, s, f| {
@@ -144,7 +124,7 @@ form_action!(developer_create, |web, s, f| {
             c.client_id()
         )),
     });
-    back(&web, &s, r, &typed).await
+    web.finish(&s, "/developer", r, &typed).await
 });
 
 form_action!(developer_redirects, |web, s, f, id: String| {
@@ -155,7 +135,7 @@ form_action!(developer_redirects, |web, s, f, id: String| {
     let r = registry::set_redirect_uris(web.app.store.as_ref(), &c, &uris_of(text))
         .await
         .map(|_| Flash::notice(format!("The redirect URIs of “{}” were saved.", c.name)));
-    back(&web, &s, r, &[]).await
+    web.finish(&s, "/developer", r, &[]).await
 });
 
 page_get!(developer_rotate_confirm, |web, s, id: String| {
@@ -204,7 +184,7 @@ form_action!(developer_rotate, |web, s, f, id: String| {
         )
         .await;
     }
-    back(&web, &s, r, &[]).await
+    web.finish(&s, "/developer", r, &[]).await
 });
 
 page_get!(developer_delete_confirm, |web, s, id: String| {
@@ -245,5 +225,5 @@ form_action!(developer_delete, |web, s, f, id: String| {
         )
         .await;
     }
-    back(&web, &s, r, &[]).await
+    web.finish(&s, "/developer", r, &[]).await
 });

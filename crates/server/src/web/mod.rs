@@ -24,7 +24,7 @@ use crate::app::AppState;
 use crate::auth::session;
 use crate::error::ApiError;
 use crate::telemetry::{NoteSlot, RequestNote};
-use axum::extract::{ConnectInfo, Form};
+use axum::extract::Form;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::caps::Cap;
@@ -35,7 +35,6 @@ use gatehouse_core::sessions;
 use gatehouse_core::store::{AuditEvent, SessionMatch};
 use minijinja::{context, Environment, Value};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::OnceLock;
 
 /// Defines a POST handler for a page form: it runs `$body` with the page context (`$web`), the
@@ -90,6 +89,7 @@ pub(super) fn env() -> &'static Environment<'static> {
             ),
             ("admin.html", include_str!("../../templates/admin.html")),
             ("confirm.html", include_str!("../../templates/confirm.html")),
+            ("secrets.html", include_str!("../../templates/secrets.html")),
             ("consent.html", include_str!("../../templates/consent.html")),
             (
                 "developer.html",
@@ -313,6 +313,27 @@ impl Web {
         resp
     }
 
+    /// Ends a form with its outcome: 303 to `to` with what it did, or with why it was refused
+    /// and the fields as typed (a storage failure is the error page instead).
+    pub(super) async fn finish(
+        &self,
+        s: &SessionMatch,
+        to: &str,
+        outcome: Result<Flash, gatehouse_core::admin::AdminError>,
+        typed: &[(&str, &str)],
+    ) -> Response {
+        use gatehouse_core::admin::AdminError;
+        match outcome {
+            Ok(f) => self.done(s, to, f).await,
+            Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
+            Err(e) => {
+                let refused = Flash::error(sentence(&e.to_string()));
+                self.done(s, to, refused.with_fields(typed.iter().copied()))
+                    .await
+            }
+        }
+    }
+
     /// The message the request carries for this session, opened but not taken.
     fn sealed_flash(&self, s: &SessionMatch) -> Option<(String, Flash)> {
         let sealed = session::cookie(&self.headers, FLASH_COOKIE, self.origin.https)?;
@@ -472,11 +493,7 @@ pub(super) fn fields(
         .unwrap_or_default()
 }
 
-pub(super) fn peer_of(ext: &axum::http::Extensions) -> SocketAddr {
-    ext.get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0)
-        .unwrap_or_else(|| SocketAddr::from(([0, 0, 0, 0], 0)))
-}
+pub(super) use crate::routes::peer_of;
 
 /// `redirect_to` is honoured only when it stays on this site: resolved against the site URL by a
 /// URL parser and compared by origin (`core::redirect`). Returns the absolute URL to send.

@@ -21,20 +21,6 @@ use std::collections::HashMap;
 
 use super::*;
 
-/// The request parameters (query or form), each at most once (RFC 6749 §3.1).
-fn once(pairs: Vec<(String, String)>) -> Result<HashMap<String, String>, String> {
-    let mut out = HashMap::new();
-    for (k, v) in pairs {
-        if k.contains('\0') || v.contains('\0') {
-            return Err("The request holds a NUL character.".into());
-        }
-        if out.insert(k.clone(), v).is_some() {
-            return Err(format!("The parameter {k:?} was sent more than once."));
-        }
-    }
-    Ok(out)
-}
-
 fn error_page(web: &Web, text: &str) -> Response {
     message(
         StatusCode::BAD_REQUEST,
@@ -47,18 +33,16 @@ fn error_page(web: &Web, text: &str) -> Response {
 /// The registered client `client_id` names, or the error page.
 #[allow(clippy::result_large_err)] // the error is the page to send
 async fn find_client(web: &Web, p: &HashMap<String, String>) -> Result<Client, Response> {
-    let id = p.get("client_id").and_then(|v| {
-        v.parse::<i64>()
-            .ok()
-            .filter(|i| v == &i.to_string() && *i > 0)
-    });
+    let id = p
+        .get("client_id")
+        .and_then(|v| gatehouse_core::oauth2::parse_client_id(v));
     let Some(id) = id else {
         return Err(error_page(
             web,
             "The request names no known application (client_id).",
         ));
     };
-    match web.app.store.get_client(ClientId(id)).await {
+    match web.app.store.get_client(id).await {
         Ok(c) => Ok(c),
         Err(StoreError::NotFound) => Err(error_page(
             web,
@@ -281,7 +265,7 @@ pub async fn oauth_authorize_get(
     let pairs: Vec<(String, String)> = form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect();
-    let p = match once(pairs) {
+    let p = match gatehouse_core::oauth2::unique_params(pairs) {
         Ok(p) => p,
         Err(m) => return error_page(&web, &m),
     };
@@ -390,7 +374,7 @@ pub async fn oauth_authorize_post(
         Err(r) => return r,
     };
     let pairs = form.map(|Form(f)| f).unwrap_or_default();
-    let p = match once(pairs) {
+    let p = match gatehouse_core::oauth2::unique_params(pairs) {
         Ok(p) => p,
         Err(m) => return error_page(&web, &m),
     };

@@ -133,29 +133,16 @@ async fn after_create(
 ) -> Response {
     // Back to the top of the page, where the secret or the message is (an `#anchor` would
     // scroll a new secret out of sight).
-    let to = "/profile";
-    match created {
-        Ok((detail, secret)) => {
-            web.audit(event, Some(&s.user), None, detail).await;
-            // The first field typed is the new credential's name: the label says which it is.
-            let label = match typed.first() {
-                Some((_, name)) if !name.trim().is_empty() => {
-                    format!("{label} “{}”", name.trim())
-                }
-                _ => label.to_string(),
-            };
-            web.done(s, to, Flash::secret(label, secret)).await
-        }
-        Err(AdminError::Store(e)) => error_page(&ApiError::internal(e)),
-        Err(e) => {
-            web.done(
-                s,
-                to,
-                Flash::error(sentence(&e.to_string())).with_fields(typed.iter().copied()),
-            )
-            .await
-        }
+    if let Ok((detail, _)) = &created {
+        web.audit(event, Some(&s.user), None, detail.clone()).await;
     }
+    // The first field typed is the new credential's name: the label says which it is.
+    let label = match typed.first() {
+        Some((_, name)) if !name.trim().is_empty() => format!("{label} “{}”", name.trim()),
+        _ => label.to_string(),
+    };
+    let outcome = created.map(|(_, secret)| Flash::secret(label, secret));
+    web.finish(s, "/profile", outcome, typed).await
 }
 
 /// A revocation the confirmation page led to: back to the profile saying what ended, or this
