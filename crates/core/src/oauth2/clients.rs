@@ -145,7 +145,8 @@ pub fn validate(spec: &ClientSpec) -> Result<ValidClient, AdminError> {
 fn is_loopback(url: &Url) -> bool {
     match url.host() {
         Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
-        Some(url::Host::Ipv4(a)) => a.is_loopback(),
+        // SPEC §3 names these three loopback hosts, as RFC 8252 §7.3 does; not all of 127/8.
+        Some(url::Host::Ipv4(a)) => a == std::net::Ipv4Addr::LOCALHOST,
         Some(url::Host::Ipv6(a)) => a.is_loopback(),
         None => false,
     }
@@ -312,6 +313,7 @@ mod tests {
             "https://*.example/cb",
             " https://app.example/cb",
             "com.example.app:/cb",
+            "http://127.0.0.2/cb",
         ] {
             assert!(registrable(bad).is_err(), "{bad}");
         }

@@ -327,6 +327,17 @@ pub async fn clients_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 pub async fn clients_create(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?.clone();
     let p = cx.params();
+    // The implicit grant puts tokens in URLs (RFC 9700 §2.1.2): only an operator grants it
+    // (`gatehouse client add --allow-implicit`).
+    if p.text_list("grants")?.is_some_and(|g| {
+        g.iter()
+            .any(|x| x.split([',', ' ']).any(|y| y == "implicit"))
+    }) {
+        return Err(ApiError::bad_request(
+            "rest_invalid_param",
+            "The implicit grant is given by an operator (gatehouse client add --allow-implicit), not here.",
+        ));
+    }
     let spec = gatehouse_core::oauth2::clients::ClientSpec {
         name: p.text("name")?.unwrap_or_default(),
         description: p.text("description")?.unwrap_or_default(),

@@ -1428,6 +1428,18 @@ both!(
         assert_eq!(created.body["type"], "public");
         assert!(created.body.get("client_secret").is_none());
         let spa = created.body["client_id"].as_str().unwrap().to_string();
+        let r = post(
+            &app,
+            "/wp-json/gatehouse/v1/clients",
+            Some(&author),
+            json!({"name": "Imp", "public": true, "grants": ["implicit"], "redirect_uris": ["https://a.example/cb"]}),
+        )
+        .await;
+        assert_eq!(
+            r.status, 400,
+            "only an operator grants implicit: {}",
+            r.text
+        );
         let rotated = post(
             &app,
             &format!("/wp-json/gatehouse/v1/clients/{id}/rotate-secret"),
