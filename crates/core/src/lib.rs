@@ -12,6 +12,7 @@ pub mod credentials;
 pub mod flash;
 pub mod model;
 pub mod net;
+pub mod oauth1;
 pub mod oauth2;
 pub mod password;
 pub mod policy;

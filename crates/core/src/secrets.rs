@@ -5,6 +5,7 @@
 //! Invariants: secret newtypes have a redacted `Debug` and no `Display`/`Serialize`; comparisons
 //! of hashes are constant-time; randomness only from the OS RNG, here.
 
+use base64::Engine;
 use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::Rng;
@@ -137,6 +138,12 @@ pub fn mint_app_password() -> Secret {
     Secret(random_base62(24))
 }
 
+/// `n` characters of `[A-Za-z0-9]` from the OS RNG: the WP-API OAuth 1.0a plugin's shapes
+/// (consumer key 12, token key and verifier 24, secrets 48).
+pub fn mint_alnum(n: usize) -> Secret {
+    Secret(random_base62(n))
+}
+
 /// WordPress strips every non-alphanumeric character before checking; a result of exactly 24
 /// characters is an application password's shape.
 pub fn normalize_app_password(presented: &str) -> Option<String> {
@@ -222,6 +229,8 @@ pub enum Purpose {
     OAuthToken,
     /// OAuth 2.0 authorization codes.
     OAuthCode,
+    /// OAuth 1.0a token keys and verifiers (the token *secrets* are sealed, not hashed).
+    OAuth1Token,
 }
 
 impl Purpose {
@@ -235,6 +244,7 @@ impl Purpose {
             Purpose::ClientSecret => "oauth2-client-secret",
             Purpose::OAuthToken => "oauth2-token",
             Purpose::OAuthCode => "oauth2-code",
+            Purpose::OAuth1Token => "oauth1-token",
         }
     }
 }
@@ -252,6 +262,10 @@ pub struct Keyring {
     client_secret: Hmac<Sha256>,
     oauth_token: Hmac<Sha256>,
     oauth_code: Hmac<Sha256>,
+    oauth1_token: Hmac<Sha256>,
+    /// The key that seals OAuth 1.0a signing secrets (SPEC §2: a secret the server must use is
+    /// stored AEAD-encrypted under its own subkey).
+    seal: [u8; 32],
     /// The key that seals one-time page messages (`flash`): current version only, as a flash
     /// lives two minutes.
     flash: [u8; 32],
@@ -283,6 +297,8 @@ impl Keyring {
             client_secret: mac(Purpose::ClientSecret),
             oauth_token: mac(Purpose::OAuthToken),
             oauth_code: mac(Purpose::OAuthCode),
+            oauth1_token: mac(Purpose::OAuth1Token),
+            seal: key.subkey("oauth1-signing-secret"),
             flash: key.subkey("page-flash"),
             older: Vec::new(),
         }
@@ -304,6 +320,60 @@ impl Keyring {
             .chain(self.older.iter())
             .map(|k| k.hash(purpose, secret))
             .collect()
+    }
+
+    /// Seals a secret the server must use later (an OAuth 1.0a consumer or token secret) with
+    /// XChaCha20-Poly1305 under the current key version; `bound_to` names the record it belongs
+    /// to (associated data), so a sealed value copied onto another record does not open.
+    pub fn seal(&self, bound_to: &str, secret: &str) -> Sealed {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use rand::RngCore;
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new((&self.seal).into());
+        let mut nonce = [0u8; 24];
+        rand::rngs::OsRng.fill_bytes(&mut nonce);
+        // Encryption with a valid key and nonce cannot fail for inputs of this size.
+        let ct = cipher
+            .encrypt(
+                chacha20poly1305::XNonce::from_slice(&nonce),
+                Payload {
+                    msg: secret.as_bytes(),
+                    aad: bound_to.as_bytes(),
+                },
+            )
+            .unwrap_or_default();
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&ct);
+        Sealed {
+            key_version: self.version,
+            data: base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(out),
+        }
+    }
+
+    /// Opens a sealed secret with the key version it was sealed under; `None` if that version is
+    /// not held, or the data or `bound_to` do not match.
+    pub fn open(&self, sealed: &Sealed, bound_to: &str) -> Option<String> {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        let ring = std::iter::once(self)
+            .chain(self.older.iter())
+            .find(|k| k.version == sealed.key_version)?;
+        let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(&sealed.data)
+            .ok()?;
+        if raw.len() < 24 + 16 {
+            return None;
+        }
+        let (nonce, ct) = raw.split_at(24);
+        let cipher = chacha20poly1305::XChaCha20Poly1305::new((&ring.seal).into());
+        let plain = cipher
+            .decrypt(
+                chacha20poly1305::XNonce::from_slice(nonce),
+                Payload {
+                    msg: ct,
+                    aad: bound_to.as_bytes(),
+                },
+            )
+            .ok()?;
+        String::from_utf8(plain).ok()
     }
 
     pub(crate) fn flash_key(&self) -> &[u8; 32] {
@@ -328,6 +398,7 @@ impl Keyring {
             Purpose::ClientSecret => self.client_secret.clone(),
             Purpose::OAuthToken => self.oauth_token.clone(),
             Purpose::OAuthCode => self.oauth_code.clone(),
+            Purpose::OAuth1Token => self.oauth1_token.clone(),
         };
         mac.update(secret.as_bytes());
         to_hex(&mac.finalize().into_bytes())
@@ -344,6 +415,19 @@ fn to_hex(bytes: &[u8]) -> String {
     out
 }
 
+/// A secret sealed by `Keyring::seal`: the key version and `base64url(nonce ‖ ciphertext)`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Sealed {
+    pub key_version: i64,
+    pub data: String,
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sealed(version {}, REDACTED)", self.key_version)
+    }
+}
+
 /// Constant-time equality of two stored hashes.
 pub fn hashes_equal(a: &str, b: &str) -> bool {
     a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
@@ -352,6 +436,28 @@ pub fn hashes_equal(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sealed_secrets_open_only_where_they_belong() {
+        let k1 = ServerKey::generate();
+        let k2 = ServerKey::generate();
+        let old = Keyring::new(&k1, 1);
+        let sealed = old.seal("consumer:abc", "s3cret");
+        assert!(!format!("{sealed:?}").contains(&sealed.data));
+        assert_eq!(old.open(&sealed, "consumer:abc").as_deref(), Some("s3cret"));
+        assert_eq!(old.open(&sealed, "consumer:abd"), None);
+        // After rotation the old version still opens it; a keyring without it does not.
+        let ring = Keyring::from_versions(vec![(1, k1), (2, k2.clone())]).unwrap();
+        assert_eq!(ring.open(&sealed, "consumer:abc").as_deref(), Some("s3cret"));
+        assert_eq!(ring.seal("x", "y").key_version, 2);
+        assert_eq!(Keyring::new(&k2, 1).open(&sealed, "consumer:abc"), None);
+        let mut tampered = sealed.clone();
+        tampered.data.replace_range(40..41, if &tampered.data[40..41] == "A" { "B" } else { "A" });
+        assert_eq!(old.open(&tampered, "consumer:abc"), None);
+        assert_eq!(old.open(&Sealed { key_version: 1, data: "!!".into() }, "x"), None);
+        // Two seals of one secret differ (a fresh nonce each time).
+        assert_ne!(old.seal("a", "b").data, old.seal("a", "b").data);
+    }
 
     #[test]
     fn minted_tokens_parse_and_typos_do_not() {

@@ -1,0 +1,345 @@
+//! OAuth 1.0a (RFC 5849, SPEC §8; the WP-API OAuth1 plugin of seed 002): consumers ("clients"),
+//! request and access tokens, and the signature rules (`signature`). Pure rules and types; the
+//! three legs speak HTTP in the server and the single-use statements live in the store.
+//! Invariants: consumer and token secrets are only ever stored sealed (`Keyring::seal`), bound to
+//! their record; token keys and verifiers only as keyed hashes; a request token is never an
+//! access token.
+
+pub mod signature;
+
+use crate::clock::Timestamp;
+use crate::model::{SiteId, UserId};
+use crate::secrets::{Keyring, Purpose, Sealed, Secret};
+
+/// How far a request's `oauth_timestamp` may be from the server's clock, and how long a nonce
+/// is remembered after its timestamp (seconds).
+pub const TIMESTAMP_WINDOW_SECS: i64 = 600;
+/// How long a request token waits for the user to approve it and the client to exchange it.
+pub const REQUEST_TOKEN_TTL_SECS: i64 = 900;
+/// The callback value that asks for the verifier to be shown instead of redirected (§2.1).
+pub const OOB: &str = "oob";
+
+/// Shapes of the WP-API plugin: a 12-character consumer key, 48-character secrets, 24-character
+/// token keys and verifiers, all `[A-Za-z0-9]`.
+pub const CONSUMER_KEY_LEN: usize = 12;
+pub const SECRET_LEN: usize = 48;
+pub const TOKEN_KEY_LEN: usize = 24;
+pub const VERIFIER_LEN: usize = 24;
+
+fn has_shape(s: &str, len: usize) -> bool {
+    s.len() == len && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+pub fn is_consumer_key(s: &str) -> bool {
+    has_shape(s, CONSUMER_KEY_LEN)
+}
+pub fn is_token_key(s: &str) -> bool {
+    has_shape(s, TOKEN_KEY_LEN)
+}
+pub fn is_verifier(s: &str) -> bool {
+    has_shape(s, VERIFIER_LEN)
+}
+
+/// An OAuth 1.0a consumer id (its row id; `ID:` of `oauth1 add`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ConsumerId(pub i64);
+
+/// An OAuth 1.0a token id (its row id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Oauth1TokenId(pub i64);
+
+/// A registered OAuth 1.0a application.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consumer {
+    pub id: ConsumerId,
+    /// The public consumer key (12 characters).
+    pub key: String,
+    pub name: String,
+    pub description: String,
+    /// The registered callback URL; `None` allows only `oob`.
+    pub callback: Option<String>,
+    pub owner_id: UserId,
+    pub created_at: Timestamp,
+}
+
+/// A consumer to register: its secret already sealed to its key.
+#[derive(Debug, Clone)]
+pub struct NewConsumer {
+    pub key: String,
+    pub secret: Sealed,
+    pub name: String,
+    pub description: String,
+    pub callback: Option<String>,
+    pub owner_id: UserId,
+}
+
+/// What the associated data of a consumer's sealed secret names.
+pub fn consumer_binding(key: &str) -> String {
+    format!("oauth1-consumer:{key}")
+}
+
+/// What the associated data of a token's sealed secret names: its keyed hash, which is unique.
+pub fn token_binding(token_hash: &str) -> String {
+    format!("oauth1-token:{token_hash}")
+}
+
+/// A new consumer's key and secret (shown once) and its record.
+pub fn new_consumer(
+    keys: &Keyring,
+    name: String,
+    description: String,
+    callback: Option<String>,
+    owner_id: UserId,
+) -> (NewConsumer, Secret) {
+    let key = crate::secrets::mint_alnum(CONSUMER_KEY_LEN)
+        .expose_secret()
+        .to_string();
+    let secret = crate::secrets::mint_alnum(SECRET_LEN);
+    let sealed = keys.seal(&consumer_binding(&key), secret.expose_secret());
+    (
+        NewConsumer {
+            key,
+            secret: sealed,
+            name,
+            description,
+            callback,
+            owner_id,
+        },
+        secret,
+    )
+}
+
+/// Temporary (request) credentials, or token (access) credentials.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Request,
+    Access,
+}
+
+impl TokenKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TokenKind::Request => "request",
+            TokenKind::Access => "access",
+        }
+    }
+    pub fn parse(s: &str) -> Option<TokenKind> {
+        match s {
+            "request" => Some(TokenKind::Request),
+            "access" => Some(TokenKind::Access),
+            _ => None,
+        }
+    }
+}
+
+/// A token to store: its key as a keyed hash, its secret sealed to that hash.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub hash: String,
+    pub key_version: i64,
+    pub secret: Sealed,
+    pub kind: TokenKind,
+    pub consumer_id: ConsumerId,
+    /// The approving user (access tokens; request tokens get theirs on approval).
+    pub user_id: Option<UserId>,
+    /// A request token's callback (`oob` or the registered URL).
+    pub callback: Option<String>,
+    pub expires_at: Option<Timestamp>,
+}
+
+/// A new token's key and secret (given to the client once) and its record.
+pub fn new_token(
+    keys: &Keyring,
+    kind: TokenKind,
+    consumer_id: ConsumerId,
+    user_id: Option<UserId>,
+    callback: Option<String>,
+    expires_at: Option<Timestamp>,
+) -> (NewToken, Secret, Secret) {
+    let key = crate::secrets::mint_alnum(TOKEN_KEY_LEN);
+    let secret = crate::secrets::mint_alnum(SECRET_LEN);
+    let hash = keys.hash(Purpose::OAuth1Token, key.expose_secret());
+    let sealed = keys.seal(&token_binding(&hash), secret.expose_secret());
+    (
+        NewToken {
+            hash,
+            key_version: keys.version,
+            secret: sealed,
+            kind,
+            consumer_id,
+            user_id,
+            callback,
+            expires_at,
+        },
+        key,
+        secret,
+    )
+}
+
+/// A stored token (without its secret).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub id: Oauth1TokenId,
+    pub kind: TokenKind,
+    pub consumer_id: ConsumerId,
+    pub user_id: Option<UserId>,
+    pub callback: Option<String>,
+    pub created_at: Timestamp,
+    pub expires_at: Option<Timestamp>,
+    pub authorized_at: Option<Timestamp>,
+    pub used_at: Option<Timestamp>,
+    pub revoked_at: Option<Timestamp>,
+    pub last_used_at: Option<Timestamp>,
+    pub last_ip: Option<String>,
+}
+
+impl Token {
+    /// Live: not revoked, not used (a request token is exchanged once), not expired.
+    pub fn is_live(&self, now: Timestamp) -> bool {
+        self.revoked_at.is_none()
+            && self.used_at.is_none()
+            && self.expires_at.is_none_or(|e| now < e)
+    }
+}
+
+/// A token found by its key's hash, with its consumer, the consumer's sealed secret and the
+/// token's sealed secret, and the approving user if any. One indexed look-up.
+#[derive(Debug, Clone)]
+pub struct TokenMatch {
+    pub token: Token,
+    pub hash: String,
+    pub secret: Sealed,
+    pub consumer: Consumer,
+    pub consumer_secret: Sealed,
+    /// The approving user, with the consumer owner's suspension.
+    pub user: Option<crate::model::User>,
+    pub consumer_suspended: bool,
+}
+
+/// An OAuth 1.0a authorization a user gave (an access token), for lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Authorization {
+    pub token: Token,
+    pub consumer: Consumer,
+}
+
+/// Where a site-bound token may act; OAuth 1.0a tokens act as their user everywhere, like an
+/// application password (the WP-API plugin's tokens are per WordPress install).
+pub fn token_site(_t: &Token) -> Option<SiteId> {
+    None
+}
+
+/// Whether `callback` may be used for `consumer` (§2.1 with SPEC §8): exactly its registered
+/// callback, or `oob`.
+pub fn callback_allowed(consumer: &Consumer, callback: &str) -> bool {
+    callback == OOB || consumer.callback.as_deref() == Some(callback)
+}
+
+/// Validates a callback URL to register: an absolute `https` URL, or `http` on a loopback host
+/// (RFC 8252 §7.3's rule, as for OAuth 2.0 redirect URIs), without a fragment.
+pub fn validate_callback(raw: &str) -> Result<String, String> {
+    let raw = raw.trim();
+    if raw.is_empty() || raw.len() > signature::MAX_CALLBACK_LEN {
+        return Err("The callback URL must be 1 to 2000 characters.".into());
+    }
+    let url = url::Url::parse(raw).map_err(|_| {
+        format!("The callback URL {raw} is not an absolute URL (https://app.example/callback).")
+    })?;
+    if url.fragment().is_some() {
+        return Err("The callback URL may not have a #fragment.".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err("The callback URL may not hold a user name or password.".into());
+    }
+    let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
+    match url.scheme() {
+        "https" => Ok(raw.to_string()),
+        "http" if loopback => Ok(raw.to_string()),
+        _ => Err(
+            "The callback URL must use https (http only on 127.0.0.1, [::1] or localhost)."
+                .into(),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::secrets::ServerKey;
+
+    #[test]
+    fn minted_credentials_have_the_plugins_shapes_and_open() {
+        let keys = Keyring::new(&ServerKey::generate(), 1);
+        let (c, secret) = new_consumer(&keys, "A".into(), String::new(), None, UserId(1));
+        assert!(is_consumer_key(&c.key));
+        assert!(has_shape(secret.expose_secret(), SECRET_LEN));
+        assert!(!c.secret.data.contains(secret.expose_secret()));
+        assert_eq!(
+            keys.open(&c.secret, &consumer_binding(&c.key)).as_deref(),
+            Some(secret.expose_secret())
+        );
+        let (t, key, tsecret) = new_token(
+            &keys,
+            TokenKind::Request,
+            ConsumerId(1),
+            None,
+            Some(OOB.into()),
+            Some(10),
+        );
+        assert!(is_token_key(key.expose_secret()));
+        assert_eq!(t.hash, keys.hash(Purpose::OAuth1Token, key.expose_secret()));
+        assert_eq!(
+            keys.open(&t.secret, &token_binding(&t.hash)).as_deref(),
+            Some(tsecret.expose_secret())
+        );
+        // A token's sealed secret does not open as the consumer's.
+        assert_eq!(keys.open(&t.secret, &consumer_binding(&c.key)), None);
+    }
+
+    #[test]
+    fn callbacks() {
+        let mut c = Consumer {
+            id: ConsumerId(1),
+            key: "k".into(),
+            name: "n".into(),
+            description: String::new(),
+            callback: None,
+            owner_id: UserId(1),
+            created_at: 0,
+        };
+        assert!(callback_allowed(&c, "oob"));
+        assert!(!callback_allowed(&c, "https://a.example/cb"));
+        c.callback = Some("https://a.example/cb".into());
+        assert!(callback_allowed(&c, "https://a.example/cb"));
+        assert!(!callback_allowed(&c, "https://a.example/cb?x=1"));
+        assert!(!callback_allowed(&c, "https://A.example/cb"));
+        assert!(validate_callback("https://a.example/cb").is_ok());
+        assert!(validate_callback("http://127.0.0.1:9/cb").is_ok());
+        assert!(validate_callback("http://a.example/cb").is_err());
+        assert!(validate_callback("https://a.example/cb#x").is_err());
+        assert!(validate_callback("javascript:alert(1)").is_err());
+        assert!(validate_callback("https://u:p@a.example/").is_err());
+    }
+
+    #[test]
+    fn request_tokens_expire_and_are_used_once() {
+        let t = Token {
+            id: Oauth1TokenId(1),
+            kind: TokenKind::Request,
+            consumer_id: ConsumerId(1),
+            user_id: None,
+            callback: None,
+            created_at: 0,
+            expires_at: Some(100),
+            authorized_at: None,
+            used_at: None,
+            revoked_at: None,
+            last_used_at: None,
+            last_ip: None,
+        };
+        assert!(t.is_live(99));
+        assert!(!t.is_live(100));
+        assert!(!Token { used_at: Some(5), ..t.clone() }.is_live(1));
+        assert!(!Token { revoked_at: Some(5), ..t }.is_live(1));
+    }
+}
