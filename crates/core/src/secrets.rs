@@ -448,13 +448,32 @@ mod tests {
         assert_eq!(old.open(&sealed, "consumer:abd"), None);
         // After rotation the old version still opens it; a keyring without it does not.
         let ring = Keyring::from_versions(vec![(1, k1), (2, k2.clone())]).unwrap();
-        assert_eq!(ring.open(&sealed, "consumer:abc").as_deref(), Some("s3cret"));
+        assert_eq!(
+            ring.open(&sealed, "consumer:abc").as_deref(),
+            Some("s3cret")
+        );
         assert_eq!(ring.seal("x", "y").key_version, 2);
         assert_eq!(Keyring::new(&k2, 1).open(&sealed, "consumer:abc"), None);
         let mut tampered = sealed.clone();
-        tampered.data.replace_range(40..41, if &tampered.data[40..41] == "A" { "B" } else { "A" });
+        tampered.data.replace_range(
+            40..41,
+            if &tampered.data[40..41] == "A" {
+                "B"
+            } else {
+                "A"
+            },
+        );
         assert_eq!(old.open(&tampered, "consumer:abc"), None);
-        assert_eq!(old.open(&Sealed { key_version: 1, data: "!!".into() }, "x"), None);
+        assert_eq!(
+            old.open(
+                &Sealed {
+                    key_version: 1,
+                    data: "!!".into()
+                },
+                "x"
+            ),
+            None
+        );
         // Two seals of one secret differ (a fresh nonce each time).
         assert_ne!(old.seal("a", "b").data, old.seal("a", "b").data);
     }

@@ -422,6 +422,95 @@ pub trait OAuth2Store {
     ) -> StoreResult<()>;
 }
 
+/// OAuth 1.0a consumers, tokens and nonces (SPEC §8).
+#[async_trait]
+pub trait OAuth1Store {
+    /// Registers a consumer; `Conflict("consumer_key")` if its key is taken.
+    async fn insert_consumer(
+        &self,
+        new: &crate::oauth1::NewConsumer,
+        now: Timestamp,
+    ) -> StoreResult<crate::oauth1::Consumer>;
+    /// A consumer by its public key, with its sealed secret and whether its owner is disabled.
+    async fn find_consumer_by_key(
+        &self,
+        key: &str,
+    ) -> StoreResult<Option<(crate::oauth1::Consumer, crate::secrets::Sealed, bool)>>;
+    async fn get_consumer(
+        &self,
+        id: crate::oauth1::ConsumerId,
+    ) -> StoreResult<crate::oauth1::Consumer>;
+    /// Consumers, oldest first; of one owner, or all.
+    async fn list_consumers(
+        &self,
+        owner: Option<UserId>,
+    ) -> StoreResult<Vec<crate::oauth1::Consumer>>;
+    /// Deletes a consumer with its tokens; false if there is no such consumer.
+    async fn delete_consumer(&self, id: crate::oauth1::ConsumerId) -> StoreResult<bool>;
+    async fn insert_oauth1_token(
+        &self,
+        new: &crate::oauth1::NewToken,
+        now: Timestamp,
+    ) -> StoreResult<crate::oauth1::Token>;
+    /// A token by its key's keyed hash, joined with its consumer and user. One look-up.
+    async fn find_oauth1_token(&self, hash: &str)
+        -> StoreResult<Option<crate::oauth1::TokenMatch>>;
+    /// Records a user's approval of a live, not yet approved request token, with the verifier's
+    /// hash, in one conditional statement; false if it was not (still) waiting.
+    async fn approve_request_token(
+        &self,
+        id: crate::oauth1::Oauth1TokenId,
+        user: UserId,
+        verifier_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Exchanges an approved request token for an access token: in one transaction, marks the
+    /// request token used (one conditional statement matching its verifier, so of two racing
+    /// exchanges exactly one wins) and stores `access` for its user. `None` if it was not live,
+    /// not approved, or the verifier does not match.
+    async fn exchange_request_token(
+        &self,
+        id: crate::oauth1::Oauth1TokenId,
+        verifier_hash: &str,
+        access: &crate::oauth1::NewToken,
+        now: Timestamp,
+    ) -> StoreResult<Option<crate::oauth1::Token>>;
+    /// Remembers a nonce until `expires_at`; true the first time, false if it was seen. One
+    /// `INSERT … ON CONFLICT DO NOTHING`, so it holds across instances.
+    async fn remember_nonce(
+        &self,
+        consumer: crate::oauth1::ConsumerId,
+        token: &str,
+        timestamp: i64,
+        nonce: &str,
+        expires_at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// A user's live access tokens (what they authorized), newest first, with each consumer.
+    async fn list_user_oauth1(
+        &self,
+        user: UserId,
+    ) -> StoreResult<Vec<crate::oauth1::Authorization>>;
+    /// Revokes one token; with `user`, only if it is theirs. False if it was not live.
+    async fn revoke_oauth1_token(
+        &self,
+        user: Option<UserId>,
+        id: crate::oauth1::Oauth1TokenId,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Revokes every live token of a user; returns how many.
+    async fn revoke_user_oauth1(&self, user: UserId, now: Timestamp) -> StoreResult<u64>;
+    /// Records a token's use, at most once per `min_interval`.
+    async fn touch_oauth1_token(
+        &self,
+        id: crate::oauth1::Oauth1TokenId,
+        now: Timestamp,
+        ip: &str,
+        min_interval: i64,
+    ) -> StoreResult<()>;
+    /// Forgets expired nonces and request tokens; returns how many rows went.
+    async fn purge_oauth1(&self, now: Timestamp) -> StoreResult<u64>;
+}
+
 #[async_trait]
 pub trait Store:
     UserStore
@@ -434,6 +523,7 @@ pub trait Store:
     + AppPasswordStore
     + SessionStore
     + OAuth2Store
+    + OAuth1Store
     + Send
     + Sync
     + std::fmt::Debug

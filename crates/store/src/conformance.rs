@@ -1217,3 +1217,219 @@ pub async fn oauth2_codes_and_rotation(s: &dyn Store) {
         Rotation::Unknown
     );
 }
+
+fn oauth1_token(
+    consumer: gatehouse_core::oauth1::ConsumerId,
+    hash: &str,
+    kind: gatehouse_core::oauth1::TokenKind,
+    user: Option<UserId>,
+    expires_at: Option<i64>,
+) -> gatehouse_core::oauth1::NewToken {
+    gatehouse_core::oauth1::NewToken {
+        hash: hash.into(),
+        key_version: 1,
+        secret: gatehouse_core::secrets::Sealed {
+            key_version: 1,
+            data: format!("sealed-{hash}"),
+        },
+        kind,
+        consumer_id: consumer,
+        user_id: user,
+        callback: Some("oob".into()),
+        expires_at,
+    }
+}
+
+/// OAuth 1.0a: consumers by key, request tokens approved once and exchanged once (racing
+/// exchanges: one winner), nonces remembered once, revocation and purging.
+pub async fn oauth1_consumers_tokens_and_nonces(s: &dyn Store) {
+    use gatehouse_core::oauth1::{NewConsumer, TokenKind};
+    use gatehouse_core::secrets::Sealed;
+    let alice = s.insert_user(&new_user("alice", "a@x"), 1).await.unwrap();
+    let bob = s.insert_user(&new_user("bob", "b@x"), 1).await.unwrap();
+    let new = NewConsumer {
+        key: "AAAAbbbbCCCC".into(),
+        secret: Sealed {
+            key_version: 1,
+            data: "sealed".into(),
+        },
+        name: "App".into(),
+        description: "d".into(),
+        callback: Some("https://app.example/cb".into()),
+        owner_id: alice.id,
+    };
+    let c = s.insert_consumer(&new, 10).await.unwrap();
+    assert_eq!(c.key, "AAAAbbbbCCCC");
+    assert!(matches!(
+        s.insert_consumer(&new, 11).await,
+        Err(StoreError::Conflict(w)) if w == "consumer_key"
+    ));
+    let (found, sealed, suspended) = s
+        .find_consumer_by_key("AAAAbbbbCCCC")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found, c);
+    assert_eq!(sealed.data, "sealed");
+    assert!(!suspended);
+    assert!(s
+        .find_consumer_by_key("aaaabbbbcccc")
+        .await
+        .unwrap()
+        .is_none());
+    assert_eq!(s.get_consumer(c.id).await.unwrap(), c);
+    assert_eq!(
+        s.list_consumers(Some(alice.id)).await.unwrap(),
+        vec![c.clone()]
+    );
+    assert!(s.list_consumers(Some(bob.id)).await.unwrap().is_empty());
+    assert_eq!(s.list_consumers(None).await.unwrap().len(), 1);
+
+    // A request token: found by hash with its consumer, no user yet.
+    let req = s
+        .insert_oauth1_token(
+            &oauth1_token(c.id, "r1", TokenKind::Request, None, Some(1000)),
+            100,
+        )
+        .await
+        .unwrap();
+    let m = s.find_oauth1_token("r1").await.unwrap().unwrap();
+    assert_eq!(m.token, req);
+    assert!(m.user.is_none());
+    assert_eq!(m.consumer, c);
+    assert_eq!(m.consumer_secret.data, "sealed");
+    assert_eq!(m.secret.data, "sealed-r1");
+    // Exchange before approval fails; approval happens once; a wrong verifier does not exchange.
+    let access = oauth1_token(c.id, "a1", TokenKind::Access, None, None);
+    assert!(s
+        .exchange_request_token(req.id, "v", &access, 101)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(s
+        .approve_request_token(req.id, bob.id, "v", 102)
+        .await
+        .unwrap());
+    assert!(!s
+        .approve_request_token(req.id, alice.id, "w", 103)
+        .await
+        .unwrap());
+    assert_eq!(
+        s.find_oauth1_token("r1")
+            .await
+            .unwrap()
+            .unwrap()
+            .user
+            .unwrap()
+            .id,
+        bob.id
+    );
+    assert!(s
+        .exchange_request_token(req.id, "w", &access, 104)
+        .await
+        .unwrap()
+        .is_none());
+    // Two racing exchanges: exactly one wins, and the access token is the approver's.
+    let other = oauth1_token(c.id, "a2", TokenKind::Access, None, None);
+    let (x, y) = tokio::join!(
+        s.exchange_request_token(req.id, "v", &access, 105),
+        s.exchange_request_token(req.id, "v", &other, 105)
+    );
+    let (x, y) = (x.unwrap(), y.unwrap());
+    assert_eq!(x.is_some() as u8 + y.is_some() as u8, 1);
+    let tok = x.or(y).unwrap();
+    assert_eq!(tok.kind, TokenKind::Access);
+    assert_eq!(tok.user_id, Some(bob.id));
+    assert!(s
+        .exchange_request_token(req.id, "v", &access, 106)
+        .await
+        .unwrap()
+        .is_none());
+    // An expired request token can be neither approved nor exchanged.
+    let old = s
+        .insert_oauth1_token(
+            &oauth1_token(c.id, "r2", TokenKind::Request, None, Some(200)),
+            100,
+        )
+        .await
+        .unwrap();
+    assert!(!s
+        .approve_request_token(old.id, bob.id, "v", 200)
+        .await
+        .unwrap());
+
+    // Nonces: once per (consumer, token, timestamp, nonce).
+    assert!(s.remember_nonce(c.id, "a1", 500, "n1", 1100).await.unwrap());
+    assert!(!s.remember_nonce(c.id, "a1", 500, "n1", 1100).await.unwrap());
+    assert!(s.remember_nonce(c.id, "a1", 501, "n1", 1101).await.unwrap());
+    assert!(s.remember_nonce(c.id, "", 500, "n1", 1100).await.unwrap());
+
+    // Authorizations, revocation, touching.
+    let list = s.list_user_oauth1(bob.id).await.unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0].token.id, tok.id);
+    assert_eq!(list[0].consumer.name, "App");
+    s.touch_oauth1_token(tok.id, 300, "192.0.2.1", 60)
+        .await
+        .unwrap();
+    s.touch_oauth1_token(tok.id, 320, "192.0.2.2", 60)
+        .await
+        .unwrap();
+    let t = s.list_user_oauth1(bob.id).await.unwrap().remove(0).token;
+    assert_eq!(
+        (t.last_used_at, t.last_ip.as_deref()),
+        (Some(300), Some("192.0.2.1"))
+    );
+    assert!(!s
+        .revoke_oauth1_token(Some(alice.id), tok.id, 400)
+        .await
+        .unwrap());
+    assert!(s
+        .revoke_oauth1_token(Some(bob.id), tok.id, 400)
+        .await
+        .unwrap());
+    assert!(!s.revoke_oauth1_token(None, tok.id, 401).await.unwrap());
+    assert!(s.list_user_oauth1(bob.id).await.unwrap().is_empty());
+    let again = s
+        .insert_oauth1_token(
+            &oauth1_token(c.id, "a3", TokenKind::Access, Some(bob.id), None),
+            500,
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.revoke_user_oauth1(bob.id, 501).await.unwrap(), 1);
+    assert!(s
+        .find_oauth1_token("a3")
+        .await
+        .unwrap()
+        .unwrap()
+        .token
+        .revoked_at
+        .is_some());
+    let _ = again;
+
+    // Purging forgets expired nonces and request tokens only.
+    assert_eq!(s.purge_oauth1(1100).await.unwrap(), 2 + 2);
+    assert!(s.remember_nonce(c.id, "a1", 500, "n1", 1100).await.unwrap());
+    assert!(s.find_oauth1_token("a1").await.unwrap().is_some());
+
+    // A disabled owner suspends the consumer; deleting it takes its tokens.
+    s.set_user_disabled(alice.id, true).await.unwrap();
+    assert!(
+        s.find_consumer_by_key("AAAAbbbbCCCC")
+            .await
+            .unwrap()
+            .unwrap()
+            .2
+    );
+    assert!(
+        s.find_oauth1_token("a1")
+            .await
+            .unwrap()
+            .unwrap()
+            .consumer_suspended
+    );
+    assert!(s.delete_consumer(c.id).await.unwrap());
+    assert!(!s.delete_consumer(c.id).await.unwrap());
+    assert!(s.find_oauth1_token("a1").await.unwrap().is_none());
+}

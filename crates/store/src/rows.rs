@@ -628,3 +628,168 @@ pub(crate) struct GrantNameRow {
     pub grant: GrantRow,
     pub client_name: String,
 }
+
+pub(crate) const CONSUMER_COLS: &str =
+    "id, consumer_key, name, description, callback, owner_id, created_at";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ConsumerRow {
+    pub id: i64,
+    pub consumer_key: String,
+    pub name: String,
+    pub description: String,
+    pub callback: Option<String>,
+    pub owner_id: i64,
+    pub created_at: i64,
+}
+
+impl From<ConsumerRow> for gatehouse_core::oauth1::Consumer {
+    fn from(r: ConsumerRow) -> Self {
+        gatehouse_core::oauth1::Consumer {
+            id: gatehouse_core::oauth1::ConsumerId(r.id),
+            key: r.consumer_key,
+            name: r.name,
+            description: r.description,
+            callback: r.callback,
+            owner_id: UserId(r.owner_id),
+            created_at: r.created_at,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct ConsumerAuthRow {
+    #[sqlx(flatten)]
+    pub consumer: ConsumerRow,
+    pub secret_sealed: String,
+    pub secret_version: i64,
+    pub owner_disabled: bool,
+}
+
+pub(crate) const OAUTH1_TOKEN_COLS: &str = "id, kind, consumer_id, user_id, callback, created_at, expires_at, authorized_at, used_at, revoked_at, last_used_at, last_ip";
+
+#[derive(sqlx::FromRow)]
+pub(crate) struct Oauth1TokenRow {
+    pub id: i64,
+    pub kind: String,
+    pub consumer_id: i64,
+    pub user_id: Option<i64>,
+    pub callback: Option<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub authorized_at: Option<i64>,
+    pub used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_ip: Option<String>,
+}
+
+impl TryFrom<Oauth1TokenRow> for gatehouse_core::oauth1::Token {
+    type Error = StoreError;
+    fn try_from(r: Oauth1TokenRow) -> Result<Self, StoreError> {
+        use gatehouse_core::oauth1::{ConsumerId, Oauth1TokenId, TokenKind};
+        Ok(gatehouse_core::oauth1::Token {
+            id: Oauth1TokenId(r.id),
+            kind: TokenKind::parse(&r.kind).ok_or_else(|| {
+                StoreError::Backend(format!("unknown token kind {} stored", r.kind))
+            })?,
+            consumer_id: ConsumerId(r.consumer_id),
+            user_id: r.user_id.map(UserId),
+            callback: r.callback,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            authorized_at: r.authorized_at,
+            used_at: r.used_at,
+            revoked_at: r.revoked_at,
+            last_used_at: r.last_used_at,
+            last_ip: r.last_ip,
+        })
+    }
+}
+
+/// A token joined with its consumer (`c_` columns), its user if approved (`u_`, a left join)
+/// and the consumer owner's suspension.
+#[derive(sqlx::FromRow)]
+pub(crate) struct Oauth1TokenMatchRow {
+    #[sqlx(flatten)]
+    pub token: Oauth1TokenRow,
+    pub hash: String,
+    pub secret_sealed: String,
+    pub secret_version: i64,
+    pub c_id: i64,
+    pub c_key: String,
+    pub c_name: String,
+    pub c_description: String,
+    pub c_callback: Option<String>,
+    pub c_owner_id: i64,
+    pub c_created_at: i64,
+    pub c_secret_sealed: String,
+    pub c_secret_version: i64,
+    pub u_id: Option<i64>,
+    pub u_login: Option<String>,
+    pub u_email: Option<String>,
+    pub u_display_name: Option<String>,
+    pub u_network_admin: Option<bool>,
+    pub u_disabled: Option<bool>,
+    pub u_created_at: Option<i64>,
+    pub consumer_suspended: bool,
+}
+
+impl TryFrom<Oauth1TokenMatchRow> for gatehouse_core::oauth1::TokenMatch {
+    type Error = StoreError;
+    fn try_from(r: Oauth1TokenMatchRow) -> Result<Self, StoreError> {
+        use gatehouse_core::secrets::Sealed;
+        let user = match (
+            r.u_id,
+            r.u_login,
+            r.u_email,
+            r.u_display_name,
+            r.u_network_admin,
+            r.u_disabled,
+            r.u_created_at,
+        ) {
+            (
+                Some(id),
+                Some(login),
+                Some(email),
+                Some(display_name),
+                Some(network_admin),
+                Some(disabled),
+                Some(created_at),
+            ) => Some(User {
+                id: UserId(id),
+                login,
+                email,
+                display_name,
+                network_admin,
+                disabled,
+                created_at,
+            }),
+            _ => None,
+        };
+        Ok(gatehouse_core::oauth1::TokenMatch {
+            token: r.token.try_into()?,
+            hash: r.hash,
+            secret: Sealed {
+                key_version: r.secret_version,
+                data: r.secret_sealed,
+            },
+            consumer: ConsumerRow {
+                id: r.c_id,
+                consumer_key: r.c_key,
+                name: r.c_name,
+                description: r.c_description,
+                callback: r.c_callback,
+                owner_id: r.c_owner_id,
+                created_at: r.c_created_at,
+            }
+            .into(),
+            consumer_secret: Sealed {
+                key_version: r.c_secret_version,
+                data: r.c_secret_sealed,
+            },
+            user,
+            consumer_suspended: r.consumer_suspended,
+        })
+    }
+}

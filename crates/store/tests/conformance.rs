@@ -77,6 +77,7 @@ both!(
     oauth2_clients,
     oauth2_tokens,
     oauth2_codes_and_rotation,
+    oauth1_consumers_tokens_and_nonces,
 );
 
 #[test]

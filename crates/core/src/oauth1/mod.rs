@@ -256,8 +256,7 @@ pub fn validate_callback(raw: &str) -> Result<String, String> {
         "https" => Ok(raw.to_string()),
         "http" if loopback => Ok(raw.to_string()),
         _ => Err(
-            "The callback URL must use https (http only on 127.0.0.1, [::1] or localhost)."
-                .into(),
+            "The callback URL must use https (http only on 127.0.0.1, [::1] or localhost).".into(),
         ),
     }
 }
@@ -339,7 +338,15 @@ mod tests {
         };
         assert!(t.is_live(99));
         assert!(!t.is_live(100));
-        assert!(!Token { used_at: Some(5), ..t.clone() }.is_live(1));
-        assert!(!Token { revoked_at: Some(5), ..t }.is_live(1));
+        assert!(!Token {
+            used_at: Some(5),
+            ..t.clone()
+        }
+        .is_live(1));
+        assert!(!Token {
+            revoked_at: Some(5),
+            ..t
+        }
+        .is_live(1));
     }
 }

@@ -266,11 +266,7 @@ impl RequestParams {
                 return Err(Problem::ParameterDuplicated((*name).to_string()));
             }
         }
-        let get = |name: &str| {
-            self.all()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.as_str())
-        };
+        let get = |name: &str| self.all().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
         let need = |name: &'static str| get(name).ok_or(Problem::ParameterAbsent(name));
         if let Some(v) = get("oauth_version") {
             if v != "1.0" {
@@ -501,11 +497,26 @@ mod tests {
         let uri = base_uri("https://photos.example.net", "/initiate").unwrap();
         let base = base_string("POST", &uri, &initiate);
         let s = initiate.protocol().unwrap();
-        assert_eq!(s.callback.as_deref(), Some("http://printer.example.com/ready"));
-        assert!(verify(s.method, "kd94hf93k423kf44", "", &base, &s.signature));
+        assert_eq!(
+            s.callback.as_deref(),
+            Some("http://printer.example.com/ready")
+        );
+        assert!(verify(
+            s.method,
+            "kd94hf93k423kf44",
+            "",
+            &base,
+            &s.signature
+        ));
         assert_eq!(sign(s.method, "kd94hf93k423kf44", "", &base), s.signature);
         // One bit of the secret, the method or the URI changes the answer.
-        assert!(!verify(s.method, "kd94hf93k423kf45", "", &base, &s.signature));
+        assert!(!verify(
+            s.method,
+            "kd94hf93k423kf45",
+            "",
+            &base,
+            &s.signature
+        ));
         assert!(!verify(
             s.method,
             "kd94hf93k423kf44",
@@ -561,7 +572,13 @@ mod tests {
         assert_eq!(STANDARD.decode(&sig).unwrap().len(), 32);
         assert!(verify(SignatureMethod::HmacSha256, "cs", "ts", &base, &sig));
         assert!(!verify(SignatureMethod::HmacSha1, "cs", "ts", &base, &sig));
-        assert!(!verify(SignatureMethod::HmacSha256, "cs", "ts", &base, "not base64!"));
+        assert!(!verify(
+            SignatureMethod::HmacSha256,
+            "cs",
+            "ts",
+            &base,
+            "not base64!"
+        ));
     }
 
     #[test]
@@ -633,18 +650,36 @@ mod tests {
             h.push((k.to_string(), v.to_string()));
             p(h, "").protocol()
         };
-        assert_eq!(with("oauth_signature_method", "PLAINTEXT"), Err(Problem::SignatureMethodRejected));
+        assert_eq!(
+            with("oauth_signature_method", "PLAINTEXT"),
+            Err(Problem::SignatureMethodRejected)
+        );
         assert_eq!(with("oauth_version", "2.0"), Err(Problem::VersionRejected));
         assert!(with("oauth_version", "1.0").is_ok());
-        assert_eq!(with("oauth_timestamp", "-1"), Err(Problem::ParameterRejected("oauth_timestamp")));
-        assert_eq!(with("oauth_timestamp", "9999999999999"), Err(Problem::ParameterRejected("oauth_timestamp")));
-        assert_eq!(with("oauth_nonce", ""), Err(Problem::ParameterRejected("oauth_nonce")));
-        assert_eq!(with("oauth_nonce", "a\0b"), Err(Problem::ParameterRejected("oauth_nonce")));
+        assert_eq!(
+            with("oauth_timestamp", "-1"),
+            Err(Problem::ParameterRejected("oauth_timestamp"))
+        );
+        assert_eq!(
+            with("oauth_timestamp", "9999999999999"),
+            Err(Problem::ParameterRejected("oauth_timestamp"))
+        );
+        assert_eq!(
+            with("oauth_nonce", ""),
+            Err(Problem::ParameterRejected("oauth_nonce"))
+        );
+        assert_eq!(
+            with("oauth_nonce", "a\0b"),
+            Err(Problem::ParameterRejected("oauth_nonce"))
+        );
         assert_eq!(
             with("oauth_nonce", &"n".repeat(MAX_NONCE_LEN + 1)),
             Err(Problem::ParameterRejected("oauth_nonce"))
         );
-        assert_eq!(with("oauth_callback", "http://x/\n"), Err(Problem::ParameterRejected("oauth_callback")));
+        assert_eq!(
+            with("oauth_callback", "http://x/\n"),
+            Err(Problem::ParameterRejected("oauth_callback"))
+        );
         // Ordinary parameters may repeat; realm twice in the header may not.
         assert!(p(base.clone(), "a=1&a=2").protocol().is_ok());
         let mut two_realms = base.clone();
@@ -716,11 +751,33 @@ mod properties {
         let mut rng = rand::rngs::StdRng::seed_from_u64(5849);
         // Inputs are built from pieces that reach deep into the parser, plus noise.
         const PIECES: &[&str] = &[
-            "oauth_nonce", "oauth_token", "realm", "=", "\"", ",", " ", "%", "%2", "%41", "%C3",
-            "%A9", "oauth_signature_method", "HMAC-SHA1", "oauth_timestamp", "123", "\t", "é",
-            "\0", "oauth_consumer_key", "&", "+", "oauth_version", "1.0", "oauth_callback",
+            "oauth_nonce",
+            "oauth_token",
+            "realm",
+            "=",
+            "\"",
+            ",",
+            " ",
+            "%",
+            "%2",
+            "%41",
+            "%C3",
+            "%A9",
+            "oauth_signature_method",
+            "HMAC-SHA1",
+            "oauth_timestamp",
+            "123",
+            "\t",
+            "é",
+            "\0",
+            "oauth_consumer_key",
+            "&",
+            "+",
+            "oauth_version",
+            "1.0",
+            "oauth_callback",
         ];
-        let mut longest = 0usize;
+        let (mut parsed, mut complete) = (0u32, 0u32);
         for _ in 0..1_000_000 {
             let n = rng.gen_range(0..24);
             let mut s = String::new();
@@ -731,17 +788,20 @@ mod properties {
                     s.push(char::from_u32(rng.gen_range(0..0x800)).unwrap_or('x'));
                 }
             }
-            let header = parse_header(&s).unwrap_or_default();
+            let header = parse_header(&s);
+            parsed += header.is_ok() as u32;
             let params = RequestParams {
-                header,
+                header: header.unwrap_or_default(),
                 query: form_pairs(&s),
                 body: Vec::new(),
             };
-            let _ = params.protocol();
+            complete += params.protocol().is_ok() as u32;
             let base = base_string("GET", "https://example.com/x", &params);
-            longest = longest.max(base.len() / (s.len() + 1));
             assert!(base.len() <= 9 * 2 * s.len() + 64);
         }
-        assert!(longest < 30);
+        // What the sweep reached (printed with --nocapture): headers that parsed, and requests
+        // whose protocol parameters were complete.
+        println!("{parsed} headers parsed, {complete} complete parameter sets");
+        assert!(parsed > 10_000);
     }
 }

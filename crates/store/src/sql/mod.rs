@@ -20,6 +20,7 @@ mod prelude {
 mod audit;
 mod credentials;
 mod keys;
+mod oauth1;
 mod oauth2_clients;
 mod oauth2_tokens;
 mod posts;
