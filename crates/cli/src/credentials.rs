@@ -300,6 +300,7 @@ pub async fn revoke_key(s: &dyn Store, id: i64, json: bool, now: Timestamp) -> R
             api_keys: vec![entry],
             app_passwords: Vec::new(),
             oauth_grants: Vec::new(),
+            oauth1_tokens: Vec::new(),
             sessions_ended: 0,
         });
     } else {
@@ -366,6 +367,26 @@ pub async fn revoke_user(
             }
         }
     }
+    let mut oauth1 = Vec::new();
+    for _ in 0..REVOKE_PASSES {
+        let listed = s.list_user_oauth1(user.id).await?;
+        if listed.is_empty() {
+            break;
+        }
+        for a in listed {
+            if s.revoke_oauth1_token(Some(user.id), a.token.id, now)
+                .await?
+            {
+                oauth1.push(gatehouse_proto::Oauth1Entry {
+                    id: a.token.id.0,
+                    consumer_id: a.consumer.id.0,
+                    app_name: a.consumer.name,
+                });
+            }
+        }
+    }
+    // Request tokens the user approved but the app has not exchanged yet end too.
+    s.revoke_user_oauth1(user.id, now).await?;
     let sessions = admin::end_sessions(s, user.id, now).await?;
 
     let user_keys = keys.iter().filter(|k| k.kind == "user").count();
@@ -389,6 +410,13 @@ pub async fn revoke_user(
             grants.len(),
             "OAuth authorization",
             "OAuth authorizations",
+        ));
+    }
+    if !oauth1.is_empty() {
+        parts.push(count(
+            oauth1.len(),
+            "OAuth 1.0a authorization",
+            "OAuth 1.0a authorizations",
         ));
     }
     let sessions_text = count(sessions as usize, "session", "sessions");
@@ -419,6 +447,7 @@ pub async fn revoke_user(
             api_keys: keys,
             app_passwords: passwords,
             oauth_grants: grants,
+            oauth1_tokens: oauth1,
             sessions_ended: sessions,
         });
         return Ok(());
@@ -433,6 +462,12 @@ pub async fn revoke_user(
         println!(
             "revoked OAuth authorization of {:?} (client {}) and its tokens",
             g.client_name, g.client_id
+        );
+    }
+    for a in &oauth1 {
+        println!(
+            "revoked OAuth 1.0a authorization of {:?} (application {})",
+            a.app_name, a.consumer_id
         );
     }
     if sessions > 0 {

@@ -8,6 +8,7 @@
 mod clients;
 mod credentials;
 mod lists;
+mod oauth1;
 mod output;
 mod serve;
 
@@ -79,11 +80,52 @@ enum Command {
     /// Manage OAuth 2.0 clients: add, rotate-secret.
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage OAuth 1.0a applications: add, list, delete.
+    #[command(subcommand)]
+    Oauth1(Oauth1Command),
     /// Revoke one API key, a client's tokens, one OAuth token, or everything a user holds.
     Revoke(RevokeArgs),
     /// Manage the server key.
     #[command(subcommand)]
     Key(KeyCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum Oauth1Command {
+    /// Register an OAuth 1.0a application; prints `ID:`, `Key:` and `Secret:` (the secret only
+    /// now) as the WP-API plugin's `wp oauth1 add` does.
+    Add {
+        /// The application's name, shown on the approval page.
+        #[arg(long, value_name = "NAME")]
+        name: String,
+        /// The registered callback URL (https, or http on 127.0.0.1/[::1]/localhost); without
+        /// it the application can only use `oauth_callback=oob`.
+        #[arg(long, value_name = "URL")]
+        callback: Option<String>,
+        /// A description shown on the approval page.
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        description: String,
+        /// The user who owns the application (login or email); defaults to the first network admin.
+        #[arg(long, value_name = "LOGIN")]
+        owner: Option<String>,
+        /// Print {"id","key","secret"} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List every OAuth 1.0a application with its key, owner and callback.
+    List {
+        /// Print {"applications":[…]} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete an OAuth 1.0a application and every token it holds.
+    Delete {
+        /// The application's ID (from `oauth1 add` or `oauth1 list`).
+        id: i64,
+        /// Print {"id","deleted"} as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -693,6 +735,18 @@ fn check_input(cli: &Cli) -> Result<Checked, Failure> {
         Command::AppPassword(AppPasswordCommand::Create { name, .. }) => {
             gatehouse_core::credentials::app_password_name(name)?;
         }
+        Command::Oauth1(Oauth1Command::Add {
+            name,
+            callback,
+            description,
+            ..
+        }) => {
+            gatehouse_core::oauth1::validate(&gatehouse_core::oauth1::ConsumerSpec {
+                name: name.clone(),
+                description: description.clone(),
+                callback: callback.clone(),
+            })?;
+        }
         Command::Client(ClientCommand::Add {
             name,
             redirect_uris,
@@ -944,6 +998,25 @@ async fn run(cli: Cli) -> Result<(), Failure> {
             };
             let keys = keyring(&settings, s, now).await?;
             clients::add(s, &keys, &spec, owner.as_deref(), json, now).await
+        }
+        Command::Oauth1(Oauth1Command::Add {
+            name,
+            callback,
+            description,
+            owner,
+            json,
+        }) => {
+            let spec = gatehouse_core::oauth1::ConsumerSpec {
+                name,
+                description,
+                callback,
+            };
+            let keys = keyring(&settings, s, now).await?;
+            oauth1::add(s, &keys, &spec, owner.as_deref(), json, now).await
+        }
+        Command::Oauth1(Oauth1Command::List { json }) => oauth1::list(s, json).await,
+        Command::Oauth1(Oauth1Command::Delete { id, json }) => {
+            oauth1::delete(s, id, json, now).await
         }
         Command::Client(ClientCommand::RotateSecret { client_id, json }) => {
             let keys = keyring(&settings, s, now).await?;

@@ -246,6 +246,8 @@ pub enum AuthMethod {
     Cookie,
     /// An OAuth 2.0 access token, `gat_…` (SPEC §3).
     AccessToken,
+    /// An OAuth 1.0a signed request with an access token (SPEC §8).
+    OAuth1,
 }
 
 impl AuthMethod {
@@ -258,6 +260,7 @@ impl AuthMethod {
             AuthMethod::SiteKey => "site_key",
             AuthMethod::Cookie => "cookie",
             AuthMethod::AccessToken => "access_token",
+            AuthMethod::OAuth1 => "oauth1",
         }
     }
 
@@ -456,6 +459,11 @@ pub enum Credential {
         grant: GrantId,
         client: ClientId,
     },
+    /// An OAuth 1.0a access token, with its consumer.
+    OAuth1 {
+        token: crate::oauth1::Oauth1TokenId,
+        consumer: crate::oauth1::ConsumerId,
+    },
 }
 
 impl Credential {
@@ -468,6 +476,7 @@ impl Credential {
             Credential::SiteKey(_) => AuthMethod::SiteKey,
             Credential::Session { .. } => AuthMethod::Cookie,
             Credential::AccessToken { .. } => AuthMethod::AccessToken,
+            Credential::OAuth1 { .. } => AuthMethod::OAuth1,
         }
     }
 }

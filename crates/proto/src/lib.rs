@@ -154,7 +154,25 @@ pub struct RevokeReport {
     pub app_passwords: Vec<AppPasswordEntry>,
     /// OAuth 2.0 authorizations ended (every token issued under each).
     pub oauth_grants: Vec<GrantEntry>,
+    /// OAuth 1.0a authorizations ended (access tokens).
+    pub oauth1_tokens: Vec<Oauth1Entry>,
     pub sessions_ended: u64,
+}
+
+/// An OAuth 1.0a authorization (access token): which app, as `revoke --json` reports it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Oauth1Entry {
+    pub id: i64,
+    pub consumer_id: i64,
+    pub app_name: String,
+}
+
+/// `gatehouse oauth1 add --json`: the plugin's `wp oauth1 add` answer.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Oauth1ConsumerCreated {
+    pub id: i64,
+    pub key: String,
+    pub secret: String,
 }
 
 /// An OAuth 2.0 authorization: which app, as `revoke --json` reports it.

@@ -187,6 +187,7 @@ pub fn router(state: AppState) -> Router {
             get(web::authorize_get).post(web::authorize_post),
         )
         .merge(crate::oauth2::routes())
+        .merge(crate::oauth1::routes())
         .route("/assets/app.css", get(web::asset_css))
         .route("/assets/app.js", get(web::asset_js))
         .fallback(not_found)

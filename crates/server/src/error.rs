@@ -60,6 +60,9 @@ pub struct ApiError {
     /// RFC 6750 §3.1: a 403 for a token that lacks a scope.
     pub insufficient_scope: bool,
     pub retry_after: Option<i64>,
+    /// An OAuth 1.0a refusal: `code` is the problem's name, and the `OAuth` challenge names it
+    /// (`oauth_problem=…`).
+    pub oauth_problem: bool,
     /// The cause of an internal error, for the log line only.
     pub internal: Option<Box<str>>,
 }
@@ -80,6 +83,7 @@ impl ApiError {
             invalid_token: false,
             insufficient_scope: false,
             retry_after: None,
+            oauth_problem: false,
             internal: None,
         }
     }
@@ -190,10 +194,15 @@ impl ApiError {
                     );
                 }
                 Presented::OAuth => {
-                    h.append(
-                        header::WWW_AUTHENTICATE,
-                        HeaderValue::from_static(r#"OAuth realm="gatehouse""#),
-                    );
+                    let challenge = match self.oauth_problem {
+                        true => HeaderValue::from_str(&format!(
+                            r#"OAuth realm="gatehouse", oauth_problem="{}""#,
+                            self.code
+                        ))
+                        .unwrap_or(HeaderValue::from_static(r#"OAuth realm="gatehouse""#)),
+                        false => HeaderValue::from_static(r#"OAuth realm="gatehouse""#),
+                    };
+                    h.append(header::WWW_AUTHENTICATE, challenge);
                 }
                 _ => {}
             }

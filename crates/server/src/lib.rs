@@ -8,6 +8,7 @@ pub mod config;
 pub mod demo;
 pub mod error;
 pub mod keys;
+pub mod oauth1;
 pub mod oauth2;
 pub mod rest;
 pub mod routes;

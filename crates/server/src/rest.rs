@@ -192,6 +192,22 @@ pub struct Incoming {
     pub headers: HeaderMap,
     pub peer: SocketAddr,
     pub origin: ClientOrigin,
+    /// What an OAuth 1.0a signature covers (RFC 5849 §3.4.1): the request path as sent, the
+    /// whole query string (routing parameters included) and the pairs of a form body.
+    pub signed: SignedParts,
+}
+
+/// The parts of a request an OAuth 1.0a signature covers, kept as sent.
+#[derive(Debug, Default)]
+pub struct SignedParts {
+    /// The HTTP method as sent (before WordPress's `_method` override).
+    pub method: String,
+    pub path: String,
+    pub query: Option<String>,
+    /// The pairs of an `application/x-www-form-urlencoded` body, in order, duplicates kept.
+    pub form: Vec<(String, String)>,
+    /// The site's configured URL (the base-string URI's scheme and authority).
+    pub base: String,
 }
 
 impl Incoming {
@@ -215,11 +231,12 @@ impl Incoming {
     }
 }
 
-/// Splits off the body and parses it by content type into parameters.
+/// Splits off the body and parses it by content type into parameters; a form body's pairs are
+/// also returned as sent (OAuth 1.0a signs them).
 pub async fn read_body(
     req: Request<Body>,
     limit: usize,
-) -> Result<(axum::http::request::Parts, Params), ApiError> {
+) -> Result<(axum::http::request::Parts, Params, Vec<(String, String)>), ApiError> {
     let (parts, body) = req.into_parts();
     let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
         ApiError::new(
@@ -229,8 +246,9 @@ pub async fn read_body(
         )
     })?;
     if bytes.is_empty() {
-        return Ok((parts, Params::default()));
+        return Ok((parts, Params::default(), Vec::new()));
     }
+    let mut form = Vec::new();
     let ctype = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -265,7 +283,10 @@ pub async fn read_body(
             }
         }
         "application/x-www-form-urlencoded" => match std::str::from_utf8(&bytes) {
-            Ok(s) => Params::from_query(s),
+            Ok(s) => {
+                form = gatehouse_core::oauth1::signature::form_pairs(s);
+                Params::from_query(s)
+            }
             Err(_) => {
                 return Err(ApiError::bad_request(
                     "rest_invalid_body",
@@ -283,7 +304,7 @@ pub async fn read_body(
             ))
         }
     };
-    Ok((parts, params))
+    Ok((parts, params, form))
 }
 
 fn looks_like_json(b: &[u8]) -> bool {

@@ -8,6 +8,7 @@
 pub mod access;
 pub mod apikey;
 pub mod basic;
+pub mod oauth1;
 pub mod session;
 
 use crate::app::AppState;
@@ -93,14 +94,7 @@ pub async fn authenticate(
         // `gat_` is an OAuth 2.0 access token; anything else under Bearer is an API key (seed 004).
         Presented::Bearer if rest.starts_with("gat_") => access::authenticate(app, inc, rest).await,
         Presented::Bearer | Presented::ApiKey => apikey::authenticate(app, inc, rest).await,
-        // OAuth 1.0a signatures are not accepted on this server yet: say so, rather than
-        // judging a consumer key that nothing here could know.
-        Presented::OAuth => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "oauth1_not_enabled",
-            "OAuth 1.0a is not enabled on this server. Use an API key, an application password or a session instead.",
-        )
-        .alt("oauth1_not_enabled")),
+        Presented::OAuth => oauth1::authenticate(app, inc, rest).await,
         Presented::Nothing | Presented::Other => Err(ApiError {
             plugin: true,
             alt: Some("invalid_request"),

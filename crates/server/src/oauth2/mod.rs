@@ -70,6 +70,8 @@ pub struct OAuthError {
     /// `invalid_client` answers carry a Basic challenge (RFC 6749 §5.2).
     pub challenge: bool,
     pub retry_after: Option<i64>,
+    /// An OAuth 1.0a refusal: a 401 carries `WWW-Authenticate: OAuth realm=…, oauth_problem=…`.
+    pub oauth1_problem: Option<&'static str>,
 }
 
 impl OAuthError {
@@ -80,6 +82,7 @@ impl OAuthError {
             description: description.into(),
             challenge: false,
             retry_after: None,
+            oauth1_problem: None,
         }
     }
     pub fn invalid_request(d: impl Into<String>) -> Self {
@@ -117,6 +120,13 @@ impl IntoResponse for OAuthError {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(r#"Basic realm="gatehouse""#),
             );
+        }
+        if let (Some(problem), StatusCode::UNAUTHORIZED) = (self.oauth1_problem, self.status) {
+            if let Ok(v) = HeaderValue::from_str(&format!(
+                r#"OAuth realm="gatehouse", oauth_problem="{problem}""#
+            )) {
+                h.insert(header::WWW_AUTHENTICATE, v);
+            }
         }
         if let Some(secs) = self.retry_after {
             if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {

@@ -286,7 +286,7 @@ pub async fn dialect_entry(
         return finish(with_cors(resp), dialect, None);
     }
 
-    let (parts, body_params) = match read_body(req, app.settings.max_body_bytes).await {
+    let (parts, body_params, form) = match read_body(req, app.settings.max_body_bytes).await {
         Ok(x) => x,
         Err(e) => {
             return finish(
@@ -322,15 +322,6 @@ pub async fn dialect_entry(
         );
     }
     let method = effective_method(&parts.method, &parts.headers, &params);
-    let inc = Incoming {
-        method,
-        route,
-        params,
-        query_pairs,
-        headers: parts.headers,
-        peer,
-        origin,
-    };
     let (site, base) = match for_request {
         Ok(r) => (r.site, r.base),
         Err(e) => {
@@ -340,6 +331,22 @@ pub async fn dialect_entry(
                 None,
             )
         }
+    };
+    let inc = Incoming {
+        method,
+        route,
+        params,
+        query_pairs,
+        headers: parts.headers,
+        peer,
+        origin,
+        signed: rest::SignedParts {
+            method: parts.method.as_str().to_string(),
+            path: parts.uri.path().to_string(),
+            query: parts.uri.query().map(str::to_string),
+            form,
+            base: base.clone(),
+        },
     };
     let auth = match authenticate(&app, &inc, dialect).await {
         Ok(a) => a,

@@ -158,6 +158,16 @@ fn authentication(cx: &Cx<'_>) -> Value {
         "application-passwords".into(),
         json!({ "endpoints": { "authorization": format!("{}/wp-admin/authorize-application.php", cx.base) } }),
     );
+    // As the WP-API OAuth1 plugin advertises its three legs (seed 002).
+    auth.insert(
+        "oauth1".into(),
+        json!({
+            "request": format!("{}/oauth1/request", cx.base),
+            "authorize": format!("{}/oauth1/authorize", cx.base),
+            "access": format!("{}/oauth1/access", cx.base),
+            "version": "0.1",
+        }),
+    );
     auth.insert(
         "api-key".into(),
         json!({ "header": "Authorization", "schemes": ["ApiKey", "Bearer"], "endpoints": { "keys": format!("{}/wp-json/gatehouse/v1/api-keys", cx.base) } }),

@@ -10,6 +10,7 @@ mod admin_pages;
 mod authorize_application;
 mod developer;
 mod login;
+mod oauth1_authorize;
 mod oauth_consent;
 mod profile;
 
@@ -17,6 +18,7 @@ pub use admin_pages::*;
 pub use authorize_application::*;
 pub use developer::*;
 pub use login::*;
+pub use oauth1_authorize::*;
 pub use oauth_consent::*;
 pub use profile::*;
 
@@ -96,6 +98,14 @@ pub(super) fn env() -> &'static Environment<'static> {
                 include_str!("../../templates/developer.html"),
             ),
             ("home.html", include_str!("../../templates/home.html")),
+            (
+                "oauth1_authorize.html",
+                include_str!("../../templates/oauth1_authorize.html"),
+            ),
+            (
+                "oauth1_verifier.html",
+                include_str!("../../templates/oauth1_verifier.html"),
+            ),
         ] {
             if let Err(e) = env.add_template(name, src) {
                 tracing::error!(error = %e, template = name, "template does not compile");

@@ -1476,23 +1476,29 @@ both!(
             .await;
             assert_eq!(r.body["error"], "INVALID_API_KEY", "{}", r.text);
         }
-        // OAuth 1.0a is not enabled: the answer says so, not that a consumer key is unknown.
-        let oauth = r#"OAuth oauth_consumer_key="abc", oauth_signature_method="HMAC-SHA1", oauth_signature="x""#;
+        // An OAuth 1.0a header missing its timestamp and nonce is a malformed request (400, the
+        // parameter named); a complete one with an unknown consumer key is a 401 that says so.
+        let partial = r#"OAuth oauth_consumer_key="abc", oauth_signature_method="HMAC-SHA1", oauth_signature="x""#;
+        let complete = r#"OAuth oauth_consumer_key="abcdefghijkl", oauth_signature_method="HMAC-SHA1", oauth_signature="x", oauth_timestamp="TS", oauth_nonce="n1""#
+            .replace("TS", &gatehouse_core::clock::Clock::now(&app.clock).to_string());
         for path in [me, "/v1/user"] {
-            let r = get(&app, path, Some(oauth)).await;
+            let r = get(&app, path, Some(partial)).await;
+            assert_eq!(r.status, 400, "{path}: {}", r.text);
+            assert!(r.text.contains("oauth_timestamp"), "{}", r.text);
+            let r = get(&app, path, Some(&complete)).await;
             assert_eq!(r.status, 401, "{path}");
-            assert!(r.text.contains("OAuth 1.0a is not enabled"), "{}", r.text);
-            assert!(!r.text.contains("consumer key"), "{}", r.text);
+            assert!(r.text.contains("consumer_key_unknown"), "{}", r.text);
             assert!(
+                r.all("www-authenticate").iter().any(
+                    |c| c == r#"OAuth realm="gatehouse", oauth_problem="consumer_key_unknown""#
+                ),
+                "{path}: {:?}",
                 r.all("www-authenticate")
-                    .iter()
-                    .any(|c| c.starts_with("OAuth")),
-                "{path}"
             );
         }
         assert_eq!(
-            get(&app, me, Some(oauth)).await.code(),
-            "oauth1_not_enabled"
+            get(&app, me, Some(partial)).await.code(),
+            "parameter_absent"
         );
     }
 );
