@@ -145,6 +145,10 @@ pub fn router(state: AppState) -> Router {
             get(web::profile_grant_confirm).post(web::profile_grant_revoke),
         )
         .route(
+            "/profile/oauth1/{id}/revoke",
+            get(web::profile_oauth1_confirm).post(web::profile_oauth1_revoke),
+        )
+        .route(
             "/profile/sessions/revoke-others",
             post(web::profile_sessions_revoke_others),
         )
@@ -163,6 +167,11 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/developer/{id}/delete",
             get(web::developer_delete_confirm).post(web::developer_delete),
+        )
+        .route("/developer/oauth1", post(web::developer_oauth1_create))
+        .route(
+            "/developer/oauth1/{id}/delete",
+            get(web::developer_oauth1_delete_confirm).post(web::developer_oauth1_delete),
         )
         .route("/admin", get(web::admin_get))
         .route("/admin/users", post(web::admin_user_add))
@@ -283,10 +292,24 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        // Expired OAuth 1.0a nonces and request tokens are forgotten once a minute, off the
+        // request path (a nonce is kept past its timestamp's window, so none is forgotten early).
+        let state = self.state.clone();
+        let sweeper = tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(e) = state.store.purge_oauth1(state.clock.now()).await {
+                    tracing::warn!(error = %e, "could not purge expired OAuth 1.0a nonces");
+                }
+            }
+        });
         let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        axum::serve(self.listener, app)
+        let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
-            .await
+            .await;
+        sweeper.abort();
+        served
     }
 }
 

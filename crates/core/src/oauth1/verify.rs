@@ -90,9 +90,16 @@ pub async fn verify_request(
                 .token
                 .as_deref()
                 .ok_or(Problem::ParameterAbsent("oauth_token"))?;
-            let m = find_token(store, keys, presented)
-                .await?
-                .ok_or(Problem::TokenRejected)?;
+            let Some(m) = find_token(store, keys, presented).await? else {
+                // Say which of the two is unknown (the consumer's key is public).
+                return Err(
+                    match store.find_consumer_by_key(&signed.consumer_key).await? {
+                        Some(_) => Problem::TokenRejected,
+                        None => Problem::ConsumerKeyUnknown,
+                    }
+                    .into(),
+                );
+            };
             let kind = if leg == Leg::Access {
                 TokenKind::Request
             } else {

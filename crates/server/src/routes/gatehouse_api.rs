@@ -240,15 +240,19 @@ pub async fn audit_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     Ok(Reply::ok(Value::Array(body)))
 }
 
-/// `GET /gatehouse/v1/me/grants` (SPEC §9): the OAuth applications the user authorized.
+/// `GET /gatehouse/v1/me/grants` (SPEC §9): the OAuth applications the user authorized —
+/// OAuth 2.0 grants (numeric ids), then OAuth 1.0a authorizations (ids `oauth1-N`, `client_id`
+/// the consumer key, no scope or site), each with its `protocol`.
 pub async fn grants_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?;
     let list = cx.app.store.list_user_grants(me.id, cx.now).await?;
+    let oauth1 = cx.app.store.list_user_oauth1(me.id).await?;
     let body: Vec<Value> = list
         .iter()
         .map(|(g, name)| {
             json!({
                 "id": g.id.0,
+                "protocol": "oauth2",
                 "client_id": g.client_id.0.to_string(),
                 "client_name": name,
                 "scope": g.scope,
@@ -257,14 +261,56 @@ pub async fn grants_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
                 "last_used": g.last_used_at.map(rfc3339),
             })
         })
+        .chain(oauth1.iter().map(|a| {
+            json!({
+                "id": format!("{OAUTH1_ID_PREFIX}{}", a.token.id.0),
+                "protocol": "oauth1",
+                "client_id": a.consumer.key,
+                "client_name": a.consumer.name,
+                "scope": "",
+                "blog_id": null,
+                "created": rfc3339(a.token.created_at),
+                "last_used": a.token.last_used_at.map(rfc3339),
+            })
+        }))
         .collect();
     Ok(Reply::ok(Value::Array(body)))
 }
+
+/// How `me/grants` names an OAuth 1.0a authorization (its access token's id after it).
+pub const OAUTH1_ID_PREFIX: &str = "oauth1-";
 
 /// `DELETE /gatehouse/v1/me/grants/{id}`: revokes an authorization and every token under it.
 pub async fn grants_delete(cx: &Cx<'_>, id: &str) -> Result<Reply, ApiError> {
     let me = require_manager(cx)?.clone();
     let not_found = || ApiError::not_found("gatehouse_grant_not_found", "Authorization not found.");
+    if let Some(n) = id.strip_prefix(OAUTH1_ID_PREFIX) {
+        let n = n.parse::<i64>().map_err(|_| not_found())?;
+        let token = gatehouse_core::oauth1::Oauth1TokenId(n);
+        let live = cx.app.store.list_user_oauth1(me.id).await?;
+        let Some(a) = live.iter().find(|a| a.token.id == token) else {
+            return Err(not_found());
+        };
+        if !cx
+            .app
+            .store
+            .revoke_oauth1_token(Some(me.id), token, cx.now)
+            .await?
+        {
+            return Err(not_found());
+        }
+        audit(
+            cx,
+            "oauth1_token.revoke",
+            &me,
+            format!(
+                "revoked the access of OAuth 1.0a application “{}”",
+                a.consumer.name
+            ),
+        )
+        .await?;
+        return Ok(Reply::ok(json!({ "deleted": true, "id": id })));
+    }
     let id = id.parse::<i64>().map_err(|_| not_found())?;
     if !cx
         .app

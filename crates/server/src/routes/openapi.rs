@@ -39,7 +39,7 @@ const OPERATIONS: &[(&str, &str, &str, &str, bool)] = &[
     ("/wp-json/gatehouse/v1/clients", "post", "Register an OAuth 2.0 client {name, description, redirect_uris, public, grants, token_ttl}; the client_secret is only in this answer", "credentials", true),
     ("/wp-json/gatehouse/v1/clients/{id}/rotate-secret", "post", "A new client secret, only in this answer", "credentials", true),
     ("/wp-json/gatehouse/v1/clients/{id}", "delete", "Delete a client, its authorizations and its tokens", "credentials", true),
-    ("/wp-json/gatehouse/v1/me/grants", "get", "The OAuth applications you authorized [{id, client_id, client_name, scope, blog_id, created, last_used}]", "credentials", true),
+    ("/wp-json/gatehouse/v1/me/grants", "get", "The OAuth 2.0 and OAuth 1.0a applications you authorized [{id, protocol, client_id, client_name, scope, blog_id, created, last_used}]; OAuth 1.0a ids are `oauth1-N`", "credentials", true),
     ("/wp-json/gatehouse/v1/me/grants/{id}", "delete", "Revoke an authorization and every token issued under it", "credentials", true),
     ("/wp-json/gatehouse/v1/audit", "get", "The audit log (network admins: all; others: own events)", "credentials", true),
     ("/v1/user", "get", "The authenticated user", "hosting", true),
@@ -81,7 +81,7 @@ pub fn document(server: &str) -> Value {
             op["parameters"] = Value::Array(params);
         }
         if *protected {
-            op["security"] = json!([{ "applicationPassword": [] }, { "apiKey": [] }, { "bearer": [] }, { "cookieNonce": [] }]);
+            op["security"] = json!([{ "applicationPassword": [] }, { "apiKey": [] }, { "bearer": [] }, { "oauth1": [] }, { "cookieNonce": [] }]);
         }
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         entry[*method] = op;
@@ -97,7 +97,8 @@ pub fn document(server: &str) -> Value {
         "components": { "securitySchemes": {
             "applicationPassword": { "type": "http", "scheme": "basic", "description": "login-or-email : application password" },
             "apiKey": { "type": "apiKey", "in": "header", "name": "Authorization", "description": "ApiKey gak_… (user key) or gsk_… (read-only site key)" },
-            "bearer": { "type": "http", "scheme": "bearer", "description": "An API key as a bearer token" },
+            "bearer": { "type": "http", "scheme": "bearer", "description": "An OAuth 2.0 access token (gat_…), or an API key as a bearer token" },
+            "oauth1": { "type": "http", "scheme": "OAuth", "description": "An OAuth 1.0a signed request (RFC 5849, HMAC-SHA1 or HMAC-SHA256) with an access token from /oauth1/request → /oauth1/authorize → /oauth1/access" },
             "cookieNonce": { "type": "apiKey", "in": "header", "name": "X-WP-Nonce", "description": "With the session cookie from /login" },
         }},
         "paths": paths,

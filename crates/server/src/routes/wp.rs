@@ -125,7 +125,10 @@ const ROUTES: &[(&str, &[&str])] = &[
         "/gatehouse/v1/clients/(?P<id>[\\d]+)/rotate-secret",
         &["POST"],
     ),
-    ("/gatehouse/v1/me/grants/(?P<id>[\\d]+)", &["DELETE"]),
+    (
+        "/gatehouse/v1/me/grants/(?P<id>(?:oauth1-)?[\\d]+)",
+        &["DELETE"],
+    ),
     ("/gatehouse/v1/audit", &["GET"]),
     ("/gatehouse/v1/api-keys/(?P<id>[\\d]+)", &["DELETE"]),
 ];

@@ -48,11 +48,24 @@ pub async fn developer_get(
             }
         })
         .collect();
+    let consumers = match web.app.store.list_consumers(Some(s.user.id)).await {
+        Ok(c) => c,
+        Err(e) => return error_page(&ApiError::internal(e)),
+    };
+    let oauth1_apps: Vec<Value> = consumers
+        .iter()
+        .map(|c| {
+            context! {
+                id => c.id.0, key => c.key, name => c.name, description => c.description,
+                callback => c.callback, created => date(c.created_at),
+            }
+        })
+        .collect();
     let resp = html(
         StatusCode::OK,
         "developer.html",
         context! { ..web.base_ctx("Your applications"), ..context! {
-            apps, base => web.base.clone(),
+            apps, oauth1_apps, base => web.base.clone(),
             secrets => flash.secrets.iter().map(|x| context! { label => x.label, value => x.value }).collect::<Vec<_>>(),
             notice => flash.notice, error => flash.error, typed => flash.fields,
         }},
@@ -226,4 +239,99 @@ form_action!(developer_delete, |web, s, f, id: String| {
         .await;
     }
     web.finish(&s, "/developer", r, &[]).await
+});
+
+/// The user's own OAuth 1.0a application `id`.
+async fn own_consumer(web: &Web, user: &User, id: i64) -> Option<gatehouse_core::oauth1::Consumer> {
+    match web
+        .app
+        .store
+        .get_consumer(gatehouse_core::oauth1::ConsumerId(id))
+        .await
+    {
+        Ok(c) if c.owner_id == user.id => Some(c),
+        _ => None,
+    }
+}
+
+form_action!(developer_oauth1_create, |web, s, f| {
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let spec = gatehouse_core::oauth1::ConsumerSpec {
+        name: get("o1_name").to_string(),
+        description: get("o1_description").to_string(),
+        callback: Some(get("o1_callback").to_string()),
+    };
+    let typed = [
+        ("o1_name", get("o1_name")),
+        ("o1_description", get("o1_description")),
+        ("o1_callback", get("o1_callback")),
+    ];
+    let r = gatehouse_core::oauth1::register(
+        web.app.store.as_ref(),
+        &web.app.keys,
+        &spec,
+        s.user.id,
+        web.now(),
+    )
+    .await;
+    if let Ok((c, _)) = &r {
+        web.audit(
+            "oauth1_consumer.create",
+            Some(&s.user),
+            None,
+            format!(
+                "OAuth 1.0a application “{}” ({}) registered",
+                c.name, c.id.0
+            ),
+        )
+        .await;
+    }
+    let r = r.map(|(c, secret)| {
+        Flash::secret(
+            format!("The secret of “{}” (key {})", c.name, c.key),
+            secret.expose_secret(),
+        )
+    });
+    web.finish(&s, "/developer#oauth1", r, &typed).await
+});
+
+page_get!(developer_oauth1_delete_confirm, |web, s, id: i64| {
+    let Some(c) = own_consumer(&web, &s.user, id).await else {
+        return not_found(&web);
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "Delete application",
+            question: format!("Delete the OAuth 1.0a application “{}”?", c.name),
+            consequence: "Everyone who authorized it loses it at once: every token it holds stops working. This cannot be undone.",
+            action: format!("/developer/oauth1/{id}/delete"),
+            button: "Delete application",
+            back: "/developer#oauth1",
+        },
+    )
+    .await
+});
+
+form_action!(developer_oauth1_delete, |web, s, f, id: i64| {
+    let Some(c) = own_consumer(&web, &s.user, id).await else {
+        return not_found(&web);
+    };
+    let r = web
+        .app
+        .store
+        .delete_consumer(c.id)
+        .await
+        .map_err(AdminError::Store)
+        .map(|_| Flash::notice(format!("The application “{}” was deleted.", c.name)));
+    if r.is_ok() {
+        web.audit(
+            "oauth1_consumer.delete",
+            Some(&s.user),
+            None,
+            format!("OAuth 1.0a application “{}” ({id}) deleted", c.name),
+        )
+        .await;
+    }
+    web.finish(&s, "/developer#oauth1", r, &[]).await
 });

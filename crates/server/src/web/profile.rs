@@ -67,14 +67,23 @@ pub(super) async fn profile_page(web: &Web, flash: Flash) -> Response {
             }
         }
     }
+    let oauth1 = match store.list_user_oauth1(s.user.id).await {
+        Ok(a) => a,
+        Err(e) => return error_page(&ApiError::internal(e)),
+    };
     let grants: Vec<Value> = grants
         .iter()
         .map(|(g, name)| context! {
-            id => g.id.0, app => name,
+            kind => "grants", id => g.id.0, app => name,
             scope => if g.scope.is_empty() { "everything on one site".to_string() } else { g.scope.clone() },
             site => g.site_id.and_then(|x| site_names.get(&x).cloned()),
             created => date(g.created_at), last_used => g.last_used_at.map(date), last_ip => g.last_ip,
         })
+        .chain(oauth1.iter().map(|a| context! {
+            kind => "oauth1", id => a.token.id.0, app => a.consumer.name,
+            scope => "everything you can do (OAuth 1.0a)",
+            created => date(a.token.created_at), last_used => a.token.last_used_at.map(date), last_ip => a.token.last_ip,
+        }))
         .collect();
     let api_keys: Vec<Value> = keys
         .iter()
@@ -502,6 +511,63 @@ page_get!(profile_grant_confirm, |web, s, id: i64| {
             button: "Revoke access",
             back: "/profile#authorized-apps",
         },
+    )
+    .await
+});
+
+/// One of the user's live OAuth 1.0a authorizations (access tokens), with its app's name.
+async fn own_oauth1(web: &Web, user: &User, id: i64) -> Option<String> {
+    web.app
+        .store
+        .list_user_oauth1(user.id)
+        .await
+        .ok()?
+        .into_iter()
+        .find(|a| a.token.id.0 == id)
+        .map(|a| a.consumer.name)
+}
+
+page_get!(profile_oauth1_confirm, |web, s, id: i64| {
+    let Some(app) = own_oauth1(&web, &s.user, id).await else {
+        return not_found(&web);
+    };
+    confirm(
+        &web,
+        Ask {
+            title: "Revoke access",
+            question: format!("Revoke the access of “{app}”?"),
+            consequence: "Its OAuth 1.0a token stops working at once; to use your account again it must ask you again.",
+            action: format!("/profile/oauth1/{id}/revoke"),
+            button: "Revoke access",
+            back: "/profile#authorized-apps",
+        },
+    )
+    .await
+});
+
+form_action!(profile_oauth1_revoke, |web, s, f, id: i64| {
+    let app = own_oauth1(&web, &s.user, id).await;
+    let done = app.is_some()
+        && web
+            .app
+            .store
+            .revoke_oauth1_token(
+                Some(s.user.id),
+                gatehouse_core::oauth1::Oauth1TokenId(id),
+                web.now(),
+            )
+            .await
+            .unwrap_or(false);
+    let app = app.unwrap_or_default();
+    after_revoke(
+        &web,
+        &s,
+        done,
+        (
+            "oauth1_token.revoke",
+            format!("access of OAuth 1.0a application “{app}” revoked"),
+        ),
+        format!("The access of “{app}” was revoked."),
     )
     .await
 });

@@ -270,3 +270,130 @@ both!(
         assert_eq!(me.status, 401, "the family was revoked");
     }
 );
+
+/// The wall clock, for clients that sign with it (the test server's clock is fake).
+fn real_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+const PYTHON_OAUTH1: &str = r#"
+import os, re, html, requests
+from requests_oauthlib import OAuth1Session
+base, key, secret = os.environ["BASE_URL"], os.environ["KEY"], os.environ["SECRET"]
+callback = os.environ["CALLBACK"]
+oauth = OAuth1Session(key, client_secret=secret, callback_uri=callback)
+rt = oauth.fetch_request_token(base + "/oauth1/request", timeout=10)
+assert rt.get("oauth_callback_confirmed") == "true", rt
+auth_url = oauth.authorization_url(base + "/oauth1/authorize")
+# The person in the browser: log in, then Approve.
+browser = requests.Session()
+page = browser.get(base + "/login", timeout=10).text
+csrf = re.search(r'name="_csrf" value="([^"]+)"', page).group(1)
+browser.post(base + "/login", data={"log": os.environ["LOGIN"], "pwd": os.environ["PASSWORD"], "_csrf": csrf}, allow_redirects=False, timeout=10)
+approve = browser.get(auth_url, timeout=10)
+assert approve.status_code == 200, approve.text
+form = approve.text[approve.text.index('action="/oauth1/authorize"'):]
+fields = {html.unescape(k): html.unescape(v) for k, v in re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form)}
+fields["decision"] = "allow"
+back = browser.post(base + "/oauth1/authorize", data=fields, allow_redirects=False, timeout=10)
+if callback == "oob":
+    assert back.status_code == 200, back.text
+    verifier = re.search(r'id="verifier" readonly value="([^"]+)"', back.text).group(1)
+    oauth = OAuth1Session(key, client_secret=secret, resource_owner_key=rt["oauth_token"], resource_owner_secret=rt["oauth_token_secret"], verifier=verifier)
+else:
+    assert back.status_code == 303, back.text
+    assert back.headers["Location"].startswith(callback + "?"), back.headers["Location"]
+    oauth.parse_authorization_response(back.headers["Location"])
+oauth.fetch_access_token(base + "/oauth1/access", timeout=10)
+me = oauth.get(base + "/wp-json/wp/v2/users/me", timeout=10)
+assert me.status_code == 200 and me.json()["slug"] == os.environ["LOGIN"], me.text
+post = oauth.post(base + "/wp-json/wp/v2/posts", json={"title": "via OAuth 1.0a", "status": "publish"}, timeout=10)
+assert post.status_code == 201, post.text
+form_post = oauth.post(base + "/wp-json/wp/v2/posts", data={"title": "form via OAuth 1.0a", "status": "draft"}, timeout=10)
+assert form_post.status_code == 201, form_post.text
+listed = oauth.get(base + "/wp-json/wp/v2/posts", params={"per_page": 2, "status": "draft"}, timeout=10)
+assert listed.status_code == 200 and len(listed.json()) >= 1, listed.text
+for path in ["/v1/user", "/rest/v1.1/me"]:
+    r = oauth.get(base + path, timeout=10)
+    assert r.status_code == 200, (path, r.text)
+print("requests-oauthlib OAuth1 ok")
+"#;
+
+both!(
+    python_requests_oauthlib_oauth1_flow,
+    needs(
+        gatehouse_no_python_oauthlib,
+        "Python OAuth test: pip install requests-oauthlib"
+    ),
+    |app: TestApp| async move {
+        // The client signs with the real time.
+        app.clock.set(real_now());
+        for callback in ["oob", "https://app.example/cb"] {
+            let (c, secret) = gatehouse_core::oauth1::register(
+                &*app.store,
+                &app.state.keys,
+                &gatehouse_core::oauth1::ConsumerSpec {
+                    name: "requests-oauthlib OAuth1".into(),
+                    description: String::new(),
+                    callback: (callback != "oob").then(|| callback.to_string()),
+                },
+                app.user("netadmin").user.id,
+                1,
+            )
+            .await
+            .unwrap();
+            let author = app.user("author");
+            let (ok, text) = run(tokio::process::Command::new("python3")
+                .args(["-c", PYTHON_OAUTH1])
+                .env("BASE_URL", &app.base_url)
+                .env("KEY", &c.key)
+                .env("SECRET", secret.expose_secret())
+                .env("CALLBACK", callback)
+                .env("LOGIN", &author.login)
+                .env("PASSWORD", &author.password)
+                .env("NO_PROXY", "127.0.0.1"))
+            .await;
+            assert!(
+                ok && text.contains("requests-oauthlib OAuth1 ok"),
+                "{callback}: {text}"
+            );
+        }
+    }
+);
+
+both!(
+    node_oauth_1_0a_signs_requests,
+    needs(
+        gatehouse_no_wpapi,
+        "Node oauth-1.0a test: run `npm ci` in tests/browser"
+    ),
+    |app: TestApp| async move {
+        if !root()
+            .join("tests/browser/node_modules/oauth-1.0a")
+            .exists()
+        {
+            if std::env::var("GATEHOUSE_TEST_REQUIRE_CHROMIUM").is_ok_and(|v| v == "1") {
+                panic!("tests/browser/node_modules/oauth-1.0a is missing; run `npm ci` in tests/browser");
+            }
+            eprintln!("SKIPPED oauth-1.0a test: run `npm ci` in tests/browser");
+            return;
+        }
+        let access = crate::oauth1::authorized(&app, "author").await;
+        // The client signs with the real time.
+        app.clock.set(real_now());
+        let (token, token_secret) = access.token.clone().unwrap();
+        let (ok, text) = run(tokio::process::Command::new("node")
+            .arg(root().join("tests/browser/oauth1.mjs"))
+            .env("BASE_URL", &app.base_url)
+            .env("CONSUMER_KEY", &access.key)
+            .env("CONSUMER_SECRET", &access.secret)
+            .env("TOKEN", token)
+            .env("TOKEN_SECRET", token_secret)
+            .env("LOGIN", "author"))
+        .await;
+        assert!(ok && text.contains("oauth-1.0a ok"), "{text}");
+    }
+);

@@ -10,6 +10,7 @@ mod garbage;
 mod guards;
 mod hardening;
 mod hosting;
+mod oauth1;
 mod oauth2;
 mod ops;
 mod sessions;
