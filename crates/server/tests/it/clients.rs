@@ -273,10 +273,7 @@ both!(
 
 /// The wall clock, for clients that sign with it (the test server's clock is fake).
 fn real_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    gatehouse_core::clock::Clock::now(&gatehouse_core::clock::SystemClock)
 }
 
 const PYTHON_OAUTH1: &str = r#"
