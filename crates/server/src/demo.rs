@@ -35,6 +35,8 @@ pub struct Demo {
     pub public_client: String,
     /// A PKCE verifier and its S256 challenge, for the public client's walk-through.
     pub pkce: (String, String),
+    /// An OAuth 1.0a application without a callback (oob): its key and secret.
+    pub oauth1: (String, String),
 }
 
 /// Where the demo clients send the browser back (nothing listens there: the code is read from
@@ -210,6 +212,18 @@ pub async fn seed(
         now,
     )
     .await?;
+    let (desktop, desktop_secret) = gatehouse_core::oauth1::register(
+        store,
+        keys,
+        &gatehouse_core::oauth1::ConsumerSpec {
+            name: "Demo desktop client".into(),
+            description: "An OAuth 1.0a client created by serve --demo.".into(),
+            callback: None,
+        },
+        owner,
+        now,
+    )
+    .await?;
     let verifier = password::generate(64);
     let challenge = pkce::s256(&verifier);
     Ok(Some(Demo {
@@ -225,6 +239,7 @@ pub async fn seed(
         ),
         public_client: spa.client_id(),
         pkce: (verifier, challenge),
+        oauth1: (desktop.key, desktop_secret.expose_secret().to_string()),
     }))
 }
 
@@ -286,6 +301,13 @@ pub fn try_it(demo: &Demo, base: &str) -> String {
         out.push('\n');
     }
     out.push_str(&oauth_walkthrough(demo, base));
+    out.push_str(&format!(
+        "\nOAuth 1.0a (shown only now; the secret is stored sealed):\n\
+         \x20 desktop client (oob): key {}, secret {}\n\
+         \x20 Its three legs are {base}/oauth1/request, /oauth1/authorize and /oauth1/access;\n\
+         \x20 the README's \"OAuth 1.0a\" section has a requests-oauthlib client to paste them into.\n",
+        demo.oauth1.0, demo.oauth1.1
+    ));
     out
 }
 
