@@ -2602,3 +2602,125 @@ fn form_urlencoded_pairs(q: &str) -> Vec<(String, String)> {
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
 }
+
+/// `oauth1 add | list | delete` (SPEC §8, §10): `add` answers as `wp oauth1 add` does — three
+/// lines, `ID:`, `Key:` (12 characters) and `Secret:` (48) — or one JSON object; bad input is one
+/// line and exit 2; `revoke --user` ends the user's OAuth 1.0a authorizations and says so.
+#[tokio::test(flavor = "multi_thread")]
+async fn oauth1_applications_from_the_command_line() {
+    for db in databases("oauth1").await {
+        add_user(&db, "admin", &["--network-admin"]);
+        let alice = add_user(&db, "alice", &[]);
+        let text = stdout(&gatehouse(&db, &["oauth1", "add", "--name", "Desk"], None));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3, "{text}");
+        let id: i64 = lines[0].strip_prefix("ID: ").unwrap().parse().unwrap();
+        let key = lines[1].strip_prefix("Key: ").unwrap();
+        let secret = lines[2].strip_prefix("Secret: ").unwrap();
+        assert!(
+            key.len() == 12 && key.bytes().all(|b| b.is_ascii_alphanumeric()),
+            "{key}"
+        );
+        assert!(secret.len() == 48 && secret.bytes().all(|b| b.is_ascii_alphanumeric()));
+        let added = json(&gatehouse(
+            &db,
+            &[
+                "oauth1",
+                "add",
+                "--name",
+                "Web",
+                "--callback",
+                "https://app.example/cb",
+                "--owner",
+                "alice",
+                "--json",
+            ],
+            None,
+        ));
+        let obj = added.as_object().unwrap();
+        assert_eq!(obj.len(), 3, "{added}");
+        assert_eq!(obj["key"].as_str().unwrap().len(), 12);
+        assert_eq!(obj["secret"].as_str().unwrap().len(), 48);
+        let web_id = obj["id"].as_i64().unwrap();
+        for (args, words) in [
+            (
+                vec!["--name", "X", "--callback", "http://app.example/cb"],
+                "https",
+            ),
+            (
+                vec!["--name", "X", "--callback", "not a url"],
+                "absolute URL",
+            ),
+            (vec!["--name", ""], "1 to 200 characters"),
+            (vec!["--name", "X", "--owner", "nobody"], "nobody"),
+        ] {
+            let mut all = vec!["oauth1", "add"];
+            all.extend(args);
+            usage_error(&gatehouse(&db, &all, None), words);
+        }
+        let listed = json(&gatehouse(&db, &["oauth1", "list", "--json"], None));
+        let apps = listed["applications"].as_array().unwrap();
+        assert_eq!(apps.len(), 2, "{listed}");
+        assert_eq!(apps[0]["key"], key);
+        assert_eq!(apps[1]["owner"]["login"], "alice");
+        assert_eq!(apps[1]["callback"], "https://app.example/cb");
+        assert!(
+            !listed.to_string().contains(secret),
+            "the list never shows a secret"
+        );
+        let table = stdout(&gatehouse(&db, &["oauth1", "list"], None));
+        assert!(table.starts_with("ID  KEY"), "{table}");
+        assert!(table.contains("oob only"), "{table}");
+
+        // An authorization of alice's (written straight to the database) ends with revoke --user.
+        let store = gatehouse_store::connect(&db.url).await.unwrap();
+        let sealed = gatehouse_core::secrets::Sealed {
+            key_version: 1,
+            data: "x".into(),
+        };
+        store
+            .insert_oauth1_token(
+                &gatehouse_core::oauth1::NewToken {
+                    hash: "h".into(),
+                    key_version: 1,
+                    secret: sealed,
+                    kind: gatehouse_core::oauth1::TokenKind::Access,
+                    consumer_id: gatehouse_core::oauth1::ConsumerId(id),
+                    user_id: Some(gatehouse_core::model::UserId(alice)),
+                    callback: None,
+                    expires_at: None,
+                },
+                now(),
+            )
+            .await
+            .unwrap();
+        let report = json(&gatehouse(
+            &db,
+            &["revoke", "--user", "alice", "--json"],
+            None,
+        ));
+        assert_eq!(report["oauth1_tokens"][0]["app_name"], "Desk", "{report}");
+        assert_eq!(report["oauth1_tokens"][0]["consumer_id"], id);
+        assert!(store
+            .list_user_oauth1(gatehouse_core::model::UserId(alice))
+            .await
+            .unwrap()
+            .is_empty());
+        let text = stdout(&gatehouse(&db, &["revoke", "--user", "alice"], None));
+        assert!(text.contains("had no credentials"), "{text}");
+
+        // Delete: the application goes; an unknown id is one line and exit 2.
+        let text = stdout(&gatehouse(
+            &db,
+            &["oauth1", "delete", &web_id.to_string()],
+            None,
+        ));
+        assert!(text.contains("Deleted OAuth 1.0a application"), "{text}");
+        usage_error(
+            &gatehouse(&db, &["oauth1", "delete", &web_id.to_string()], None),
+            "no OAuth 1.0a application",
+        );
+        let listed = json(&gatehouse(&db, &["oauth1", "list", "--json"], None));
+        assert_eq!(listed["applications"].as_array().unwrap().len(), 1);
+    }
+}

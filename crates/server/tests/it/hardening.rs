@@ -1479,7 +1479,7 @@ both!(
         // An OAuth 1.0a header missing its timestamp and nonce is a malformed request (400, the
         // parameter named); a complete one with an unknown consumer key is a 401 that says so.
         let partial = r#"OAuth oauth_consumer_key="abc", oauth_signature_method="HMAC-SHA1", oauth_signature="x""#;
-        let complete = r#"OAuth oauth_consumer_key="abcdefghijkl", oauth_signature_method="HMAC-SHA1", oauth_signature="x", oauth_timestamp="TS", oauth_nonce="n1""#
+        let complete = r#"OAuth oauth_consumer_key="abcdefghijkl", oauth_signature_method="HMAC-SHA1", oauth_signature="x", oauth_timestamp="TS", oauth_nonce="n1", oauth_token="abcdefghijklmnopqrstuvwx""#
             .replace("TS", &gatehouse_core::clock::Clock::now(&app.clock).to_string());
         for path in [me, "/v1/user"] {
             let r = get(&app, path, Some(partial)).await;
