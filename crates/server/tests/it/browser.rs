@@ -146,3 +146,39 @@ both!(
         .await;
     }
 );
+
+both!(
+    oauth1_register_approve_use_revoke,
+    needs(
+        gatehouse_no_chromium,
+        "browser test: apt-get install chromium, then `npm ci` in tests/browser"
+    ),
+    |app: TestApp| async move {
+        // The app signs with the wall clock (the test server's clock is fake).
+        app.clock.set(gatehouse_core::clock::Clock::now(
+            &gatehouse_core::clock::SystemClock,
+        ));
+        let author = app.user("author");
+        let env = [
+            ("LOGIN", author.login.clone()),
+            ("PASSWORD", author.password.clone()),
+        ];
+        let pages = [
+            "oauth1-developer",
+            "oauth1-approve",
+            "oauth1-verifier",
+            "oauth1-profile",
+            "oauth1-revoke-confirm",
+            "oauth1-revoked",
+        ];
+        run_browser(
+            &app,
+            "oauth1.browser.mjs",
+            "oauth1",
+            &env,
+            "oauth1 browser flow ok",
+            &pages,
+        )
+        .await;
+    }
+);

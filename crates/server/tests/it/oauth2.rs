@@ -1308,7 +1308,7 @@ both!(
         assert_eq!(page.status, 200);
         assert!(page
             .text
-            .contains("You have not registered an application yet."));
+            .contains("You have not registered an OAuth 2.0 application yet."));
         let token = csrf_of(&page.text);
         let r = submit(
             &app,
