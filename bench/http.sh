@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # HTTP load benchmark: a release server with demo data on 127.0.0.1 (port chosen by the OS), wrk
 # against a baseline (/healthz: no database, no credential) and against each credential kind, all
-# in the same run; reported as requests/s and as a ratio to the baseline. Needs wrk.
+# in the same run; reported as requests/s and as a ratio to the baseline. Needs wrk, and python3
+# with requests-oauthlib for the OAuth 1.0a case.
 # Usage: bench/http.sh [seconds-per-endpoint]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -59,6 +60,19 @@ first=$(curl -s -b "$jar" -o /dev/null -w '%{redirect_url}' $form -d decision=al
 curl -s -o /dev/null -H "Authorization: $bench_basic" -d grant_type=authorization_code -d "code=$first" "$base/oauth/token"
 seq "$pool_size" | xargs -P4 -I{} curl -s -b "$jar" -o /dev/null -w '%{redirect_url}\n' "$authorize" \
   | grep -o 'code=[^&]*' | cut -d= -f2 >"$work/code.pool"
+# OAuth 1.0a: the demo's desktop client, approved by editor; signed GET users/me headers, each
+# with its own nonce (python3 with requests-oauthlib signs them before the clock starts).
+oauth1_key=$(grep -o 'desktop client (oob): key [A-Za-z0-9]*' "$work/out" | awk '{print $NF}')
+oauth1_secret=$(grep -o 'desktop client (oob): key [A-Za-z0-9]*, secret [A-Za-z0-9]*' "$work/out" | awk '{print $NF}')
+oauth1_pool_size="${OAUTH1_POOL_SIZE:-60000}"
+python3 bench/oauth1_pool.py "$base" "$oauth1_key" "$oauth1_secret" editor "$editor_pw" /wp-json/wp/v2/users/me "$oauth1_pool_size" "$work/oauth1.pool"
+signed_pool() { # name path poolfile
+  local out rps non2xx
+  out=$(POOL="$3" THREADS=2 wrk -t2 -c32 -d2s -s bench/header_pool.lua "$base$2")
+  rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
+  non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
+  printf '%s %s %s\n' "$1 ($(wc -l <"$3") pre-signed, 2s)" "$rps" "${non2xx:-0}"
+}
 pool() { # name path prefix poolfile
   local out rps non2xx
   out=$(POOL="$4" PREFIX="$3" AUTH="$bench_basic" THREADS=2 wrk -t2 -c32 -d2s -s bench/pool.lua "$base$2")
@@ -81,6 +95,7 @@ results=$(
   run "user API key: GET users/me" /wp-json/wp/v2/users/me "Authorization: ApiKey $user_key"
   run "application password: GET users/me" /wp-json/wp/v2/users/me "Authorization: Basic $basic"
   run "OAuth access token: GET users/me" /wp-json/wp/v2/users/me "Authorization: Bearer $access"
+  signed_pool "OAuth 1.0a signed: GET users/me" /wp-json/wp/v2/users/me "$work/oauth1.pool"
   post "token: client_credentials" /oauth/token "grant_type=client_credentials&scope=global"
   post "introspection" /oauth/introspect "token=$access"
   pool "token: refresh_token" /oauth/token "grant_type=refresh_token&refresh_token=" "$work/refresh.pool"
