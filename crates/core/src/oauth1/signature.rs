@@ -742,66 +742,133 @@ mod properties {
     }
 
     /// A bounded random sweep of a million inputs over the header parser, the protocol check and
-    /// the base-string builder (in place of `cargo fuzz`; see docs/design). Run with
-    /// `cargo test -p gatehouse-core --release -- --ignored sweep_a_million_inputs`.
+    /// the base-string builder (in place of `cargo fuzz`, which needs a nightly toolchain this
+    /// machine does not have). Half the inputs are well-formed headers with random protocol
+    /// parameters and values (so the protocol check and the base string are reached), half are
+    /// the same with random corruption. Run with
+    /// `cargo test -p gatehouse-core --release -- --ignored sweep_a_million_inputs --nocapture`.
     #[test]
     #[ignore = "a million random inputs; run on demand"]
     fn sweep_a_million_inputs() {
         use rand::{Rng, SeedableRng};
         let mut rng = rand::rngs::StdRng::seed_from_u64(5849);
-        // Inputs are built from pieces that reach deep into the parser, plus noise.
-        const PIECES: &[&str] = &[
-            "oauth_nonce",
+        const NAMES: &[&str] = &[
+            "oauth_consumer_key",
             "oauth_token",
+            "oauth_signature_method",
+            "oauth_signature",
+            "oauth_timestamp",
+            "oauth_nonce",
+            "oauth_version",
+            "oauth_callback",
+            "oauth_verifier",
             "realm",
-            "=",
-            "\"",
-            ",",
-            " ",
+            "a",
+            "b%20c",
+            "oauth_x",
+        ];
+        const VALUES: &[&str] = &[
+            "HMAC-SHA1",
+            "HMAC-SHA256",
+            "PLAINTEXT",
+            "1.0",
+            "2.0",
+            "1796058431",
+            "-1",
+            "abc",
+            "oob",
+            "https%3A%2F%2Fapp.example%2Fcb",
+            "%00",
+            "%C3%A9",
+            "%FF",
             "%",
             "%2",
-            "%41",
-            "%C3",
-            "%A9",
-            "oauth_signature_method",
-            "HMAC-SHA1",
-            "oauth_timestamp",
-            "123",
-            "\t",
-            "é",
-            "\0",
-            "oauth_consumer_key",
-            "&",
-            "+",
-            "oauth_version",
-            "1.0",
-            "oauth_callback",
+            "",
+            "ZZZZZZZZZZZZ",
+            "dGVzdA%3D%3D",
+            "a b",
+            "\u{1F600}",
         ];
-        let (mut parsed, mut complete) = (0u32, 0u32);
-        for _ in 0..1_000_000 {
-            let n = rng.gen_range(0..24);
+        const NOISE: &[&str] = &["\"", ",", "=", " ", "\t", "%", "\0", "é", "&", "+", ";"];
+        let (mut parsed, mut complete, mut longest) = (0u32, 0u32, 0usize);
+        for round in 0..1_000_000u32 {
+            // Rounds 0 and 1 of each four: a complete set plus a few extra parameters that keep it
+            // valid; rounds 2 and 3: any names and values. Rounds 1 and 3 are then corrupted.
+            let plausible = round % 4 < 2;
+            let n = if plausible {
+                rng.gen_range(0..4)
+            } else {
+                rng.gen_range(0..12)
+            };
+            let (names, values) = if plausible {
+                (&NAMES[9..], &VALUES[..10])
+            } else {
+                (NAMES, VALUES)
+            };
             let mut s = String::new();
-            for _ in 0..n {
-                if rng.gen_bool(0.8) {
-                    s.push_str(PIECES[rng.gen_range(0..PIECES.len())]);
-                } else {
-                    s.push(char::from_u32(rng.gen_range(0..0x800)).unwrap_or('x'));
+            if plausible {
+                // A complete, plausible set first; the random parameters follow.
+                s.push_str(
+                    "oauth_consumer_key=\"abcdefghijkl\", oauth_signature_method=\"HMAC-SHA1\", \
+                     oauth_signature=\"dGVzdA%3D%3D\", oauth_timestamp=\"1796058431\", oauth_nonce=\"n\"",
+                );
+            }
+            for i in 0..n {
+                if i == 0 && !s.is_empty() {
+                    s.push_str(", ");
+                }
+                if i > 0 {
+                    s.push_str(if rng.gen_bool(0.9) { ", " } else { "," });
+                }
+                s.push_str(names[rng.gen_range(0..names.len())]);
+                s.push_str("=\"");
+                s.push_str(values[rng.gen_range(0..values.len())]);
+                s.push('"');
+            }
+            if round % 4 == 1 || round % 4 == 3 {
+                // Corrupt: insert, delete or replace a few characters.
+                for _ in 0..rng.gen_range(1..4) {
+                    let chars: Vec<char> = s.chars().collect();
+                    let at = rng.gen_range(0..=chars.len());
+                    let mut v = chars;
+                    match rng.gen_range(0..3) {
+                        0 => v.insert(
+                            at,
+                            NOISE[rng.gen_range(0..NOISE.len())]
+                                .chars()
+                                .next()
+                                .unwrap_or('x'),
+                        ),
+                        1 if at < v.len() => {
+                            v.remove(at);
+                        }
+                        _ => v.insert(at, char::from_u32(rng.gen_range(0..0x800)).unwrap_or('x')),
+                    }
+                    s = v.into_iter().collect();
                 }
             }
             let header = parse_header(&s);
             parsed += header.is_ok() as u32;
+            // Every other block of four also reads the text as a query string.
             let params = RequestParams {
                 header: header.unwrap_or_default(),
-                query: form_pairs(&s),
+                query: if round % 8 < 4 {
+                    Vec::new()
+                } else {
+                    form_pairs(&s)
+                },
                 body: Vec::new(),
             };
             complete += params.protocol().is_ok() as u32;
             let base = base_string("GET", "https://example.com/x", &params);
-            assert!(base.len() <= 9 * 2 * s.len() + 64);
+            longest = longest.max(base.len());
+            assert!(base.len() <= 9 * 2 * s.len() + 64, "{s:?}");
         }
-        // What the sweep reached (printed with --nocapture): headers that parsed, and requests
-        // whose protocol parameters were complete.
-        println!("{parsed} headers parsed, {complete} complete parameter sets");
-        assert!(parsed > 10_000);
+        // What the sweep reached (printed with --nocapture).
+        println!("{parsed} headers parsed, {complete} complete parameter sets, longest base string {longest} bytes");
+        assert!(
+            parsed > 300_000 && complete > 100_000,
+            "{parsed} {complete}"
+        );
     }
 }
