@@ -267,7 +267,7 @@ struct RevokeTarget {
     #[arg(long, value_name = "ID")]
     api_key_id: Option<i64>,
     /// Revoke everything a user holds: their API keys, the site keys attributed to them, their
-    /// application passwords, their OAuth 2.0 authorizations and their sessions.
+    /// application passwords, their OAuth 2.0 and OAuth 1.0a authorizations and their sessions.
     #[arg(long, value_name = "LOGIN")]
     user: Option<String>,
     /// Revoke every authorization of an OAuth 2.0 client, and so all its tokens.
@@ -741,11 +741,35 @@ fn check_input(cli: &Cli) -> Result<Checked, Failure> {
             description,
             ..
         }) => {
-            gatehouse_core::oauth1::validate(&gatehouse_core::oauth1::ConsumerSpec {
+            // Each field alone, so the one line names the flag and the value.
+            let check = |flag: &str, value: &str, spec: gatehouse_core::oauth1::ConsumerSpec| {
+                gatehouse_core::oauth1::validate(&spec)
+                    .map(|_| ())
+                    .map_err(|e| usage(format!("{flag} {value:?}: {e}")))
+            };
+            let spec = gatehouse_core::oauth1::ConsumerSpec {
                 name: name.clone(),
-                description: description.clone(),
-                callback: callback.clone(),
-            })?;
+                ..Default::default()
+            };
+            check("--name", name, spec.clone())?;
+            check(
+                "--description",
+                description,
+                gatehouse_core::oauth1::ConsumerSpec {
+                    description: description.clone(),
+                    ..spec.clone()
+                },
+            )?;
+            if let Some(c) = callback {
+                check(
+                    "--callback",
+                    c,
+                    gatehouse_core::oauth1::ConsumerSpec {
+                        callback: Some(c.clone()),
+                        ..spec
+                    },
+                )?;
+            }
         }
         Command::Client(ClientCommand::Add {
             name,

@@ -2645,13 +2645,20 @@ async fn oauth1_applications_from_the_command_line() {
         for (args, words) in [
             (
                 vec!["--name", "X", "--callback", "http://app.example/cb"],
-                "https",
+                "--callback \"http://app.example/cb\": The callback URL must use https",
             ),
             (
-                vec!["--name", "X", "--callback", "not a url"],
+                vec!["--name", "X", "--callback", "https://app.example/cb\nx"],
+                "control characters",
+            ),
+            (
+                vec!["--name", "X", "--callback", "not-a-url"],
                 "absolute URL",
             ),
-            (vec!["--name", ""], "1 to 200 characters"),
+            (
+                vec!["--name", ""],
+                "--name \"\": an application name must be 1 to 200 characters",
+            ),
             (vec!["--name", "X", "--owner", "nobody"], "nobody"),
         ] {
             let mut all = vec!["oauth1", "add"];

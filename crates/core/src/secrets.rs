@@ -474,6 +474,19 @@ mod tests {
             ),
             None
         );
+        // Too short to hold a nonce and a tag: refused, never a panic; an empty secret still opens.
+        let short = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([7u8; 10]);
+        assert_eq!(
+            old.open(
+                &Sealed {
+                    key_version: 1,
+                    data: short
+                },
+                "x"
+            ),
+            None
+        );
+        assert_eq!(old.open(&old.seal("x", ""), "x").as_deref(), Some(""));
         // Two seals of one secret differ (a fresh nonce each time).
         assert_ne!(old.seal("a", "b").data, old.seal("a", "b").data);
     }

@@ -1,6 +1,6 @@
 //! The OAuth 1.0a endpoints (SPEC §8, RFC 5849 §2): `POST /oauth1/request` (temporary
 //! credentials), `GET/POST /oauth1/authorize` (the approval page, `web::oauth1_authorize`) and
-//! `POST /oauth1/access` (token credentials). Parameters come from the `Authorization: OAuth`
+//! `POST /oauth1/access` (token credentials); GET is accepted for the two legs, as by the plugin. Parameters come from the `Authorization: OAuth`
 //! header, the query and a form body, all signed; the base-string URI is built from the site's
 //! configured URL (SPEC §0), never from the `Host` header. Answers are
 //! `application/x-www-form-urlencoded`; refusals are RFC 6749 §5.2-style JSON bodies naming the
@@ -25,25 +25,15 @@ const MAX_BODY: usize = 64 * 1024;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/oauth1/request",
-            post(request_post).get(method_not_allowed),
-        )
+        // POST, as RFC 5849 shows; GET too, as the WP-API plugin accepts it (the signature
+        // covers the method).
+        .route("/oauth1/request", post(request_post).get(request_post))
         .route(
             "/oauth1/authorize",
             axum::routing::get(crate::web::oauth1_authorize_get)
                 .post(crate::web::oauth1_authorize_post),
         )
-        .route("/oauth1/access", post(access_post).get(method_not_allowed))
-}
-
-async fn method_not_allowed() -> Response {
-    let mut e = OAuthError::invalid_request("Use POST, signed with OAuth 1.0a.");
-    e.status = StatusCode::METHOD_NOT_ALLOWED;
-    let mut resp = e.into_response();
-    resp.headers_mut()
-        .insert(header::ALLOW, HeaderValue::from_static("POST"));
-    resp
+        .route("/oauth1/access", post(access_post).get(access_post))
 }
 
 /// A refusal in the endpoints' words: the problem's name as `error`, 400 or 401, and on a 401
@@ -63,32 +53,58 @@ fn refused(r: Refused) -> OAuthError {
     }
 }
 
-/// The parameters of a request, as RFC 5849 §3.4.1.3.1 collects them for signing: the
-/// `Authorization: OAuth` header's (if any), the query's, and an
-/// `application/x-www-form-urlencoded` body's.
-pub fn request_params(
+/// The parameters of a request to a leg, as RFC 5849 §3.4.1.3.1 collects them for signing: the
+/// `Authorization: OAuth` header's (if any), the query's, and the body's — an
+/// `application/x-www-form-urlencoded` body, or the fields of a `multipart/form-data` one (PHP's
+/// curl sends arrays so; SPEC §0, and the WP-API plugin signs what PHP reads into `$_POST`).
+async fn request_params(
     authorization: Option<&str>,
     query: Option<&str>,
     headers: &HeaderMap,
-    body: &[u8],
+    body: bytes::Bytes,
 ) -> Result<RequestParams, Problem> {
     let header = match authorization {
         Some(rest) => signature::parse_header(rest)?,
         None => Vec::new(),
     };
-    let form = headers
+    let ctype = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|m| {
-            m.trim()
-                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
-        });
-    let body = if form && !body.is_empty() {
-        let text = std::str::from_utf8(body).map_err(|_| Problem::HeaderMalformed)?;
-        signature::form_pairs(text)
-    } else {
-        Vec::new()
+        .unwrap_or("");
+    let mime = ctype
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    let body = match mime.as_str() {
+        _ if body.is_empty() => Vec::new(),
+        "application/x-www-form-urlencoded" => {
+            let text = std::str::from_utf8(&body).map_err(|_| Problem::HeaderMalformed)?;
+            signature::form_pairs(text)
+        }
+        "multipart/form-data" => {
+            let boundary = multer::parse_boundary(ctype).map_err(|_| Problem::HeaderMalformed)?;
+            let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
+            let mut mp = multer::Multipart::new(stream, boundary);
+            let mut pairs = Vec::new();
+            while let Some(field) = mp
+                .next_field()
+                .await
+                .map_err(|_| Problem::HeaderMalformed)?
+            {
+                let Some(name) = field.name().map(str::to_string) else {
+                    continue;
+                };
+                if field.file_name().is_some() {
+                    continue;
+                }
+                let text = field.text().await.map_err(|_| Problem::HeaderMalformed)?;
+                pairs.push((name, text));
+            }
+            pairs
+        }
+        _ => Vec::new(),
     };
     Ok(RequestParams {
         header,
@@ -142,7 +158,8 @@ async fn signed_leg(app: &AppState, req: Request<Body>, leg: Leg) -> Result<Veri
             }
         }
     };
-    let params = request_params(authorization, parts.uri.query(), &parts.headers, &bytes)
+    let params = request_params(authorization, parts.uri.query(), &parts.headers, bytes)
+        .await
         .map_err(|p| problem_error(&p))?;
     let base = crate::sites::resolve(app, origin.host.as_deref())
         .await

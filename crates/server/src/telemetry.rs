@@ -53,7 +53,14 @@ pub fn redact_uri(path: &str, query: Option<&str>) -> String {
                 || lower.contains("secret")
                 || lower.contains("token")
         });
-        out.append_pair(&k, if secret { "REDACTED" } else { &v });
+        // A URL inside a parameter (`redirect_to=/oauth1/authorize?oauth_token=…`) has its own
+        // query redacted by the same rules.
+        let value = match v.split_once('?') {
+            _ if secret => "REDACTED".to_string(),
+            Some((p, q)) => redact_uri(p, Some(q)),
+            None => v.into_owned(),
+        };
+        out.append_pair(&k, &value);
     }
     format!("{path}?{}", out.finish())
 }
@@ -273,6 +280,14 @@ mod tests {
         );
         assert!(s.contains("state=xyz") && s.contains("per_page=5"), "{s}");
         assert_eq!(redact_uri("/x", None), "/x");
+        // The log-in page's return address keeps its secrets too.
+        assert_eq!(
+            redact_uri(
+                "/login",
+                Some("redirect_to=%2Foauth1%2Fauthorize%3Foauth_token%3Dabc%26x%3D1")
+            ),
+            "/login?redirect_to=%2Foauth1%2Fauthorize%3Foauth_token%3DREDACTED%26x%3D1"
+        );
     }
 
     #[test]

@@ -288,18 +288,33 @@ pub struct Authorization {
     pub consumer: Consumer,
 }
 
-/// Whether `callback` may be used for `consumer` (§2.1 with SPEC §8): exactly its registered
-/// callback, or `oob`.
+/// Whether `callback` may be used for `consumer` (§2.1 with SPEC §8): its registered callback —
+/// compared as parsed URLs, so `HTTPS://App.example/cb` is `https://app.example/cb` but any other
+/// path, query or port is not — or `oob`.
 pub fn callback_allowed(consumer: &Consumer, callback: &str) -> bool {
-    callback == OOB || consumer.callback.as_deref() == Some(callback)
+    if callback == OOB {
+        return true;
+    }
+    match (
+        consumer.callback.as_deref().map(url::Url::parse),
+        url::Url::parse(callback),
+    ) {
+        (Some(Ok(registered)), Ok(given)) => registered == given,
+        _ => false,
+    }
 }
 
 /// Validates a callback URL to register: an absolute `https` URL, or `http` on a loopback host
-/// (RFC 8252 §7.3's rule, as for OAuth 2.0 redirect URIs), without a fragment.
+/// (RFC 8252 §7.3's rule, as for OAuth 2.0 redirect URIs), without a fragment, credentials or
+/// control characters. Returns it as parsed (normalised: `HTTPS://App.Example` is stored as
+/// `https://app.example/`), which is where the browser is sent.
 pub fn validate_callback(raw: &str) -> Result<String, String> {
     let raw = raw.trim();
     if raw.is_empty() || raw.len() > signature::MAX_CALLBACK_LEN {
         return Err("The callback URL must be 1 to 2000 characters.".into());
+    }
+    if raw.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("The callback URL may not contain spaces or control characters.".into());
     }
     let url = url::Url::parse(raw).map_err(|_| {
         format!("The callback URL {raw} is not an absolute URL (https://app.example/callback).")
@@ -312,8 +327,8 @@ pub fn validate_callback(raw: &str) -> Result<String, String> {
     }
     let loopback = matches!(url.host_str(), Some("127.0.0.1" | "[::1]" | "localhost"));
     match url.scheme() {
-        "https" => Ok(raw.to_string()),
-        "http" if loopback => Ok(raw.to_string()),
+        "https" => Ok(url.to_string()),
+        "http" if loopback => Ok(url.to_string()),
         _ => Err(
             "The callback URL must use https (http only on 127.0.0.1, [::1] or localhost).".into(),
         ),
@@ -370,7 +385,16 @@ mod tests {
         c.callback = Some("https://a.example/cb".into());
         assert!(callback_allowed(&c, "https://a.example/cb"));
         assert!(!callback_allowed(&c, "https://a.example/cb?x=1"));
-        assert!(!callback_allowed(&c, "https://A.example/cb"));
+        assert!(callback_allowed(&c, "HTTPS://A.example/cb"));
+        assert!(!callback_allowed(&c, "https://a.example/cb/"));
+        assert!(!callback_allowed(&c, "https://a.example:8443/cb"));
+        assert!(!callback_allowed(&c, "OOB"));
+        assert_eq!(
+            validate_callback("HTTP://LOCALHOST/cb").as_deref(),
+            Ok("http://localhost/cb")
+        );
+        assert!(validate_callback("https://a.example/cb\nx").is_err());
+        assert!(validate_callback("https://a.example/cb\r\nX: y").is_err());
         assert!(validate_callback("https://a.example/cb").is_ok());
         assert!(validate_callback("http://127.0.0.1:9/cb").is_ok());
         assert!(validate_callback("http://a.example/cb").is_err());

@@ -57,6 +57,27 @@ pub async fn authenticate(
         return Err((e, Presented::Nothing));
     }
     let Some(value) = first else {
+        // An OAuth 1.0a request signed in the query string or a form body (RFC 5849 §3.5.2,
+        // §3.5.3; the WP-API plugin reads them there): verified like the header form, never
+        // ignored as anonymous.
+        if signed_without_header(inc) {
+            if !inc
+                .origin
+                .may_send_credentials(app.settings.allow_insecure_http)
+            {
+                return Err((insecure_transport(), Presented::OAuth));
+            }
+            return match oauth1::authenticate(app, inc, "").await {
+                Ok(principal) => Ok(Authenticated {
+                    principal,
+                    presented: Presented::OAuth,
+                }),
+                Err(e) => {
+                    app.metrics.auth_failure(Presented::OAuth);
+                    Err((e, Presented::OAuth))
+                }
+            };
+        }
         return cookie_auth(app, inc, dialect).await;
     };
     if value.len() > MAX_AUTHORIZATION_LEN {
@@ -115,6 +136,14 @@ pub async fn authenticate(
             Err((e, presented))
         }
     }
+}
+
+/// Whether the query string or a form body carries OAuth 1.0a protocol parameters.
+fn signed_without_header(inc: &Incoming) -> bool {
+    let protocol = |k: &str| k == "oauth_consumer_key" || k == "oauth_signature";
+    let query = inc.signed.query.as_deref().unwrap_or("");
+    form_urlencoded::parse(query.as_bytes()).any(|(k, _)| protocol(&k))
+        || inc.signed.form.iter().any(|(k, _)| protocol(k))
 }
 
 /// 403 for a credential sent over plain http from a non-loopback client (SPEC §0).

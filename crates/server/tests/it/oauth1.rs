@@ -35,7 +35,8 @@ pub struct Sign<'a> {
 }
 
 impl Signer {
-    pub fn header(&self, s: &Sign<'_>) -> String {
+    /// The protocol parameters of a signed request, `oauth_signature` last.
+    pub fn params(&self, s: &Sign<'_>) -> Vec<(String, String)> {
         let mut oauth: Vec<(String, String)> = vec![
             ("oauth_consumer_key".into(), self.key.clone()),
             ("oauth_signature_method".into(), self.method.as_str().into()),
@@ -64,6 +65,11 @@ impl Signer {
         let token_secret = self.token.as_ref().map(|t| t.1.as_str()).unwrap_or("");
         let sig = signature::sign(self.method, &self.secret, token_secret, &base);
         oauth.push(("oauth_signature".into(), sig));
+        oauth
+    }
+
+    pub fn header(&self, s: &Sign<'_>) -> String {
+        let oauth = self.params(s);
         let parts: Vec<String> = std::iter::once("realm=\"Example\"".to_string())
             .chain(
                 oauth
@@ -254,8 +260,12 @@ both!(three_legs_with_a_callback, |app: TestApp| async move {
         assert_eq!(r.status, 400, "{}", r.text);
         assert_eq!(r.body["error"], problem, "{}", r.text);
     }
-    // GET is not a leg.
-    assert_eq!(get(&app, "/oauth1/request", None).await.status, 405);
+    // Unsigned: the parameter that is missing is named.
+    let r = get(&app, "/oauth1/request", None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.body["error"].as_str()),
+        (400, Some("parameter_absent"))
+    );
 
     let req = Signer {
         token: Some((f["oauth_token"].clone(), f["oauth_token_secret"].clone())),
@@ -810,4 +820,93 @@ both!(index_advertises_the_three_legs, |app: TestApp| async move {
     assert_eq!(o["authorize"], format!("{base}/oauth1/authorize"));
     assert_eq!(o["access"], format!("{base}/oauth1/access"));
     assert_eq!(o["version"], "0.1");
+});
+
+both!(signed_in_the_query_or_the_body, |app: TestApp| async move {
+    let access = authorized(&app, "author").await;
+    let site = app.site.url.clone();
+    let sign = |path: &str, method: &'static str, form: Vec<(String, String)>| {
+        let form_refs: Vec<(&str, &str)> =
+            form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        access.params(&Sign {
+            method,
+            path,
+            url_base: &site,
+            form: &form_refs,
+            extra: &[],
+            timestamp: now(&app),
+            nonce: &nonce(),
+        })
+    };
+    let encode = |pairs: &[(String, String)]| {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish()
+    };
+    // In the query string (RFC 5849 §3.5.3).
+    let me = "/wp-json/wp/v2/users/me?context=view";
+    let q = encode(&sign(me, "GET", Vec::new()));
+    let r = get(&app, &format!("{me}&{q}"), None).await;
+    assert_eq!(r.body["slug"], "author", "{}", r.text);
+    // A bad signature there is refused — never read as an anonymous request, even where an
+    // anonymous one would be answered.
+    let posts = "/wp-json/wp/v2/posts";
+    let mut bad = sign(posts, "GET", Vec::new());
+    bad.last_mut().unwrap().1 = "Zm9yZ2Vk".into();
+    let r = get(&app, &format!("{posts}?{}", encode(&bad)), None).await;
+    assert_eq!(
+        (r.status.as_u16(), r.code()),
+        (401, "signature_invalid"),
+        "{}",
+        r.text
+    );
+    // In a form body (RFC 5849 §3.5.2): the fields and the protocol parameters are signed together.
+    let fields = vec![
+        ("title".to_string(), "Body-signed".to_string()),
+        ("status".to_string(), "draft".to_string()),
+    ];
+    let oauth = sign(posts, "POST", fields.clone());
+    let all: Vec<(String, String)> = fields.into_iter().chain(oauth).collect();
+    let r = finish(app.http().post(app.url(posts)).form(&all)).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    // The legs take a GET, and a multipart body (PHP's curl sends one).
+    let client = register(&app, None).await;
+    let n = nonce();
+    let h = client.header(&Sign {
+        method: "GET",
+        path: "/oauth1/request?oauth_callback=oob",
+        url_base: &site,
+        form: &[],
+        extra: &[],
+        timestamp: now(&app),
+        nonce: &n,
+    });
+    let r = finish(
+        app.http()
+            .get(app.url("/oauth1/request?oauth_callback=oob"))
+            .header("authorization", h),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let n = nonce();
+    let h = client.header(&Sign {
+        method: "POST",
+        path: "/oauth1/request",
+        url_base: &site,
+        form: &[("oauth_callback", "oob")],
+        extra: &[],
+        timestamp: now(&app),
+        nonce: &n,
+    });
+    let body = "--XyZ\r\nContent-Disposition: form-data; name=\"oauth_callback\"\r\n\r\noob\r\n--XyZ--\r\n";
+    let r = finish(
+        app.http()
+            .post(app.url("/oauth1/request"))
+            .header("authorization", h)
+            .header("content-type", "multipart/form-data; boundary=XyZ")
+            .body(body),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains("oauth_callback_confirmed=true"));
 });
