@@ -9,7 +9,8 @@
 #   - bare Argon2id verification at Gatehouse's parameters (the ceiling for log-in).
 # Per case: requests/s, p50 and p99 latency, server CPU seconds, peak RSS (VmHWM, reset before
 # each case), non-2xx count, and the ratio to the baseline at the same connection count.
-# Output: a Markdown report on stdout and in bench/results/latest.md (with the machine).
+# Output: a Markdown report on stdout and in bench/results/latest.md (with the machine), and the
+# raw measurements beside it (latest.tsv; `python3 bench/report.py latest.tsv ARGON2 SECS` redoes the report).
 # Loopback only; every run bounded in time. Needs wrk, curl, python3 with requests-oauthlib,
 # sqlite3, psql (PostgreSQL at $BENCH_POSTGRES_URL), node + npm for the peer.
 # Knobs: SECS (per case, 3), CONNS ("2 50"), BACKENDS ("sqlite postgres"),
@@ -175,4 +176,5 @@ done
 python3 bench/report.py "$rows" "$argon2" "$secs" >"$work/report.md"
 mkdir -p "$(dirname "$out_md")"
 cp "$work/report.md" "$out_md"
+cp "$rows" "${out_md%.md}.tsv"
 cat "$out_md"
