@@ -370,6 +370,68 @@ mod tests {
     }
 
     #[test]
+    fn shapes_and_bindings() {
+        assert!(is_consumer_key("abcDEF123456"));
+        assert!(!is_consumer_key("abcDEF12345"));
+        assert!(!is_consumer_key("abcDEF12345!"));
+        assert!(is_token_key(&"a".repeat(24)));
+        assert!(!is_token_key(&"a".repeat(23)));
+        assert!(!is_token_key(&format!("{}-", "a".repeat(23))));
+        assert!(is_verifier(&"Z9".repeat(12)));
+        assert!(!is_verifier(&"Z9".repeat(11)));
+        assert!(!is_verifier(&format!("{} ", "a".repeat(23))));
+        // Each record has its own associated data: a consumer's and a token's never coincide.
+        assert_eq!(consumer_binding("k1"), "oauth1-consumer:k1");
+        assert_eq!(token_binding("h1"), "oauth1-token:h1");
+        assert_ne!(consumer_binding("x"), token_binding("x"));
+    }
+
+    #[test]
+    fn registrations_are_checked() {
+        let spec = |name: &str, description: &str, callback: Option<&str>| ConsumerSpec {
+            name: name.into(),
+            description: description.into(),
+            callback: callback.map(str::to_string),
+        };
+        let ok = validate(&spec("  App  ", "d", Some("HTTPS://App.Example/cb"))).unwrap();
+        assert_eq!(ok.name, "App");
+        assert_eq!(ok.callback.as_deref(), Some("https://app.example/cb"));
+        assert_eq!(
+            validate(&spec("A", "", Some("oob"))).unwrap().callback,
+            None
+        );
+        assert_eq!(validate(&spec("A", "", Some(""))).unwrap().callback, None);
+        assert!(validate(&spec(&"n".repeat(200), &"d".repeat(1000), None)).is_ok());
+        for bad in [
+            spec("", "", None),
+            spec(&"n".repeat(201), "", None),
+            spec("a\tb", "", None),
+            spec("A", &"d".repeat(1001), None),
+            spec("A", "a\0b", None),
+            spec("A", "", Some("http://app.example/cb")),
+        ] {
+            assert!(validate(&bad).is_err(), "{bad:?}");
+        }
+        for k in [TokenKind::Request, TokenKind::Access] {
+            assert_eq!(TokenKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(TokenKind::Request.as_str(), "request");
+        assert_eq!(TokenKind::Access.as_str(), "access");
+        assert_eq!(TokenKind::parse("refresh"), None);
+        // Callback limits and credentials in the URL.
+        let long = format!("https://a.example/{}", "c".repeat(2000 - 18));
+        assert!(validate_callback(&long).is_ok());
+        assert!(validate_callback(&format!("{long}c")).is_err());
+        assert!(validate_callback("").is_err());
+        assert!(validate_callback("https://u@a.example/cb").is_err());
+        assert!(validate_callback("https://:p@a.example/cb").is_err());
+        assert!(validate_callback("http://[::1]:8/cb").is_ok());
+        assert!(validate_callback("http://localhost/cb").is_ok());
+        assert!(validate_callback("https://a.example/c b").is_err());
+        assert!(validate_callback("https://a.example/c\u{7f}").is_err());
+    }
+
+    #[test]
     fn callbacks() {
         let mut c = Consumer {
             id: ConsumerId(1),

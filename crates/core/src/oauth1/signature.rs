@@ -594,6 +594,55 @@ mod tests {
     }
 
     #[test]
+    fn problems_have_their_names_and_statuses() {
+        let cases = [
+            (Problem::HeaderMalformed, "parameter_rejected", 400),
+            (
+                Problem::ParameterAbsent("oauth_nonce"),
+                "parameter_absent",
+                400,
+            ),
+            (
+                Problem::ParameterDuplicated("x".into()),
+                "parameter_duplicated",
+                400,
+            ),
+            (Problem::ParameterRejected("x"), "parameter_rejected", 400),
+            (Problem::VersionRejected, "version_rejected", 400),
+            (
+                Problem::SignatureMethodRejected,
+                "signature_method_rejected",
+                400,
+            ),
+            (Problem::CallbackRejected, "callback_rejected", 400),
+            (Problem::TimestampRefused, "timestamp_refused", 401),
+            (Problem::NonceUsed, "nonce_used", 401),
+            (Problem::SignatureInvalid, "signature_invalid", 401),
+            (Problem::TokenRejected, "token_rejected", 401),
+            (Problem::ConsumerKeyUnknown, "consumer_key_unknown", 401),
+            (Problem::VerifierInvalid, "verifier_invalid", 401),
+        ];
+        for (p, name, status) in cases {
+            assert_eq!((p.name(), p.status()), (name, status), "{p:?}");
+            assert!(!p.message().is_empty());
+        }
+        for m in [SignatureMethod::HmacSha1, SignatureMethod::HmacSha256] {
+            assert_eq!(SignatureMethod::parse(m.as_str()), Some(m));
+        }
+        assert_eq!(SignatureMethod::HmacSha256.as_str(), "HMAC-SHA256");
+        assert_eq!(SignatureMethod::parse("hmac-sha1"), None);
+    }
+
+    #[test]
+    fn whitespace_around_header_parameters() {
+        assert_eq!(parse_header(" \t ").unwrap(), Vec::new());
+        assert_eq!(
+            parse_header("\t a =\"1\" ,\tb= \"2\"\t").unwrap(),
+            pairs(&[("a", "1"), ("b", "2")])
+        );
+    }
+
+    #[test]
     fn header_parsing_is_strict() {
         assert_eq!(
             parse_header("a=\"1\",  b=\"x%20y\" ,c=\"\"").unwrap(),
@@ -678,6 +727,20 @@ mod tests {
         );
         assert_eq!(
             with("oauth_callback", "http://x/\n"),
+            Err(Problem::ParameterRejected("oauth_callback"))
+        );
+        // The limits are inclusive: 12 timestamp digits, a 128-byte nonce, a 2000-byte callback.
+        assert!(with("oauth_timestamp", "100000000000").is_ok());
+        assert!(with("oauth_nonce", &"n".repeat(MAX_NONCE_LEN)).is_ok());
+        let long = format!("https://a.example/{}", "c".repeat(MAX_CALLBACK_LEN - 18));
+        assert_eq!(long.len(), MAX_CALLBACK_LEN);
+        assert!(with("oauth_callback", &long).is_ok());
+        assert_eq!(
+            with("oauth_callback", &format!("{long}c")),
+            Err(Problem::ParameterRejected("oauth_callback"))
+        );
+        assert_eq!(
+            with("oauth_callback", ""),
             Err(Problem::ParameterRejected("oauth_callback"))
         );
         // Ordinary parameters may repeat; realm twice in the header may not.
