@@ -568,6 +568,16 @@ both!(
         // The same nonce with another timestamp is another request.
         let h = at(t - 1, "replay-me", &access, &site);
         assert_eq!(send_signed(&app, "GET", me, &h, &[]).await.status, 200);
+        // A refused signature does not use up its nonce: the signature is checked first, so
+        // nobody without the secrets can burn a client's nonces.
+        let forged = Signer {
+            secret: "f".repeat(48),
+            ..access.clone()
+        };
+        let r = send_signed(&app, "GET", me, &at(t, "first-try", &forged, &site), &[]).await;
+        assert_eq!(r.code(), "signature_invalid");
+        let h = at(t, "first-try", &access, &site);
+        assert_eq!(send_signed(&app, "GET", me, &h, &[]).await.status, 200);
         // Timestamps: ±600 s accepted, beyond refused.
         for (ts, ok) in [
             (t - 600, true),
