@@ -68,7 +68,7 @@ oauth1_pool_size="${OAUTH1_POOL_SIZE:-60000}"
 python3 bench/oauth1_pool.py "$base" "$oauth1_key" "$oauth1_secret" editor "$editor_pw" /wp-json/wp/v2/users/me "$oauth1_pool_size" "$work/oauth1.pool"
 signed_pool() { # name path poolfile
   local out rps non2xx
-  out=$(POOL="$3" THREADS=2 wrk -t2 -c32 -d2s -s bench/header_pool.lua "$base$2")
+  out=$(POOL="$3" POOL_AS=header:Authorization THREADS=2 wrk -t2 -c32 -d2s -s bench/case.lua "$base$2")
   rps=$(echo "$out" | awk '/Requests\/sec/ {print $2}')
   non2xx=$(echo "$out" | awk '/Non-2xx/ {print $5}')
   printf '%s %s %s\n' "$1 ($(wc -l <"$3") pre-signed, 2s)" "$rps" "${non2xx:-0}"

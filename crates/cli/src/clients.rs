@@ -12,8 +12,13 @@ use gatehouse_core::oauth2::{registry, TokenKind};
 use gatehouse_core::secrets::{self, Keyring};
 use gatehouse_core::store::{Store, StoreError};
 
-/// The client's owner: `--owner`, else the first enabled network admin.
-async fn owner(s: &dyn Store, login: Option<&str>) -> Result<User, Failure> {
+/// An application's owner (`client add`, `oauth1 add`): `--owner`, else the first enabled
+/// network admin; `command` names the command in the refusal.
+pub(crate) async fn owner(
+    s: &dyn Store,
+    login: Option<&str>,
+    command: &str,
+) -> Result<User, Failure> {
     if let Some(l) = login {
         return user_of_flag(s, "--owner", l).await;
     }
@@ -22,7 +27,9 @@ async fn owner(s: &dyn Store, login: Option<&str>) -> Result<User, Failure> {
         .into_iter()
         .find(|u| u.network_admin && !u.disabled)
         .ok_or_else(|| {
-            usage("client add needs --owner LOGIN (there is no network admin to default to)")
+            usage(format!(
+                "{command} needs --owner LOGIN (there is no network admin to default to)"
+            ))
         })
 }
 
@@ -35,7 +42,7 @@ pub async fn add(
     json: bool,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let owner = owner(s, owner_login).await?;
+    let owner = owner(s, owner_login, "client add").await?;
     let (client, secret) = registry::register(s, keys, spec, owner.id, now).await?;
     audit(
         s,

@@ -2,28 +2,13 @@
 //! `add` answers as the WP-API plugin's `wp oauth1 add` does — `ID:`, `Key:`, `Secret:` on three
 //! lines — or `{"id","key","secret"}` with `--json`. The secret is stored sealed.
 
-use crate::credentials::{audit, user_of_flag};
+use crate::credentials::audit;
 use crate::output::{print_json, table, utc};
 use crate::{usage, Failure};
 use gatehouse_core::clock::{rfc3339, Timestamp};
-use gatehouse_core::model::User;
 use gatehouse_core::oauth1::{self, ConsumerId, ConsumerSpec};
 use gatehouse_core::secrets::Keyring;
 use gatehouse_core::store::Store;
-
-/// The application's owner: `--owner`, else the first enabled network admin.
-async fn owner(s: &dyn Store, login: Option<&str>) -> Result<User, Failure> {
-    if let Some(l) = login {
-        return user_of_flag(s, "--owner", l).await;
-    }
-    let users = s.list_users(0, 1000).await?;
-    users
-        .into_iter()
-        .find(|u| u.network_admin && !u.disabled)
-        .ok_or_else(|| {
-            usage("oauth1 add needs --owner LOGIN (there is no network admin to default to)")
-        })
-}
 
 /// `oauth1 add`.
 pub async fn add(
@@ -34,7 +19,7 @@ pub async fn add(
     json: bool,
     now: Timestamp,
 ) -> Result<(), Failure> {
-    let owner = owner(s, owner_login).await?;
+    let owner = crate::clients::owner(s, owner_login, "oauth1 add").await?;
     let (c, secret) = oauth1::register(s, keys, spec, owner.id, now).await?;
     audit(
         s,
