@@ -83,27 +83,9 @@ async fn request_params(
             let text = std::str::from_utf8(&body).map_err(|_| Problem::HeaderMalformed)?;
             signature::form_pairs(text)
         }
-        "multipart/form-data" => {
-            let boundary = multer::parse_boundary(ctype).map_err(|_| Problem::HeaderMalformed)?;
-            let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
-            let mut mp = multer::Multipart::new(stream, boundary);
-            let mut pairs = Vec::new();
-            while let Some(field) = mp
-                .next_field()
-                .await
-                .map_err(|_| Problem::HeaderMalformed)?
-            {
-                let Some(name) = field.name().map(str::to_string) else {
-                    continue;
-                };
-                if field.file_name().is_some() {
-                    continue;
-                }
-                let text = field.text().await.map_err(|_| Problem::HeaderMalformed)?;
-                pairs.push((name, text));
-            }
-            pairs
-        }
+        "multipart/form-data" => crate::rest::multipart_pairs(ctype, body, false)
+            .await
+            .ok_or(Problem::HeaderMalformed)?,
         _ => Vec::new(),
     };
     Ok(RequestParams {

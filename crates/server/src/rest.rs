@@ -316,21 +316,37 @@ async fn parse_multipart(ctype: &str, bytes: bytes::Bytes) -> Result<Params, Api
         ApiError::bad_request("rest_invalid_body", "The multipart body could not be read.")
             .alt("invalid_input")
     };
-    let boundary = multer::parse_boundary(ctype).map_err(|_| bad())?;
-    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
-    let mut mp = multer::Multipart::new(stream, boundary);
+    // Uploads are not part of these APIs: file fields are left out.
+    let pairs = multipart_pairs(ctype, bytes, false).await.ok_or_else(bad)?;
     let mut map = Map::new();
-    while let Some(field) = mp.next_field().await.map_err(|_| bad())? {
-        let Some(name) = field.name().map(str::to_string) else {
-            continue;
-        };
-        if field.file_name().is_some() {
-            continue; // uploads are not part of these APIs
-        }
-        let text = field.text().await.map_err(|_| bad())?;
+    for (name, text) in pairs {
         insert_pair(&mut map, &name, text);
     }
     Ok(Params(map))
+}
+
+/// The named fields of a `multipart/form-data` body as text, in order (file fields too when
+/// `with_files`); `None` if the body cannot be read. The one multipart reader of the dialects,
+/// the OAuth 2.0 endpoints and the OAuth 1.0a legs.
+pub async fn multipart_pairs(
+    ctype: &str,
+    bytes: bytes::Bytes,
+    with_files: bool,
+) -> Option<Vec<(String, String)>> {
+    let boundary = multer::parse_boundary(ctype).ok()?;
+    let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
+    let mut mp = multer::Multipart::new(stream, boundary);
+    let mut pairs = Vec::new();
+    while let Some(field) = mp.next_field().await.ok()? {
+        let Some(name) = field.name().map(str::to_string) else {
+            continue;
+        };
+        if field.file_name().is_some() && !with_files {
+            continue;
+        }
+        pairs.push((name, field.text().await.ok()?));
+    }
+    Some(pairs)
 }
 
 /// Applies WordPress's method override (`_method`, `X-HTTP-Method-Override`) to a POST.

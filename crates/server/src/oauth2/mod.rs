@@ -218,17 +218,9 @@ pub async fn form_params(
             );
         }
         "multipart/form-data" => {
-            let bad = || OAuthError::invalid_request("The multipart body could not be read.");
-            let boundary = multer::parse_boundary(&ctype).map_err(|_| bad())?;
-            let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(bytes) });
-            let mut mp = multer::Multipart::new(stream, boundary);
-            while let Some(field) = mp.next_field().await.map_err(|_| bad())? {
-                let Some(name) = field.name().map(str::to_string) else {
-                    continue;
-                };
-                let text = field.text().await.map_err(|_| bad())?;
-                pairs.push((name, text));
-            }
+            pairs = crate::rest::multipart_pairs(&ctype, bytes, true)
+                .await
+                .ok_or_else(|| OAuthError::invalid_request("The multipart body could not be read."))?;
         }
         _ => {
             return Err(OAuthError::invalid_request(

@@ -57,6 +57,14 @@ async fn waiting(web: &Web, presented: Option<&str>) -> Result<TokenMatch, Respo
     Ok(m)
 }
 
+/// Where the answer goes: the registered callback the request token carries; `None` for `oob`.
+fn destination(m: &TokenMatch) -> Option<url::Url> {
+    match m.token.callback.as_deref() {
+        None | Some(OOB) => None,
+        Some(c) => url::Url::parse(c).ok(),
+    }
+}
+
 /// The page: who asks, for what, and where the answer goes.
 async fn approval_page(web: &Web, m: &TokenMatch, presented: &str) -> Response {
     let owner = web
@@ -66,10 +74,7 @@ async fn approval_page(web: &Web, m: &TokenMatch, presented: &str) -> Response {
         .await
         .map(|u| u.display_name)
         .unwrap_or_default();
-    let callback = m.token.callback.as_deref().unwrap_or(OOB);
-    let destination = (callback != OOB)
-        .then(|| url::Url::parse(callback).ok())
-        .flatten();
+    let destination = destination(m);
     let resp = html(
         StatusCode::OK,
         "oauth1_authorize.html",
@@ -135,10 +140,7 @@ pub async fn oauth1_authorize_post(
         Err(r) => return r,
     };
     let presented = presented.unwrap_or_default();
-    let callback = m.token.callback.clone().unwrap_or_else(|| OOB.into());
-    let target = (callback != OOB)
-        .then(|| url::Url::parse(&callback).ok())
-        .flatten();
+    let target = destination(&m);
     let now = web.now();
     if f.get("decision").map(String::as_str) != Some("allow") {
         if let Err(e) = web

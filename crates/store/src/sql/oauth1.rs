@@ -138,8 +138,10 @@ impl OAuth1Store for Backend {
     }
 
     async fn find_oauth1_token(&self, hash: &str) -> StoreResult<Option<TokenMatch>> {
-        let q = format!(
-            "SELECT {}, t.hash, t.secret_sealed, t.secret_version, \
+        // Built once: this look-up runs on every signed request.
+        static Q: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+            format!(
+                "SELECT {}, t.hash, t.secret_sealed, t.secret_version, \
              c.id AS c_id, c.consumer_key AS c_key, c.name AS c_name, \
              c.description AS c_description, c.callback AS c_callback, \
              c.owner_id AS c_owner_id, c.created_at AS c_created_at, \
@@ -148,13 +150,14 @@ impl OAuth1Store for Backend {
              FROM oauth1_tokens t JOIN oauth1_consumers c ON c.id = t.consumer_id \
              JOIN users o ON o.id = c.owner_id LEFT JOIN users u ON u.id = t.user_id \
              WHERE t.hash = $1",
-            OAUTH1_TOKEN_COLS
-                .split(", ")
-                .map(|c| format!("t.{c}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        let row: Option<Oauth1TokenMatchRow> = sqlx::query_as(&q)
+                OAUTH1_TOKEN_COLS
+                    .split(", ")
+                    .map(|c| format!("t.{c}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        });
+        let row: Option<Oauth1TokenMatchRow> = sqlx::query_as(Q.as_str())
             .bind(hash)
             .fetch_optional(&self.pool)
             .await
