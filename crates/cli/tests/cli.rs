@@ -645,8 +645,14 @@ async fn the_key_file_is_created_private_and_checked() {
     );
 }
 
-/// A revocation made by the CLI (another process) is honoured by the running server on the
-/// next request, on both databases.
+/// SPEC §11: a revocation made by one instance or by the CLI is honoured by every instance within
+/// 1 second. Tests wait that second and no more.
+async fn within_a_second() {
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+}
+
+/// A revocation made by the CLI (another process) is honoured by the running server within a
+/// second, on both databases.
 #[tokio::test(flavor = "multi_thread")]
 async fn cli_revocation_is_honoured_by_a_running_server() {
     for backend in [
@@ -684,12 +690,14 @@ async fn cli_revocation_is_honoured_by_a_running_server() {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
+        within_a_second().await;
         assert_eq!(status(format!("ApiKey {key}")).await, 401);
         // Revoking a user's credentials ends their application passwords too.
         let auth = app.app_basic("author").await;
         assert_eq!(status(auth.clone()).await, 200);
         let out = with_env(&db, &["revoke", "--user", "author"], &[]);
         assert!(out.status.success());
+        within_a_second().await;
         assert_eq!(status(auth).await, 401);
     }
 }
@@ -1134,6 +1142,142 @@ async fn two_server_processes_share_the_throttle() {
         }
         for base in [&base_one, &base_two] {
             assert_eq!(attempt(base.clone()).await, 429, "blocked on {base} too");
+        }
+        let _ = one.kill().await;
+        let _ = two.kill().await;
+    }
+}
+
+/// SPEC §11 across instances: two `gatehouse serve` processes on one database (PostgreSQL, and
+/// a SQLite file shared the same way), each answering a credential from its cache, honour a
+/// revocation made through the other — or by the CLI — within a second; the instance that made
+/// it honours it on the next request.
+#[tokio::test(flavor = "multi_thread")]
+async fn revocations_reach_every_instance_within_a_second() {
+    for db in databases("within-a-second").await {
+        let env = [("GATEHOUSE_SECRET_KEY", KEY_A)];
+        let ok = |args: &[&str]| json(&with_env(&db, args, &env));
+        ok(&[
+            "user",
+            "add",
+            "erin",
+            "--email",
+            "erin@example.com",
+            "--password",
+            "a-long-password",
+            "--json",
+        ]);
+        ok(&[
+            "site",
+            "add",
+            "E",
+            "--url",
+            "https://e.example",
+            "--owner",
+            "erin",
+            "--json",
+        ]);
+        let key = ok(&[
+            "api-key",
+            "create",
+            "--user",
+            "erin",
+            "--description",
+            "ci",
+            "--json",
+        ]);
+        let (key_id, key) = (
+            key["id"].as_i64().unwrap(),
+            key["key"].as_str().unwrap().to_string(),
+        );
+        let manager = ok(&[
+            "app-password",
+            "create",
+            "--user",
+            "erin",
+            "--name",
+            "manager",
+            "--json",
+        ]);
+        let manager = manager["password"].as_str().unwrap().to_string();
+        let phone = ok(&[
+            "app-password",
+            "create",
+            "--user",
+            "erin",
+            "--name",
+            "phone",
+            "--json",
+        ]);
+        let phone = phone["password"].as_str().unwrap().to_string();
+        let (mut one, base_one) = serve(&db, &env).await;
+        let (mut two, base_two) = serve(&db, &env).await;
+        let client = gatehouse_testkit::reqwest::Client::builder()
+            .no_proxy()
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .unwrap();
+        let me = |base: &str, auth: String| {
+            let req = client
+                .get(format!("{base}/wp-json/wp/v2/users/me"))
+                .header("authorization", auth);
+            async move { req.send().await.unwrap().status().as_u16() }
+        };
+        let hits = |base: &str| {
+            let req = client.get(format!("{base}/metrics"));
+            async move {
+                let text = req.send().await.unwrap().text().await.unwrap();
+                text.lines()
+                    .find_map(|l| l.strip_prefix("gatehouse_cache_hits_total "))
+                    .and_then(|v| v.trim().parse::<f64>().ok())
+                    .unwrap_or(0.0)
+            }
+        };
+        let api_key = format!("ApiKey {key}");
+        let basic = |pw: &str| {
+            use base64::Engine;
+            let raw = format!("erin:{pw}");
+            format!(
+                "Basic {}",
+                base64::engine::general_purpose::STANDARD.encode(raw)
+            )
+        };
+        // Each instance answers from memory once it has seen the credential.
+        for base in [&base_one, &base_two] {
+            let before = hits(base).await;
+            for _ in 0..3 {
+                assert_eq!(me(base, api_key.clone()).await, 200, "{base}");
+                assert_eq!(me(base, basic(&phone)).await, 200, "{base}");
+            }
+            assert!(
+                hits(base).await >= before + 4.0,
+                "{base} serves from its cache"
+            );
+        }
+        // Revoked through instance one: refused there on the next request, on two within 1 s.
+        let r = client
+            .delete(format!("{base_one}/wp-json/gatehouse/v1/api-keys/{key_id}"))
+            .header("authorization", basic(&manager))
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success(), "{}", r.status());
+        assert_eq!(me(&base_one, api_key.clone()).await, 401);
+        within_a_second().await;
+        assert_eq!(me(&base_two, api_key.clone()).await, 401);
+        // Revoked by the CLI: both instances within 1 s.
+        for base in [&base_one, &base_two] {
+            assert_eq!(me(base, basic(&phone)).await, 200, "{base}");
+        }
+        let out = with_env(&db, &["revoke", "--user", "erin"], &env);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        within_a_second().await;
+        for base in [&base_one, &base_two] {
+            assert_eq!(me(base, basic(&phone)).await, 401, "{base}");
         }
         let _ = one.kill().await;
         let _ = two.kill().await;
@@ -2387,6 +2531,7 @@ async fn oauth_clients_from_the_command_line() {
             text.contains("revoked the access token (user admin"),
             "{text}"
         );
+        within_a_second().await;
         assert_eq!(me(access.clone()).await, 401);
         let out = gatehouse(&db, &["revoke", "--token-stdin"], Some("gak_notatoken\n"));
         assert_eq!(out.status.code(), Some(2));
@@ -2400,6 +2545,7 @@ async fn oauth_clients_from_the_command_line() {
             "{text}"
         );
         assert!(text.contains("OAuth authorization"), "{text}");
+        within_a_second().await;
         assert_eq!(me(third).await, 401);
         // Every token of the client.
         let second: serde_json::Value = get_token(new_secret.clone()).await.json().await.unwrap();
@@ -2414,6 +2560,7 @@ async fn oauth_clients_from_the_command_line() {
             r["grants_revoked"], 1,
             "the one issued after revoke --user: {r}"
         );
+        within_a_second().await;
         assert_eq!(me(second).await, 401);
         let out = gatehouse(&db, &["revoke", "--client", "999"], None);
         assert_eq!(out.status.code(), Some(2));

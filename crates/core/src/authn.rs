@@ -17,7 +17,7 @@ use crate::credentials::use_is_due;
 use crate::model::{ApiKeyId, ApiKeyKind, Constraints, Credential, Principal, Scope, User, UserId};
 use crate::net::throttle_group;
 use crate::secrets::{self, hashes_equal, Keyring, Purpose, TokenKind};
-use crate::store::{AuditEvent, Store, StoreError};
+use crate::store::{ApiKeyMatch, AppPasswordMatch, AuditEvent, Store, StoreError, TokenMatch};
 use crate::throttle::{self, Gate, ThrottlePolicy};
 use async_trait::async_trait;
 use std::net::IpAddr;
@@ -54,9 +54,36 @@ pub trait PasswordHashing: Send + Sync {
     async fn verify(&self, stored: Option<String>, presented: String) -> Result<bool, Refusal>;
 }
 
+/// Where the checks find a credential by its keyed hash: the store itself, or a cache in front of
+/// it (the server's, dropped whenever the store's change counter moves). A cache returns the
+/// stored row with `last_used_at` as this instance last recorded it, so a use is reported as due
+/// once per interval however many requests share it.
+#[async_trait]
+pub trait Lookup: Send + Sync {
+    async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyMatch>, StoreError>;
+    async fn app_password(&self, hash: &str) -> Result<Option<AppPasswordMatch>, StoreError>;
+    /// An access or refresh token by hash; only access tokens may be served from a cache.
+    async fn access_token(&self, hash: &str) -> Result<Option<TokenMatch>, StoreError>;
+}
+
+#[async_trait]
+impl<S: Store + ?Sized> Lookup for S {
+    async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyMatch>, StoreError> {
+        self.find_api_key_by_hash(hash).await
+    }
+    async fn app_password(&self, hash: &str) -> Result<Option<AppPasswordMatch>, StoreError> {
+        self.find_app_password_by_hash(hash).await
+    }
+    async fn access_token(&self, hash: &str) -> Result<Option<TokenMatch>, StoreError> {
+        self.find_token_by_hash(hash).await
+    }
+}
+
 /// What the checks need: the store, the keyring, the throttle policy and the password hasher.
 pub struct Checker<'a> {
     pub store: &'a dyn Store,
+    /// Credential look-ups by keyed hash (`store`, or a cache in front of it).
+    pub lookup: &'a dyn Lookup,
     pub keys: &'a Keyring,
     pub throttle: &'a ThrottlePolicy,
     pub hashing: &'a dyn PasswordHashing,
@@ -166,7 +193,7 @@ impl Checker<'_> {
         // Current key version first; older versions verify what was hashed before a rotation.
         let mut found = None;
         for hash in self.keys.hashes(Purpose::AppPassword, &normalized) {
-            if let Some(f) = self.store.find_app_password_by_hash(&hash).await? {
+            if let Some(f) = self.lookup.app_password(&hash).await? {
                 found = Some((f, hash));
                 break;
             }
@@ -213,7 +240,7 @@ impl Checker<'_> {
         // Current key version first; older versions verify what was hashed before a rotation.
         let mut found = None;
         for hash in self.keys.hashes(Purpose::ApiKey, token) {
-            if let Some(f) = self.store.find_api_key_by_hash(&hash).await? {
+            if let Some(f) = self.lookup.api_key(&hash).await? {
                 found = Some((f, hash));
                 break;
             }
@@ -291,7 +318,14 @@ impl Checker<'_> {
             Ok(other) => return Err(Refusal::WrongKind(other)),
             Err(_) => return Err(Refusal::Incorrect),
         }
-        let Some((m, hash)) = find_oauth_token(self.store, self.keys, token).await? else {
+        let mut found = None;
+        for hash in self.keys.hashes(Purpose::OAuthToken, token) {
+            if let Some(m) = self.lookup.access_token(&hash).await? {
+                found = Some((m, hash));
+                break;
+            }
+        }
+        let Some((m, hash)) = found else {
             return Err(Refusal::Incorrect);
         };
         if !hashes_equal(&m.hash, &hash)

@@ -532,4 +532,15 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
     fn backend(&self) -> &'static str;
+    /// The change counter (SPEC §11): moved, by triggers in the database, by every committed
+    /// change that can end or alter a credential, user, role or site. Instances poll it and drop
+    /// what they cached when it moves.
+    async fn change_epoch(&self) -> StoreResult<i64>;
+    /// Starts a push channel for changes made by other instances, calling `wake` after each
+    /// commit that moved the counter (PostgreSQL `LISTEN`, reconnecting on its own). Returns
+    /// false where the backend has none (SQLite: polling alone). Needs a Tokio runtime.
+    fn listen_for_changes(&self, wake: ChangeWaker) -> bool;
 }
+
+/// What `Store::listen_for_changes` calls when a change may have been committed elsewhere.
+pub type ChangeWaker = std::sync::Arc<dyn Fn() + Send + Sync>;

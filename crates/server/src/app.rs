@@ -37,6 +37,8 @@ pub struct AppState {
     pub keys: Arc<Keyring>,
     /// Checks account passwords (Argon2id; tests count its calls).
     pub verifier: Arc<dyn Verifier>,
+    /// Credentials, sites and roles in memory, dropped when the change counter moves (SPEC §11).
+    pub cache: Arc<crate::cache::ReadCache>,
 }
 
 impl AppState {
@@ -46,14 +48,17 @@ impl AppState {
         settings: Settings,
         keys: Keyring,
     ) -> AppState {
+        let metrics = Metrics::new();
+        let cache = crate::cache::ReadCache::new(settings.cache, metrics.cache.clone());
         AppState {
             keys: Arc::new(keys),
             argon2: Arc::new(Semaphore::new(settings.argon2_permits())),
             store,
             clock,
             settings: Arc::new(settings),
-            metrics: Arc::new(Metrics::new()),
+            metrics: Arc::new(metrics),
             verifier: Arc::new(Argon2id),
+            cache: Arc::new(cache),
         }
     }
 }
@@ -64,6 +69,7 @@ impl AppState {
     pub fn checker(&self) -> gatehouse_core::authn::Checker<'_> {
         gatehouse_core::authn::Checker {
             store: self.store.as_ref(),
+            lookup: self,
             keys: &self.keys,
             throttle: &self.settings.throttle,
             hashing: self,
@@ -96,6 +102,22 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
         .await
         .map_err(|e| Refusal::Store(gatehouse_core::store::StoreError::Backend(e.to_string())))
     }
+}
+
+/// A request that may have changed something (an unsafe method, or a response marked
+/// `cache::Changed`) is answered only after this instance has read the change counter, so what it revoked is refused from the next request on
+/// (SPEC §11); other instances see it at their next poll.
+async fn sync_after_writes(
+    State(app): State<AppState>,
+    req: Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let unsafe_method = !req.method().is_safe();
+    let resp = next.run(req).await;
+    if unsafe_method || resp.extensions().get::<crate::cache::Changed>().is_some() {
+        app.cache.sync(app.store.as_ref()).await;
+    }
+    resp
 }
 
 pub fn router(state: AppState) -> Router {
@@ -200,6 +222,10 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(web::asset_css))
         .route("/assets/app.js", get(web::asset_js))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            sync_after_writes,
+        ))
         .layer(axum::middleware::from_fn_with_state(metrics, access_log))
         .with_state(state)
 }
@@ -294,6 +320,7 @@ impl Application {
     ) -> std::io::Result<()> {
         // Expired OAuth 1.0a nonces and request tokens are forgotten once a minute, off the
         // request path (a nonce is kept past its timestamp's window, so none is forgotten early).
+        let watcher = self.state.cache.watch(self.state.store.clone());
         let state = self.state.clone();
         let sweeper = tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
@@ -309,6 +336,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         sweeper.abort();
+        if let Some(w) = watcher {
+            w.abort();
+        }
         served
     }
 }

@@ -61,6 +61,9 @@ pub struct Settings {
     /// How long an OAuth 2.0 authorization code may wait for its exchange, in seconds (SPEC §3:
     /// 60; at most 600, RFC 6749 §4.1.2).
     pub oauth_code_ttl_secs: i64,
+    /// Keep credentials, sites and roles in memory between requests, dropped whenever anything
+    /// that could change them is committed (SPEC §11). Off: every request reads the database.
+    pub cache: bool,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             secret_key_file: None,
             throttle: ThrottlePolicy::default(),
             oauth_code_ttl_secs: gatehouse_core::oauth2::CODE_TTL_SECS,
+            cache: true,
         }
     }
 }
@@ -143,6 +147,7 @@ const KEYS: &[(&str, Kind)] = &[
     ("max_body_bytes", Kind::Int),
     ("secret_key_file", Kind::Str),
     ("oauth_code_ttl_secs", Kind::Int),
+    ("cache", Kind::Bool),
     ("throttle.pair_failures", Kind::Int),
     ("throttle.pair_base_secs", Kind::Int),
     ("throttle.pair_max_secs", Kind::Int),

@@ -35,7 +35,14 @@ pub async fn resolve(app: &AppState, host: Option<&str>) -> Result<RequestSite, 
     Ok(RequestSite { site, base })
 }
 
+/// From memory when the cache has it (a site's creation, change or deletion drops it).
 async fn find(app: &AppState, host: Option<&str>) -> Result<Option<Site>, StoreError> {
+    app.cache
+        .site(host, app.clock.now(), find_in_store(app, host))
+        .await
+}
+
+async fn find_in_store(app: &AppState, host: Option<&str>) -> Result<Option<Site>, StoreError> {
     let store = app.store.as_ref();
     if let Some(h) = host {
         if let Some(s) = store.find_site_by_host(h).await? {

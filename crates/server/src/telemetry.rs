@@ -89,6 +89,17 @@ pub struct Metrics {
     latency: Family<DialectLabel, Histogram>,
     auth_failures: Family<SchemeLabel, Counter>,
     argon2_busy: Counter,
+    /// Shared with the read cache (`crate::cache`).
+    pub cache: CacheCounters,
+}
+
+/// What the read cache did: answers from memory, look-ups that went to the database, and
+/// drops because the change counter moved.
+#[derive(Clone, Default, Debug)]
+pub struct CacheCounters {
+    pub hits: Counter,
+    pub misses: Counter,
+    pub drops: Counter,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -130,12 +141,29 @@ impl Metrics {
             "Requests refused because every Argon2id slot was busy",
             argon2_busy.clone(),
         );
+        let cache = CacheCounters::default();
+        registry.register(
+            "cache_hits",
+            "Credentials, sites and roles answered from memory",
+            cache.hits.clone(),
+        );
+        registry.register(
+            "cache_misses",
+            "Look-ups the read cache sent to the database",
+            cache.misses.clone(),
+        );
+        registry.register(
+            "cache_drops",
+            "Times the read cache was emptied because something changed",
+            cache.drops.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
             auth_failures,
             argon2_busy,
+            cache,
         }
     }
 

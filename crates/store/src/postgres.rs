@@ -40,6 +40,46 @@ impl PgStore {
     }
 }
 
+/// The channel the change-counter trigger notifies on commit (migration 0008).
+const CHANGES_CHANNEL: &str = "gatehouse_changes";
+
+impl PgStore {
+    /// `LISTEN gatehouse_changes` on a connection of its own, calling `wake` for each
+    /// notification. When the connection fails, `wake` is called too (a change may have been
+    /// missed) and the listener reconnects after a pause; the caller's polling covers the gap.
+    pub(crate) fn listen(&self, wake: gatehouse_core::store::ChangeWaker) -> bool {
+        let pool = self.pool.clone();
+        tokio::spawn(async move {
+            loop {
+                match sqlx::postgres::PgListener::connect_with(&pool).await {
+                    Ok(mut listener) => {
+                        if let Err(e) = listener.listen(CHANGES_CHANNEL).await {
+                            tracing::warn!(error = %e, "could not LISTEN for changes; polling");
+                        } else {
+                            loop {
+                                match listener.try_recv().await {
+                                    Ok(Some(_)) => wake(),
+                                    // The connection was lost; sqlx reconnects on the next
+                                    // call, and anything sent meanwhile is covered by a poll.
+                                    Ok(None) => wake(),
+                                    Err(e) => {
+                                        tracing::warn!(error = %e, "change listener failed; polling");
+                                        break;
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not LISTEN for changes; polling"),
+                }
+                wake();
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        });
+        true
+    }
+}
+
 // ---- the shared SQL body, compiled for this backend ----------------------------------------
 
 /// The sqlx database the shared SQL body (`sql/`) is compiled for here.

@@ -58,6 +58,14 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// No push channel: instances sharing the file (the server and the CLI) poll the change
+    /// counter, one indexed row.
+    pub(crate) fn listen(&self, _wake: gatehouse_core::store::ChangeWaker) -> bool {
+        false
+    }
+}
+
 // ---- the shared SQL body, compiled for this backend ----------------------------------------
 
 /// The sqlx database the shared SQL body (`sql/`) is compiled for here.

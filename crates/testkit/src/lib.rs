@@ -91,6 +91,14 @@ pub const ROLE_USERS: [(&str, Role); 5] = [
 ];
 
 impl TestApp {
+    /// What the server's watcher does at its next poll (at most 250 ms away): reads the change
+    /// counter and drops its cache if anything moved it. For tests that change the database
+    /// directly, as another instance or the CLI would; the watcher itself is proved by the CLI
+    /// tests, which wait the second SPEC §11 allows.
+    pub async fn settle(&self) {
+        self.state.cache.sync(self.state.store.as_ref()).await;
+    }
+
     /// Spawns with test settings: Basic with the account password on.
     pub async fn spawn(backend: Backend) -> Option<TestApp> {
         Self::spawn_with(backend, |_| {}).await

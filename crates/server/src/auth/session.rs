@@ -64,9 +64,10 @@ pub async fn load(
         return Ok(None);
     }
     // Current key version first; older versions verify what was hashed before a rotation.
+    let now = app.clock.now();
     let mut found = None;
     for hash in app.keys.hashes(Purpose::Session, &token) {
-        if let Some(f) = app.store.find_session_by_hash(&hash).await? {
+        if let Some(f) = app.cache.session(app.store.as_ref(), &hash, now).await? {
             found = Some((f, hash));
             break;
         }
@@ -74,7 +75,6 @@ pub async fn load(
     let Some((found, hash)) = found else {
         return Ok(None);
     };
-    let now = app.clock.now();
     if !gatehouse_core::secrets::hashes_equal(&found.hash, &hash)
         || !sessions::is_live(&found.session, now)
         || found.user.disabled

@@ -56,7 +56,10 @@ impl Cx<'_> {
     /// The principal's standing on `site` (one indexed look-up for ordinary users).
     pub async fn access(&self, site: &Site) -> Result<SiteAccess, ApiError> {
         let role = match &self.principal.user {
-            Some(u) if !u.network_admin => self.app.store.find_role(site.id, u.id).await?,
+            Some(u) if !u.network_admin => {
+                let store = self.app.store.as_ref();
+                self.app.cache.role(store, site.id, u.id, self.now).await?
+            }
             _ => None,
         };
         Ok(SiteAccess::new(site, self.principal.user.as_ref(), role))

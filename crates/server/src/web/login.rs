@@ -271,7 +271,9 @@ async fn logout_get(web: &Web, nonce: Option<&str>) -> Response {
             .is_some()
     });
     if valid {
-        return end_session(web, s, false).await;
+        let mut resp = end_session(web, s, false).await;
+        resp.extensions_mut().insert(crate::cache::Changed);
+        return resp;
     }
     html(
         StatusCode::OK,

@@ -96,6 +96,7 @@ both!(
         gatehouse_core::admin::update_site(&*app.store, app.site.id, &patch)
             .await
             .unwrap();
+        app.settle().await;
         let r = get(&app, "/wp-json/wp/v2/posts", None).await;
         assert_eq!(
             (r.status.as_u16(), r.body["error"].as_str()),
@@ -229,6 +230,7 @@ both!(key_constraints_are_enforced, |app: TestApp| async move {
     )
     .await
     .unwrap();
+    app.settle().await;
     let mut elsewhere = app.user_key_spec("editor");
     elsewhere.site = Some(other.id);
     let (_, k) = app.api_key(elsewhere).await;

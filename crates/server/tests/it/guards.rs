@@ -100,6 +100,7 @@ both!(
         );
 
         app.store.set_user_disabled(editor, true).await.unwrap();
+        app.settle().await;
         let r = get(&app, me, Some(&app_pw)).await;
         assert_eq!((r.status.as_u16(), r.code()), (401, "incorrect_password"));
         let r = get(&app, me, Some(&format!("ApiKey {key}"))).await;

@@ -53,6 +53,7 @@ async fn second_site(app: &TestApp) -> (Site, User, User) {
     admin::set_member(&*app.store, site.id, member.id, Role::Subscriber)
         .await
         .unwrap();
+    app.settle().await;
     (site, owner, member)
 }
 
@@ -357,10 +358,12 @@ both!(
         )
         .await
         .unwrap();
+        app.settle().await;
         let admin2 = add_user(&app, "admin2").await;
         admin::set_member(&*app.store, app.site.id, admin2.id, Role::Administrator)
             .await
             .unwrap();
+        app.settle().await;
         let reads = |key: String| {
             let app = &app;
             async move {
@@ -417,13 +420,16 @@ both!(
         admin::set_member(&*app.store, app.site.id, siteadmin, Role::Subscriber)
             .await
             .unwrap();
+        app.settle().await;
         assert_eq!(reads(key.clone()).await, 401);
         admin::set_member(&*app.store, app.site.id, siteadmin, Role::Administrator)
             .await
             .unwrap();
+        app.settle().await;
         assert_eq!(reads(key.clone()).await, 200);
         // Disabling the creator ends them too.
         app.store.set_user_disabled(siteadmin, true).await.unwrap();
+        app.settle().await;
         assert_eq!(reads(key).await, 401);
     }
 );
@@ -443,6 +449,7 @@ both!(
         )
         .await
         .unwrap();
+        app.settle().await;
         for (login, wp, wpcom) in [
             ("outsider", 403, 403),
             ("subscriber", 200, 200),
@@ -905,6 +912,7 @@ both!(
         admin::set_member(&*app.store, app.site.id, admin2.id, Role::Administrator)
             .await
             .unwrap();
+        app.settle().await;
         let (id, key) = make_site_key(&app, "siteadmin").await;
         // An editor of the site cannot revoke it from the page, nor learn that it exists.
         let (eb, page) = page_as(&app, "editor", "/profile").await;
@@ -1125,6 +1133,7 @@ both!(
         )
         .await
         .unwrap();
+        app.settle().await;
         let (_, site_key) = make_site_key(&app, "siteadmin").await;
         for path in ["/wp-json/", "/wp-json/wp/v2"] {
             let r = get(&app, path, Some(&as_user(&app, "outsider"))).await;
@@ -1336,6 +1345,7 @@ both!(
         )
         .await
         .unwrap();
+        app.settle().await;
         let outsider = as_user(&app, "outsider");
         for (method, body) in [
             (Method::GET, None),

@@ -146,6 +146,7 @@ both!(
         // Revoking the client's grants ends its tokens on the next request.
         let cid = gatehouse_core::model::ClientId(id.parse().unwrap());
         app.store.revoke_client_grants(cid, 10).await.unwrap();
+        app.settle().await;
         for t in [&read_only, &global] {
             let r = get(&app, "/wp-json/wp/v2/users/me", Some(t)).await;
             assert_eq!((r.status.as_u16(), r.code()), (401, "invalid_token"));
@@ -1143,6 +1144,7 @@ both!(
         assert_eq!(get(&app, me, Some(&held)).await.status, 200);
         let owner = app.user("netadmin").user.id;
         app.store.set_user_disabled(owner, true).await.unwrap();
+        app.settle().await;
         assert_eq!(
             get(&app, me, Some(&held)).await.status,
             401,
@@ -1160,6 +1162,7 @@ both!(
         .await;
         assert_eq!(r.body["error"], "unauthorized_client", "{}", r.text);
         app.store.set_user_disabled(owner, false).await.unwrap();
+        app.settle().await;
         assert_eq!(
             get(&app, me, Some(&held)).await.status,
             200,

@@ -835,6 +835,7 @@ both!(require_auth_sites_and_cors, |app: TestApp| async move {
     gatehouse_core::admin::update_site(&*app.store, app.site.id, &patch)
         .await
         .unwrap();
+    app.settle().await;
     let r = get(&app, "/wp-json/wp/v2/posts", None).await;
     assert_eq!(r.status, 401);
     assert_eq!(r.body["error"], "MISSING_AUTHORIZATION_HEADER");

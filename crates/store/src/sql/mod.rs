@@ -43,4 +43,13 @@ impl Store for Backend {
     fn backend(&self) -> &'static str {
         super::NAME
     }
+    async fn change_epoch(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT n FROM change_epoch WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend_err)
+    }
+    fn listen_for_changes(&self, wake: gatehouse_core::store::ChangeWaker) -> bool {
+        self.listen(wake)
+    }
 }
