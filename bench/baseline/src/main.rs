@@ -13,6 +13,10 @@ use axum::routing::get;
 use axum::Router;
 use std::sync::OnceLock;
 
+/// The same allocator as `gatehouse`, so the ratio compares the servers, not their allocators.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn body() -> &'static str {
     static BODY: OnceLock<String> = OnceLock::new();
     BODY.get_or_init(|| {

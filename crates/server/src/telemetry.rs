@@ -67,14 +67,30 @@ pub fn redact_uri(path: &str, query: Option<&str>) -> String {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    dialect: String,
-    method: String,
+    dialect: &'static str,
+    method: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct DialectLabel {
-    dialect: String,
+    dialect: &'static str,
+}
+
+/// A method as a label without allocating: the standard ones by name, anything else `other`
+/// (so a client cannot grow the label set).
+fn method_label(m: &axum::http::Method) -> &'static str {
+    use axum::http::Method;
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -216,8 +232,10 @@ pub async fn access_log(
     next: Next,
 ) -> Response {
     let started = Instant::now();
-    let method = req.method().as_str().to_string();
-    let uri = redact_uri(req.uri().path(), req.uri().query());
+    let method_name = method_label(req.method());
+    // Cheap handles (no copy); the log line is formatted only when it will be written, so the
+    // access log costs nothing when its level is off.
+    let (method, request_uri) = (req.method().clone(), req.uri().clone());
     let slot = NoteSlot::default();
     let mut req = req;
     req.extensions_mut().insert(slot.clone());
@@ -233,21 +251,24 @@ pub async fn access_log(
     metrics
         .requests
         .get_or_create(&RequestLabels {
-            dialect: dialect.into(),
-            method: method.clone(),
+            dialect,
+            method: method_name,
             status,
         })
         .inc();
     metrics
         .latency
-        .get_or_create(&DialectLabel {
-            dialect: dialect.into(),
-        })
+        .get_or_create(&DialectLabel { dialect })
         .observe(elapsed.as_secs_f64());
     let cause = resp
         .extensions()
         .get::<InternalCause>()
         .map(|c| c.0.clone());
+    if cause.is_none() && !tracing::enabled!(target: "gatehouse::access", tracing::Level::INFO) {
+        return resp;
+    }
+    let uri = redact_uri(request_uri.path(), request_uri.query());
+    let method = method.as_str();
     let ms = round_ms(elapsed);
     let user_id = note.as_ref().and_then(|n| n.user_id);
     let auth = note.as_ref().map(|n| n.auth).unwrap_or("-");

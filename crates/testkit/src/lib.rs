@@ -388,7 +388,7 @@ fn serve(
 /// Puts a counting verifier into `state`; returns its counter.
 fn count_verifications(state: &mut AppState) -> Arc<AtomicU64> {
     let n = Arc::new(AtomicU64::new(0));
-    state.verifier = Arc::new(CountingVerifier(n.clone()));
+    state.set_verifier(Arc::new(CountingVerifier(n.clone())));
     n
 }
 
