@@ -1435,3 +1435,69 @@ pub async fn oauth1_consumers_tokens_and_nonces(s: &dyn Store) {
     assert!(!s.delete_consumer(c.id).await.unwrap());
     assert!(s.find_oauth1_token(won).await.unwrap().is_none());
 }
+
+/// The change counter (migration 0008, SPEC §11): every committed change that can end or alter
+/// a cached credential, user, role or site moves it; recording a use, a flash message and a new
+/// credential do not (a cache would be emptied by every request otherwise).
+pub async fn change_counter(s: &dyn Store) {
+    let moved = |before: i64| async move { s.change_epoch().await.unwrap() > before };
+    let u = s
+        .insert_user(&new_user("counted", "counted@example.com"), 1)
+        .await
+        .unwrap();
+    let e = s.change_epoch().await.unwrap();
+    let site = s
+        .insert_site(&site("C", "c.example"), u.id, 1)
+        .await
+        .unwrap();
+    assert!(moved(e).await, "a new site changes which site a host resolves to");
+    let key = NewApiKey {
+        kind: ApiKeyKind::User,
+        user_id: Some(u.id),
+        site_id: None,
+        created_by: u.id,
+        description: "counted".into(),
+        scopes: None,
+        methods: None,
+        expires_at: None,
+        hash: "counted-key".into(),
+        key_version: 1,
+    };
+    let e = s.change_epoch().await.unwrap();
+    let k = s.insert_api_key(&key, 2).await.unwrap();
+    let session = s
+        .insert_session("counted-session", u.id, 2, 10_000, "127.0.0.1", "test")
+        .await
+        .unwrap();
+    s.touch_api_key(k.id, 100, "127.0.0.1", 0).await.unwrap();
+    s.touch_session(session.id, 100, 0).await.unwrap();
+    s.set_session_flash(session.id, "f1").await.unwrap();
+    assert_eq!(
+        s.change_epoch().await.unwrap(),
+        e,
+        "new credentials, recorded uses and flash messages leave the counter alone"
+    );
+    for (what, change) in [
+        ("revoking an API key", 0),
+        ("ending a session", 1),
+        ("disabling a user", 2),
+        ("changing a role", 3),
+        ("changing a site", 4),
+    ] {
+        let e = s.change_epoch().await.unwrap();
+        match change {
+            0 => assert!(s.revoke_api_key(k.id, 200).await.unwrap()),
+            1 => assert!(s.revoke_session(u.id, session.id, 200).await.unwrap()),
+            2 => s.set_user_disabled(u.id, true).await.unwrap(),
+            3 => s.set_role(site.id, u.id, Role::Editor).await.unwrap(),
+            _ => {
+                let patch = SitePatch {
+                    require_auth: Some(true),
+                    ..Default::default()
+                };
+                s.update_site(site.id, &patch).await.unwrap();
+            }
+        }
+        assert!(moved(e).await, "{what} moves the counter");
+    }
+}

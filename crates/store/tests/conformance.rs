@@ -78,6 +78,7 @@ both!(
     oauth2_tokens,
     oauth2_codes_and_rotation,
     oauth1_consumers_tokens_and_nonces,
+    change_counter,
 );
 
 #[test]
