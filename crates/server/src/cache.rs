@@ -125,6 +125,8 @@ impl<T: Clone + Send + Sync + 'static> Used for Plain<T> {
 }
 
 type Map<K, T> = Cache<K, Arc<Entry<T>>>;
+/// (route, site id, user id).
+pub type BodyKey = (&'static str, i64, i64);
 
 pub struct ReadCache {
     /// Moved (under the write lock) by every drop; a load that began under an older generation
@@ -145,6 +147,9 @@ pub struct ReadCache {
     sessions: Map<String, SessionMatch>,
     sites: Map<String, Plain<Option<Site>>>,
     roles: Map<(i64, i64), Plain<Option<Role>>>,
+    /// Response bodies: (route, site id, user id) → the fingerprint of what the body was made
+    /// from, and the JSON.
+    bodies: Map<BodyKey, Plain<(u64, bytes::Bytes)>>,
     wake: tokio::sync::Notify,
 }
 
@@ -173,6 +178,7 @@ impl ReadCache {
             sessions: Cache::new(CREDENTIALS),
             sites: Cache::new(SITES),
             roles: Cache::new(ROLES),
+            bodies: Cache::new(CREDENTIALS),
             wake: tokio::sync::Notify::new(),
         }
     }
@@ -201,6 +207,7 @@ impl ReadCache {
         self.sessions.clear();
         self.sites.clear();
         self.roles.clear();
+        self.bodies.clear();
     }
 
     /// Reads the change counter and drops everything if it moved. Called by the watcher and
@@ -345,6 +352,41 @@ impl ReadCache {
         Ok(found.and_then(|p| p.0))
     }
 
+    /// The body `make` serialises for `key`, made again whenever `fingerprint` — a hash of
+    /// everything `make` reads, from this request's own rows — differs from the kept one, so a
+    /// kept body is never older than the rows the request itself was answered with.
+    pub fn body(
+        &self,
+        key: BodyKey,
+        fingerprint: u64,
+        now: Timestamp,
+        make: impl FnOnce() -> bytes::Bytes,
+    ) -> bytes::Bytes {
+        if !self.fresh() {
+            return make();
+        }
+        if let Some(e) = self.bodies.get(&key) {
+            let (kept, ref body) = e.value.0;
+            if kept == fingerprint && now - e.loaded_at < MAX_AGE_SECS && e.loaded_at <= now {
+                self.counters.hits.inc();
+                return body.clone();
+            }
+        }
+        self.counters.misses.inc();
+        let generation = self.generation();
+        let body = make();
+        let entry = Arc::new(Entry {
+            value: Plain((fingerprint, body.clone())),
+            loaded_at: now,
+            last_use: AtomicI64::new(NEVER),
+        });
+        let g = self.generation.read().unwrap_or_else(|e| e.into_inner());
+        if *g == generation {
+            self.bodies.insert(key, entry);
+        }
+        body
+    }
+
     /// `user`'s role on `site`.
     pub async fn role(
         &self,
@@ -360,6 +402,17 @@ impl ReadCache {
             .await?;
         Ok(found.and_then(|p| p.0))
     }
+}
+
+/// A fingerprint of `parts` for `ReadCache::body`.
+pub fn fingerprint(parts: &[&str]) -> u64 {
+    use std::hash::Hasher;
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for p in parts {
+        h.write(p.as_bytes());
+        h.write_u8(0xff);
+    }
+    h.finish()
 }
 
 /// A response extension: this safe-method request changed something cached (WordPress's

@@ -373,6 +373,9 @@ pub fn effective_method(method: &Method, headers: &HeaderMap, params: &Params) -
 pub struct Reply {
     pub status: StatusCode,
     pub body: Value,
+    /// The body already serialised (`body` is then `null`): sent as it is, or parsed again only
+    /// when the request asks for `_fields`.
+    pub serialized: Option<bytes::Bytes>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
@@ -381,13 +384,22 @@ impl Reply {
         Reply {
             status: StatusCode::OK,
             body,
+            serialized: None,
             headers: Vec::new(),
+        }
+    }
+    /// 200 with a JSON body serialised earlier (and kept, e.g. by the read cache).
+    pub fn ok_serialized(json: bytes::Bytes) -> Reply {
+        Reply {
+            serialized: Some(json),
+            ..Reply::ok(Value::Null)
         }
     }
     pub fn created(body: Value) -> Reply {
         Reply {
             status: StatusCode::CREATED,
             body,
+            serialized: None,
             headers: Vec::new(),
         }
     }

@@ -1450,7 +1450,10 @@ pub async fn change_counter(s: &dyn Store) {
         .insert_site(&site("C", "c.example"), u.id, 1)
         .await
         .unwrap();
-    assert!(moved(e).await, "a new site changes which site a host resolves to");
+    assert!(
+        moved(e).await,
+        "a new site changes which site a host resolves to"
+    );
     let key = NewApiKey {
         kind: ApiKeyKind::User,
         user_id: Some(u.id),

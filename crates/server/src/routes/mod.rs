@@ -26,6 +26,7 @@ use gatehouse_core::clock::Timestamp;
 use gatehouse_core::model::{Principal, Site, SiteAccess};
 use gatehouse_core::net::{resolve_origin, ClientOrigin, ProxyHeaders};
 use gatehouse_core::policy::{self, Action, Denial};
+use serde_json::Value;
 use std::net::SocketAddr;
 
 /// What a handler works with.
@@ -381,13 +382,30 @@ pub async fn dialect_entry(
     };
     let mut resp = match result {
         Ok(reply) => {
-            let mut body = reply.body;
-            if dialect == Dialect::Wp {
-                if let Some(fields) = inc.params.list("_fields") {
-                    wp::filter_fields(&mut body, &fields);
+            let fields = (dialect == Dialect::Wp)
+                .then(|| inc.params.list("_fields"))
+                .flatten();
+            let mut resp = match (reply.serialized, fields) {
+                (Some(json), None) => (
+                    reply.status,
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    json,
+                )
+                    .into_response(),
+                (serialized, fields) => {
+                    let mut body = match serialized {
+                        Some(json) => serde_json::from_slice(&json).unwrap_or(Value::Null),
+                        None => reply.body,
+                    };
+                    if let Some(fields) = fields {
+                        wp::filter_fields(&mut body, &fields);
+                    }
+                    (reply.status, axum::Json(body)).into_response()
                 }
-            }
-            let mut resp = (reply.status, axum::Json(body)).into_response();
+            };
             if reply.status == StatusCode::NO_CONTENT {
                 resp = StatusCode::NO_CONTENT.into_response();
             }

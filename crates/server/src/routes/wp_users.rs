@@ -92,16 +92,24 @@ pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         ));
     };
     let edit = context(cx)?;
-    // The role is shown only in the edit context; the view context needs no further query.
-    let role = if edit {
-        cx.access(site).await?.role
-    } else {
-        None
-    };
-    Ok(allow_header(
-        Reply::ok(user_json(site, user, role, edit)),
-        &["GET"],
-    ))
+    // The role is shown only in the edit context; the view context needs no further query, and
+    // its body — the same for every request of this user on this site — is serialised once and
+    // kept by the read cache (dropped with it when the user or the site changes).
+    if edit {
+        let role = cx.access(site).await?.role;
+        return Ok(allow_header(
+            Reply::ok(user_json(site, user, role, true)),
+            &["GET"],
+        ));
+    }
+    // Everything the view-context body is made from.
+    let made_from =
+        crate::cache::fingerprint(&[&site.url, &user.login, &user.email, &user.display_name]);
+    let key = ("wp/v2/users/me", site.id.0, user.id.0);
+    let body = cx.app.cache.body(key, made_from, cx.now, || {
+        bytes::Bytes::from(user_json(site, user, None, false).to_string())
+    });
+    Ok(allow_header(Reply::ok_serialized(body), &["GET"]))
 }
 
 pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
