@@ -4,6 +4,7 @@
 
 mod auth;
 mod browser;
+mod cache;
 mod clients;
 mod credentials;
 mod garbage;
