@@ -518,7 +518,8 @@ fn one_line(e: &clap::Error, help: &str) -> String {
 }
 
 /// mimalloc: the profile of an authenticated request under load showed a sixth of the time in
-/// glibc malloc's arena locks (futex waits between the runtime's threads); see bench/README.md.
+/// glibc malloc's arena locks (futex waits between the runtime's threads); see
+/// docs/design/performance.md.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1242,17 +1242,23 @@ async fn revocations_reach_every_instance_within_a_second() {
                 base64::engine::general_purpose::STANDARD.encode(raw)
             )
         };
-        // Each instance answers from memory once it has seen the credential.
+        // Each instance answers from memory once it has seen the credential. (A cache answers
+        // only within a second of its last read of the counter, which a loaded machine can
+        // delay, so a few rounds are allowed.)
         for base in [&base_one, &base_two] {
-            let before = hits(base).await;
-            for _ in 0..3 {
-                assert_eq!(me(base, api_key.clone()).await, 200, "{base}");
-                assert_eq!(me(base, basic(&phone)).await, 200, "{base}");
+            let mut from_memory = false;
+            for _ in 0..5 {
+                let before = hits(base).await;
+                for _ in 0..3 {
+                    assert_eq!(me(base, api_key.clone()).await, 200, "{base}");
+                    assert_eq!(me(base, basic(&phone)).await, 200, "{base}");
+                }
+                if hits(base).await >= before + 4.0 {
+                    from_memory = true;
+                    break;
+                }
             }
-            assert!(
-                hits(base).await >= before + 4.0,
-                "{base} serves from its cache"
-            );
+            assert!(from_memory, "{base} serves from its cache");
         }
         // Revoked through instance one: refused there on the next request, on two within 1 s.
         let r = client

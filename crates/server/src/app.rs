@@ -44,6 +44,8 @@ pub struct Shared {
     pub settings: Arc<Settings>,
     /// Bounds concurrent Argon2id checks (SPEC §2).
     pub argon2: Arc<Semaphore>,
+    /// Checks waiting for an Argon2id permit now (bounded by `ARGON2_QUEUE_PER_PERMIT`).
+    pub argon2_waiting: Arc<std::sync::atomic::AtomicUsize>,
     pub metrics: Arc<Metrics>,
     /// Purpose subkeys of the server key, for keyed hashes of secrets (SPEC §2).
     pub keys: Arc<Keyring>,
@@ -65,6 +67,7 @@ impl AppState {
         AppState(Arc::new(Shared {
             keys: Arc::new(keys),
             argon2: Arc::new(Semaphore::new(settings.argon2_permits())),
+            argon2_waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
             store,
             clock,
             settings: Arc::new(settings),
@@ -95,8 +98,15 @@ impl AppState {
     }
 }
 
-/// Argon2id off the async runtime, at most `argon2_permits` at a time (SPEC §2): when every
-/// permit is taken the check is refused at once (503) rather than queued.
+/// How long a password check waits for an Argon2id permit before the request gets 503.
+const ARGON2_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+/// How many checks may wait, per permit: a burst of log-ins is served in turn (each check takes
+/// about 20 ms), a flood is refused at once instead of piling up memory and latency.
+const ARGON2_QUEUE_PER_PERMIT: usize = 32;
+
+/// Argon2id off the async runtime, at most `argon2_permits` at a time (SPEC §2). When every permit
+/// is taken, a check waits its turn for up to `ARGON2_WAIT` in a bounded queue; beyond that (or
+/// when the queue is full) it is refused with 503 + `Retry-After`.
 #[async_trait::async_trait]
 impl gatehouse_core::authn::PasswordHashing for AppState {
     async fn verify(
@@ -105,7 +115,32 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
         presented: String,
     ) -> Result<bool, gatehouse_core::authn::Refusal> {
         use gatehouse_core::authn::Refusal;
-        let Ok(permit) = self.argon2.clone().try_acquire_owned() else {
+        use std::sync::atomic::Ordering;
+        let permit = match self.argon2.clone().try_acquire_owned() {
+            Ok(p) => Some(p),
+            Err(_) => {
+                // Counted while waiting, however the wait ends (a dropped request included).
+                struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+                impl Drop for Waiting<'_> {
+                    fn drop(&mut self) {
+                        self.0.fetch_sub(1, Ordering::AcqRel);
+                    }
+                }
+                let bound = self.settings.argon2_permits() * ARGON2_QUEUE_PER_PERMIT;
+                let ahead = self.argon2_waiting.fetch_add(1, Ordering::AcqRel);
+                let _waiting = Waiting(&self.argon2_waiting);
+                if ahead >= bound {
+                    None
+                } else {
+                    let turn = self.argon2.clone().acquire_owned();
+                    tokio::time::timeout(ARGON2_WAIT, turn)
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                }
+            }
+        };
+        let Some(permit) = permit else {
             self.metrics.argon2_busy();
             return Err(Refusal::Busy);
         };

@@ -137,7 +137,7 @@ pub struct ReadCache {
     /// Milliseconds since `started` until which the cache may answer (0: not yet).
     fresh_until_ms: AtomicU64,
     started: Instant,
-    /// False: every look-up goes to the store (`--no-cache`; the benchmark's comparison).
+    /// False (the `cache` setting): every look-up goes to the store.
     enabled: bool,
     watching: AtomicBool,
     counters: crate::telemetry::CacheCounters,
@@ -220,7 +220,8 @@ impl ReadCache {
         match store.change_epoch().await {
             Ok(n) => {
                 let mut epoch = self.epoch.write().unwrap_or_else(|e| e.into_inner());
-                if *epoch != Some(n) {
+                // The counter only grows; a smaller value is a read that raced a newer one.
+                if epoch.is_none_or(|seen| n > seen) {
                     self.drop_all();
                     *epoch = Some(n);
                 }

@@ -204,6 +204,21 @@ both!(
 );
 
 both!(
+    argon2_cap_serves_a_burst_in_turn,
+    settings = |s: &mut Settings| s.argon2_max_concurrency = 1,
+    |app: TestApp| async move {
+        // Four checks at once with one permit: three wait their turn instead of getting 503.
+        let auth = as_user(&app, "editor");
+        let before = app.argon2_verifications();
+        let burst = (0..4).map(|_| get(&app, "/wp-json/wp/v2/users/me", Some(&auth)));
+        for r in futures_util::future::join_all(burst).await {
+            assert_eq!(r.status, 200, "{}", r.text);
+        }
+        assert_eq!(app.argon2_verifications() - before, 4);
+    }
+);
+
+both!(
     disabled_accounts_fail_like_wrong_passwords,
     |app: TestApp| async move {
         app.store

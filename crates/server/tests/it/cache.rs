@@ -18,15 +18,28 @@ both!(
     answers_from_memory_and_follows_every_change,
     |app: TestApp| async move {
         let (id, key) = app.api_key(app.user_key_spec("editor")).await;
+        // The set-up's own writes (users, roles, the site) are seen before counting.
+        app.settle().await;
         let auth = format!("ApiKey {key}");
         let me = "/wp-json/wp/v2/users/me";
         let first = get(&app, me, Some(&auth)).await;
         assert_eq!(first.status, 200, "{}", first.text);
-        let before = hits(&app).await;
         let again = get(&app, me, Some(&auth)).await;
         assert_eq!(again.text, first.text, "the kept body is the body");
-        // The site, the key and the body came from memory.
-        assert!(hits(&app).await >= before + 3.0);
+        // The site, the key and the body come from memory. (The cache answers only within a
+        // second of its last read of the counter, which a loaded test machine can delay: the
+        // check is made just after one, a few times.)
+        let mut from_memory = false;
+        for _ in 0..5 {
+            app.settle().await;
+            let before = hits(&app).await;
+            assert_eq!(get(&app, me, Some(&auth)).await.text, first.text);
+            if hits(&app).await >= before + 3.0 {
+                from_memory = true;
+                break;
+            }
+        }
+        assert!(from_memory, "users/me is answered from memory");
         // `_fields` applies to a kept body too.
         let r = get(&app, &format!("{me}?_fields=id,name"), Some(&auth)).await;
         assert_eq!(r.body.as_object().unwrap().len(), 2, "{}", r.text);
