@@ -14,7 +14,8 @@
 # Loopback only; every run bounded in time. Needs wrk, curl, python3 with requests-oauthlib,
 # sqlite3, psql (PostgreSQL at $BENCH_POSTGRES_URL), node + npm for the peer.
 # Knobs: SECS (per case, 3), CONNS ("2 50"), BACKENDS ("sqlite postgres"),
-#        SCALES ("1000 1000000"), BENCH_POSTGRES_URL, OUT (bench/results/latest.md).
+#        SCALES ("1000 1000000"), BENCH_POSTGRES_URL, OUT (bench/results/latest.md),
+#        KEEP (set: keep the scratch directory with each server's log), BENCH_LOG_LEVEL (warn).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs="${SECS:-3}"
@@ -31,7 +32,10 @@ target="${CARGO_TARGET_DIR:-target}/release"
 bin="$target/gatehouse"
 work=$(mktemp -d)
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ -n "${KEEP:-}" ]; then echo "kept: $work" >&2; else rm -rf "$work"; fi
+}
 trap cleanup EXIT
 tick=$(getconf CLK_TCK)
 rows="$work/rows"
@@ -97,7 +101,7 @@ for backend in $backends; do
       seed_target="${pg_url%/*}/$db"
       db_args=(--data-dir "$run" --database-url "$seed_target")
     fi
-    GATEHOUSE_OAUTH_CODE_TTL_SECS=600 GATEHOUSE_LOG_LEVEL=warn "$bin" "${db_args[@]}" serve --demo --listen 127.0.0.1:0 >"$run/out" 2>"$run/err" &
+    GATEHOUSE_OAUTH_CODE_TTL_SECS=600 GATEHOUSE_LOG_LEVEL="${BENCH_LOG_LEVEL:-warn}" "$bin" "${db_args[@]}" serve --demo --listen 127.0.0.1:0 >"$run/out" 2>"$run/err" &
     pids+=($!); pid=$!
     wait_for "$run/out" "is listening"
     url=$(grep -o 'listening on http://[0-9.:]*' "$run/out" | sed 's/listening on //')
