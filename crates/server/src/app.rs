@@ -157,24 +157,7 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
     }
 }
 
-/// A request that may have changed something (an unsafe method, or a response marked
-/// `cache::Changed`) is answered only after this instance has read the change counter, so what it revoked is refused from the next request on
-/// (SPEC §11); other instances see it at their next poll.
-async fn sync_after_writes(
-    State(app): State<AppState>,
-    req: Request,
-    next: axum::middleware::Next,
-) -> Response {
-    let unsafe_method = !req.method().is_safe();
-    let resp = next.run(req).await;
-    if unsafe_method || resp.extensions().get::<crate::cache::Changed>().is_some() {
-        app.cache.sync(app.store.as_ref()).await;
-    }
-    resp
-}
-
 pub fn router(state: AppState) -> Router {
-    let metrics = state.metrics.clone();
     Router::new()
         .route("/healthz", get(routes::ops::healthz))
         .route("/readyz", get(routes::ops::readyz))
@@ -277,9 +260,8 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            sync_after_writes,
+            access_log,
         ))
-        .layer(axum::middleware::from_fn_with_state(metrics, access_log))
         .with_state(state)
 }
 

@@ -225,12 +225,17 @@ impl NoteSlot {
     }
 }
 
-/// Middleware: one log line and the metrics for every request.
+/// Middleware: one log line and the metrics for every request; and a request that may have
+/// changed something (an unsafe method, or a response marked `cache::Changed`) is answered only
+/// after this instance has read the change counter, so what it revoked is refused from the next
+/// request on (SPEC §11; other instances see it at their next poll). One layer for both: each
+/// layer costs every request a boxed future and a clone of the state.
 pub async fn access_log(
-    State(metrics): State<Arc<Metrics>>,
+    State(app): State<crate::app::AppState>,
     req: Request<Body>,
     next: Next,
 ) -> Response {
+    let metrics = &app.metrics;
     let started = Instant::now();
     let method_name = method_label(req.method());
     // Cheap handles (no copy); the log line is formatted only when it will be written, so the
@@ -239,7 +244,11 @@ pub async fn access_log(
     let slot = NoteSlot::default();
     let mut req = req;
     req.extensions_mut().insert(slot.clone());
+    let unsafe_method = !req.method().is_safe();
     let resp = next.run(req).await;
+    if unsafe_method || resp.extensions().get::<crate::cache::Changed>().is_some() {
+        app.cache.sync(app.store.as_ref()).await;
+    }
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();
     let note = resp
