@@ -6,12 +6,14 @@
 //! Freshness: the counter is moved by database triggers on every committed change that can end
 //! or alter one of these (migration 0008), whoever made it — this instance, another one, or the
 //! CLI. A watcher polls it every 250 ms (and, on PostgreSQL, is woken by `NOTIFY` at commit);
-//! this instance also reads it before answering any request with an unsafe method, so a
-//! revocation made through it is in force for the next request. The cache answers only while its
+//! this instance also reads it before handling a request with an unsafe method (a write is never
+//! made with a credential revoked elsewhere) and before answering it (a revocation made through
+//! this instance is in force for the next request). The cache answers only while its
 //! last successful poll is under a second old: if the database stops answering, requests go to
 //! the database (and fail there) rather than being served from memory.
 //!
-//! Never cached: a miss (a new credential needs no invalidation), refresh tokens, codes, nonces,
+//! Never cached: a credential that was not found (a new credential needs no invalidation; a host
+//! with no site of its own is kept, since a new site moves the counter), refresh tokens, codes, nonces,
 //! throttle counters and anything single-use. What is cached is the stored row; every rule
 //! (expiry, revocation, a disabled user) is still checked on each request against it.
 //! A value loaded before a drop is never stored after it (the generation check).
@@ -217,7 +219,16 @@ impl ReadCache {
             return;
         }
         let started = self.elapsed_ms();
-        match store.change_epoch().await {
+        // A read that takes longer than the cache may answer for (a locked table, a stalled
+        // database) pauses the cache instead of holding up the request that waits for it.
+        let read = tokio::time::timeout(FRESH_FOR, store.change_epoch())
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Backend(
+                    "the change counter did not answer within a second".into(),
+                ))
+            });
+        match read {
             Ok(n) => {
                 let mut epoch = self.epoch.write().unwrap_or_else(|e| e.into_inner());
                 // The counter only grows; a smaller value is a read that raced a newer one.

@@ -160,12 +160,12 @@ impl Metrics {
         let cache = CacheCounters::default();
         registry.register(
             "cache_hits",
-            "Credentials, sites and roles answered from memory",
+            "Credentials, sites, roles and users/me bodies answered from memory",
             cache.hits.clone(),
         );
         registry.register(
             "cache_misses",
-            "Look-ups the read cache sent to the database",
+            "Look-ups the read cache had to send to the database (not counted while it is off or paused)",
             cache.misses.clone(),
         );
         registry.register(
@@ -225,10 +225,11 @@ impl NoteSlot {
     }
 }
 
-/// Middleware: one log line and the metrics for every request; and a request that may have
-/// changed something (an unsafe method, or a response marked `cache::Changed`) is answered only
-/// after this instance has read the change counter, so what it revoked is refused from the next
-/// request on (SPEC §11; other instances see it at their next poll). One layer for both: each
+/// Middleware: one log line and the metrics for every request; and the change counter is read
+/// before a request with an unsafe method is handled (so a write never uses a credential revoked
+/// elsewhere) and before any request that may have changed something (an unsafe method, or a
+/// response marked `cache::Changed`) is answered (so what it revoked is refused from the next
+/// request on; other instances see it at their next poll, SPEC §11). One layer for both: each
 /// layer costs every request a boxed future and a clone of the state.
 pub async fn access_log(
     State(app): State<crate::app::AppState>,
@@ -245,6 +246,11 @@ pub async fn access_log(
     let mut req = req;
     req.extensions_mut().insert(slot.clone());
     let unsafe_method = !req.method().is_safe();
+    if unsafe_method {
+        // A write is authenticated against what the database holds now, not against what was
+        // kept up to a second ago: a credential revoked elsewhere cannot make one more change.
+        app.cache.sync(app.store.as_ref()).await;
+    }
     let resp = next.run(req).await;
     if unsafe_method || resp.extensions().get::<crate::cache::Changed>().is_some() {
         app.cache.sync(app.store.as_ref()).await;

@@ -2,6 +2,7 @@
 //! has been seen, and never with anything older than the last change this instance has seen.
 
 use crate::support::*;
+use gatehouse_core::clock::Clock;
 use gatehouse_testkit::{both, TestApp};
 
 /// `gatehouse_cache_hits_total` from `/metrics`.
@@ -75,6 +76,33 @@ both!(
         .await;
         assert!(r.status.is_success(), "{} {}", r.status, r.text);
         assert_eq!(get(&app, me, Some(&auth)).await.status, 401);
+    }
+);
+
+both!(
+    a_write_never_uses_a_credential_revoked_elsewhere,
+    |app: TestApp| async move {
+        let (id, key) = app.api_key(app.user_key_spec("editor")).await;
+        app.settle().await;
+        let auth = format!("ApiKey {key}");
+        let me = "/wp-json/wp/v2/users/me";
+        for _ in 0..3 {
+            assert_eq!(get(&app, me, Some(&auth)).await.status, 200);
+        }
+        // Revoked by another writer (the CLI, another instance): a read may still be answered
+        // from memory for up to a second, a write is not.
+        app.store
+            .revoke_api_key(gatehouse_core::model::ApiKeyId(id), app.clock.now())
+            .await
+            .unwrap();
+        let r = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&auth),
+            serde_json::json!({"title": "after the revocation", "status": "publish"}),
+        )
+        .await;
+        assert_eq!(r.status, 401, "{}", r.text);
     }
 );
 
