@@ -70,10 +70,14 @@ argon2=$("$target/bench-baseline" argon2 "$secs" | sed 's/argon2id_per_s=//')
 
 peer_dir="$work/oidc-provider"
 if cp -r ../shared/peers/oidc-provider "$peer_dir" 2>/dev/null && (cd "$peer_dir" && npm ci --no-audit --no-fund --silent >/dev/null 2>&1); then
+  if curl -s -o /dev/null http://127.0.0.1:19401/; then
+    echo "port 19401 is taken (a reference server left by an earlier run?); stop it first" >&2; exit 1
+  fi
   (cd "$peer_dir" && PORT=19401 node server.mjs >"$work/peer.log" 2>&1) &
   pids+=($!); peer_pid=$!
   for _ in $(seq 1 100); do curl -s -o /dev/null http://127.0.0.1:19401/.well-known/openid-configuration && break; sleep 0.1; done
   peer_pid=$(pgrep -f "node server.mjs" | head -1)
+  pids+=("$peer_pid") # node itself, not only the subshell that started it
   peer_basic=$(printf 'bench-client:bench-secret-0123456789abcdef' | base64 -w0)
   peer_token=$(curl -s -u bench-client:bench-secret-0123456789abcdef -d grant_type=client_credentials -d scope=read http://127.0.0.1:19401/token | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
   for c in $conns_list; do

@@ -7,9 +7,9 @@ use crate::config::LogFormat;
 use crate::error::{InternalCause, Presented};
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::Request;
+use axum::http::{Request, StatusCode};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
@@ -251,7 +251,20 @@ pub async fn access_log(
         // kept up to a second ago: a credential revoked elsewhere cannot make one more change.
         app.cache.sync(app.store.as_ref()).await;
     }
-    let resp = next.run(req).await;
+    let resp = if unsafe_method {
+        // A request that may write runs to completion even if its client goes away: dropping it
+        // half-way could cancel a transaction between its statements (on SQLite that left a
+        // pooled connection inside a transaction, failing every later write on it).
+        match tokio::spawn(next.run(req)).await {
+            Ok(resp) => resp,
+            Err(e) => {
+                tracing::error!(error = %e, "request task failed");
+                StatusCode::INTERNAL_SERVER_ERROR.into_response()
+            }
+        }
+    } else {
+        next.run(req).await
+    };
     if unsafe_method || resp.extensions().get::<crate::cache::Changed>().is_some() {
         app.cache.sync(app.store.as_ref()).await;
     }
