@@ -190,15 +190,14 @@ impl Checker<'_> {
         let Some(normalized) = secrets::normalize_app_password(presented) else {
             return Ok(None);
         };
-        // Current key version first; older versions verify what was hashed before a rotation.
-        let mut found = None;
-        for hash in self.keys.hashes(Purpose::AppPassword, &normalized) {
-            if let Some(f) = self.lookup.app_password(&hash).await? {
-                found = Some((f, hash));
-                break;
-            }
-        }
-        let Some((found, hash)) = found else {
+        let lookup = self.lookup;
+        let found = first_found(
+            self.keys,
+            Purpose::AppPassword,
+            &normalized,
+            |h| async move { lookup.app_password(&h).await },
+        );
+        let Some((found, hash)) = found.await? else {
             return Ok(None);
         };
         let user = &found.user;
@@ -237,15 +236,11 @@ impl Checker<'_> {
                 })
             }
         };
-        // Current key version first; older versions verify what was hashed before a rotation.
-        let mut found = None;
-        for hash in self.keys.hashes(Purpose::ApiKey, token) {
-            if let Some(f) = self.lookup.api_key(&hash).await? {
-                found = Some((f, hash));
-                break;
-            }
-        }
-        let Some((found, hash)) = found else {
+        let lookup = self.lookup;
+        let found = first_found(self.keys, Purpose::ApiKey, token, |h| async move {
+            lookup.api_key(&h).await
+        });
+        let Some((found, hash)) = found.await? else {
             return Err(Refusal::Incorrect);
         };
         let key = &found.key;
@@ -318,14 +313,11 @@ impl Checker<'_> {
             Ok(other) => return Err(Refusal::WrongKind(other)),
             Err(_) => return Err(Refusal::Incorrect),
         }
-        let mut found = None;
-        for hash in self.keys.hashes(Purpose::OAuthToken, token) {
-            if let Some(m) = self.lookup.access_token(&hash).await? {
-                found = Some((m, hash));
-                break;
-            }
-        }
-        let Some((m, hash)) = found else {
+        let lookup = self.lookup;
+        let found = first_found(self.keys, Purpose::OAuthToken, token, |h| async move {
+            lookup.access_token(&h).await
+        });
+        let Some((m, hash)) = found.await? else {
             return Err(Refusal::Incorrect);
         };
         if !hashes_equal(&m.hash, &hash)
@@ -377,8 +369,7 @@ impl Checker<'_> {
                     && self
                         .keys
                         .hashes(Purpose::ClientSecret, presented)
-                        .iter()
-                        .any(|h| hashes_equal(h, &stored.hash))
+                        .any(|h| hashes_equal(&h, &stored.hash))
             }
             (Some((c, None)), None) => !c.confidential,
             _ => false,
@@ -399,9 +390,28 @@ pub async fn find_oauth_token(
     keys: &Keyring,
     presented: &str,
 ) -> Result<Option<(crate::store::TokenMatch, String)>, StoreError> {
-    for hash in keys.hashes(Purpose::OAuthToken, presented) {
-        if let Some(m) = store.find_token_by_hash(&hash).await? {
-            return Ok(Some((m, hash)));
+    first_found(keys, Purpose::OAuthToken, presented, |h| async move {
+        store.find_token_by_hash(&h).await
+    })
+    .await
+}
+
+/// The first record `find` finds by the keyed hash of `secret`, current key version first
+/// (older versions verify what was hashed before a rotation), with the hash it was found by.
+/// Each version's hash is computed only if the ones before it found nothing.
+pub async fn first_found<T, F, Fut>(
+    keys: &Keyring,
+    purpose: Purpose,
+    secret: &str,
+    mut find: F,
+) -> Result<Option<(T, String)>, StoreError>
+where
+    F: FnMut(String) -> Fut,
+    Fut: std::future::Future<Output = Result<Option<T>, StoreError>>,
+{
+    for hash in keys.hashes(purpose, secret) {
+        if let Some(found) = find(hash.clone()).await? {
+            return Ok(Some((found, hash)));
         }
     }
     Ok(None)

@@ -313,13 +313,18 @@ impl Keyring {
         Some(current)
     }
 
-    /// The keyed hash under every version, current first: look-ups try them in turn (one indexed
-    /// look-up each; with a single key, exactly one).
-    pub fn hashes(&self, purpose: Purpose, secret: &str) -> Vec<String> {
+    /// The keyed hash under every version, current first, each computed only when asked for:
+    /// look-ups try them in turn and stop at the first found (with a single key, one HMAC and
+    /// one indexed look-up; after a rotation, a credential hashed under the current version
+    /// still costs one).
+    pub fn hashes<'a>(
+        &'a self,
+        purpose: Purpose,
+        secret: &'a str,
+    ) -> impl Iterator<Item = String> + 'a {
         std::iter::once(self)
             .chain(self.older.iter())
-            .map(|k| k.hash(purpose, secret))
-            .collect()
+            .map(move |k| k.hash(purpose, secret))
     }
 
     /// Seals a secret the server must use later (an OAuth 1.0a consumer or token secret) with
@@ -580,7 +585,7 @@ mod tests {
             ring.hash(Purpose::ApiKey, "x"),
             Keyring::new(&b, 2).hash(Purpose::ApiKey, "x")
         );
-        let all = ring.hashes(Purpose::ApiKey, "x");
+        let all: Vec<String> = ring.hashes(Purpose::ApiKey, "x").collect();
         assert_eq!(all.len(), 2);
         assert_eq!(all[1], old.hash(Purpose::ApiKey, "x"));
         assert!(Keyring::from_versions(Vec::new()).is_none());

@@ -149,9 +149,8 @@ pub struct ReadCache {
     sessions: Map<String, SessionMatch>,
     sites: Map<String, Plain<Option<Site>>>,
     roles: Map<(i64, i64), Plain<Option<Role>>>,
-    /// Response bodies: (route, site id, user id) → the fingerprint of what the body was made
-    /// from, and the JSON.
-    bodies: Map<BodyKey, Plain<(u64, bytes::Bytes)>>,
+    /// Response bodies: (route, site id, user id, fingerprint of what it was made from) → JSON.
+    bodies: Map<(&'static str, i64, i64, u64), Plain<bytes::Bytes>>,
     wake: tokio::sync::Notify,
 }
 
@@ -364,39 +363,21 @@ impl ReadCache {
         Ok(found.and_then(|p| p.0))
     }
 
-    /// The body `make` serialises for `key`, made again whenever `fingerprint` — a hash of
-    /// everything `make` reads, from this request's own rows — differs from the kept one, so a
-    /// kept body is never older than the rows the request itself was answered with.
-    pub fn body(
+    /// The body `make` serialises for `key`, kept under `fingerprint` too — a hash of
+    /// everything `make` reads, from this request's own rows — so a kept body is never older
+    /// than the rows the request itself was answered with.
+    pub async fn body(
         &self,
         key: BodyKey,
         fingerprint: u64,
         now: Timestamp,
         make: impl FnOnce() -> bytes::Bytes,
-    ) -> bytes::Bytes {
-        if !self.fresh() {
-            return make();
-        }
-        if let Some(e) = self.bodies.get(&key) {
-            let (kept, ref body) = e.value.0;
-            if kept == fingerprint && now - e.loaded_at < MAX_AGE_SECS && e.loaded_at <= now {
-                self.counters.hits.inc();
-                return body.clone();
-            }
-        }
-        self.counters.misses.inc();
-        let generation = self.generation();
-        let body = make();
-        let entry = Arc::new(Entry {
-            value: Plain((fingerprint, body.clone())),
-            loaded_at: now,
-            last_use: AtomicI64::new(NEVER),
-        });
-        let g = self.generation.read().unwrap_or_else(|e| e.into_inner());
-        if *g == generation {
-            self.bodies.insert(key, entry);
-        }
-        body
+    ) -> Result<bytes::Bytes, StoreError> {
+        let (route, site, user) = key;
+        let made = async { Ok(Some(Plain(make()))) };
+        let kept = self.get(&self.bodies, (route, site, user, fingerprint), now, made);
+        // `made` always finds a body, so `None` does not happen.
+        Ok(kept.await?.map(|p| p.0).unwrap_or_default())
     }
 
     /// `user`'s role on `site`.

@@ -63,16 +63,12 @@ pub async fn load(
     if !gatehouse_core::secrets::is_session_id_shape(&token) {
         return Ok(None);
     }
-    // Current key version first; older versions verify what was hashed before a rotation.
     let now = app.clock.now();
-    let mut found = None;
-    for hash in app.keys.hashes(Purpose::Session, &token) {
-        if let Some(f) = app.cache.session(app.store.as_ref(), &hash, now).await? {
-            found = Some((f, hash));
-            break;
-        }
-    }
-    let Some((found, hash)) = found else {
+    let found =
+        gatehouse_core::authn::first_found(&app.keys, Purpose::Session, &token, |h| async move {
+            app.cache.session(app.store.as_ref(), &h, now).await
+        });
+    let Some((found, hash)) = found.await? else {
         return Ok(None);
     };
     if !gatehouse_core::secrets::hashes_equal(&found.hash, &hash)

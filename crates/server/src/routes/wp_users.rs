@@ -109,6 +109,7 @@ pub async fn me(cx: &Cx<'_>) -> Result<Reply, ApiError> {
     let body = cx.app.cache.body(key, made_from, cx.now, || {
         bytes::Bytes::from(user_json(site, user, None, false).to_string())
     });
+    let body = body.await?;
     Ok(allow_header(Reply::ok_serialized(body), &["GET"]))
 }
 
