@@ -532,14 +532,24 @@ pub trait Store:
     async fn ping(&self) -> StoreResult<()>;
     /// Which backend this is (`sqlite` or `postgres`), for logs and metrics.
     fn backend(&self) -> &'static str;
-    /// The change counter (SPEC §11): moved, by triggers in the database, by every committed
-    /// change that can end or alter a credential, user, role or site. Instances poll it and drop
-    /// what they cached when it moves.
-    async fn change_epoch(&self) -> StoreResult<i64>;
+    /// The change counters (SPEC §11), moved by triggers in the database: `changes` by every
+    /// committed change that can end or alter a credential, user, role or site, `content` by
+    /// every change to posts and comments. Instances poll them and drop what they cached when
+    /// they move.
+    async fn change_epoch(&self) -> StoreResult<Epochs>;
     /// Starts a push channel for changes made by other instances, calling `wake` after each
     /// commit that moved the counter (PostgreSQL `LISTEN`, reconnecting on its own). Returns
     /// false where the backend has none (SQLite: polling alone). Needs a Tokio runtime.
     fn listen_for_changes(&self, wake: ChangeWaker) -> bool;
+}
+
+/// The two change counters as read together (`Store::change_epoch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Epochs {
+    /// Credentials, users, roles, sites, OAuth clients and grants (migration 0008).
+    pub changes: i64,
+    /// Posts and comments (migration 0009).
+    pub content: i64,
 }
 
 /// What `Store::listen_for_changes` calls when a change may have been committed elsewhere.

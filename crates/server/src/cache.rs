@@ -24,7 +24,7 @@ use gatehouse_core::caps::Role;
 use gatehouse_core::clock::Timestamp;
 use gatehouse_core::model::{Site, SiteId, UserId};
 use gatehouse_core::store::{
-    ApiKeyMatch, AppPasswordMatch, SessionMatch, Store, StoreError, TokenMatch,
+    ApiKeyMatch, AppPasswordMatch, Epochs, SessionMatch, Store, StoreError, TokenMatch,
 };
 use quick_cache::sync::Cache;
 use std::future::Future;
@@ -42,6 +42,8 @@ const CREDENTIALS: usize = 10_000;
 /// Hosts (with their site, or none) and (site, user) roles kept at most.
 const SITES: usize = 1_024;
 const ROLES: usize = 10_000;
+/// List answers kept at most, of each kind (each up to a page of 100 rows).
+const PAGES: usize = 1_024;
 /// An entry older than this is loaded again even if nothing moved the counter.
 const MAX_AGE_SECS: i64 = 300;
 /// `last_use` of an entry whose row records no use yet.
@@ -134,8 +136,8 @@ pub struct ReadCache {
     /// Moved (under the write lock) by every drop; a load that began under an older generation
     /// is not stored.
     generation: RwLock<u64>,
-    /// The change counter as last read (`None` before the first read).
-    epoch: RwLock<Option<i64>>,
+    /// The change counters as last read (`None` before the first read).
+    epoch: RwLock<Option<Epochs>>,
     /// Milliseconds since `started` until which the cache may answer (0: not yet).
     fresh_until_ms: AtomicU64,
     started: Instant,
@@ -151,6 +153,13 @@ pub struct ReadCache {
     roles: Map<(i64, i64), Plain<Option<Role>>>,
     /// Response bodies: (route, site id, user id, fingerprint of what it was made from) → JSON.
     bodies: Map<(&'static str, i64, i64, u64), Plain<bytes::Bytes>>,
+    /// List answers made from sites and memberships only: (route, what it is made from) →
+    /// answer. The key is the whole description, not a hash of it: two requests share an
+    /// answer only when everything it is made from is equal.
+    pages: Map<(&'static str, String), Plain<Kept>>,
+    /// List answers made from posts or comments too, dropped also when the content counter
+    /// moves.
+    content_pages: Map<(&'static str, String), Plain<Kept>>,
     wake: tokio::sync::Notify,
 }
 
@@ -180,6 +189,8 @@ impl ReadCache {
             sites: Cache::new(SITES),
             roles: Cache::new(ROLES),
             bodies: Cache::new(CREDENTIALS),
+            pages: Cache::new(PAGES),
+            content_pages: Cache::new(PAGES),
             wake: tokio::sync::Notify::new(),
         }
     }
@@ -209,6 +220,16 @@ impl ReadCache {
         self.sites.clear();
         self.roles.clear();
         self.bodies.clear();
+        self.pages.clear();
+        self.content_pages.clear();
+    }
+
+    /// Drops the answers made from posts and comments (the content counter moved).
+    fn drop_content(&self) {
+        let mut g = self.generation.write().unwrap_or_else(|e| e.into_inner());
+        *g += 1;
+        self.counters.drops.inc();
+        self.content_pages.clear();
     }
 
     /// Reads the change counter and drops everything if it moved. Called by the watcher and
@@ -230,10 +251,23 @@ impl ReadCache {
         match read {
             Ok(n) => {
                 let mut epoch = self.epoch.write().unwrap_or_else(|e| e.into_inner());
-                // The counter only grows; a smaller value is a read that raced a newer one.
-                if epoch.is_none_or(|seen| n > seen) {
-                    self.drop_all();
-                    *epoch = Some(n);
+                // The counters only grow; a smaller value is a read that raced a newer one.
+                match *epoch {
+                    None => {
+                        self.drop_all();
+                        *epoch = Some(n);
+                    }
+                    Some(seen) => {
+                        if n.changes > seen.changes {
+                            self.drop_all();
+                        } else if n.content > seen.content {
+                            self.drop_content();
+                        }
+                        *epoch = Some(Epochs {
+                            changes: n.changes.max(seen.changes),
+                            content: n.content.max(seen.content),
+                        });
+                    }
                 }
                 drop(epoch);
                 let until = started + u64::try_from(FRESH_FOR.as_millis()).unwrap_or(1000);
@@ -363,6 +397,26 @@ impl ReadCache {
         Ok(found.and_then(|p| p.0))
     }
 
+    /// The site with this id (`None`: there is none; kept too, since a new site moves the
+    /// counter), under a key no host can spell.
+    pub async fn site_by_id(
+        &self,
+        store: &dyn Store,
+        id: SiteId,
+        now: Timestamp,
+    ) -> Result<Option<Site>, StoreError> {
+        let found = self
+            .get(&self.sites, format!("#{}", id.0), now, async {
+                match store.get_site(id).await {
+                    Ok(s) => Ok(Some(Plain(Some(s)))),
+                    Err(StoreError::NotFound) => Ok(Some(Plain(None))),
+                    Err(e) => Err(e),
+                }
+            })
+            .await?;
+        Ok(found.and_then(|p| p.0))
+    }
+
     /// The body `make` serialises for `key`, kept under `fingerprint` too — a hash of
     /// everything `make` reads, from this request's own rows — so a kept body is never older
     /// than the rows the request itself was answered with.
@@ -380,6 +434,34 @@ impl ReadCache {
         Ok(kept.await?.map(|p| p.0).unwrap_or_default())
     }
 
+    /// A list answer kept under `key` — the route and a description of everything the answer
+    /// is made from besides the rows (the site, the filter, the context, the query) — or the
+    /// one `make` makes from the database. `content`: made from posts or comments, so dropped
+    /// when they change too. Who may see the list is decided before, on every request.
+    pub async fn page<F>(
+        &self,
+        key: (&'static str, String),
+        content: bool,
+        now: Timestamp,
+        make: F,
+    ) -> Result<Kept, StoreError>
+    where
+        F: Future<Output = Result<Kept, StoreError>>,
+    {
+        let map = if content {
+            &self.content_pages
+        } else {
+            &self.pages
+        };
+        let made = async { make.await.map(|k| Some(Plain(k))) };
+        // `made` finds an answer or fails, so `None` does not happen.
+        Ok(self
+            .get(map, key, now, made)
+            .await?
+            .map(|p| p.0)
+            .unwrap_or_default())
+    }
+
     /// `user`'s role on `site`.
     pub async fn role(
         &self,
@@ -395,6 +477,13 @@ impl ReadCache {
             .await?;
         Ok(found.and_then(|p| p.0))
     }
+}
+
+/// A list answer as kept: the serialised body and the number of rows in all pages.
+#[derive(Clone, Debug, Default)]
+pub struct Kept {
+    pub body: bytes::Bytes,
+    pub total: i64,
 }
 
 /// A fingerprint of `parts` for `ReadCache::body`.

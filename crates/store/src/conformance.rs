@@ -1440,12 +1440,12 @@ pub async fn oauth1_consumers_tokens_and_nonces(s: &dyn Store) {
 /// a cached credential, user, role or site moves it; recording a use, a flash message and a new
 /// credential do not (a cache would be emptied by every request otherwise).
 pub async fn change_counter(s: &dyn Store) {
-    let moved = |before: i64| async move { s.change_epoch().await.unwrap() > before };
+    let moved = |before: i64| async move { s.change_epoch().await.unwrap().changes > before };
     let u = s
         .insert_user(&new_user("counted", "counted@example.com"), 1)
         .await
         .unwrap();
-    let e = s.change_epoch().await.unwrap();
+    let e = s.change_epoch().await.unwrap().changes;
     let site = s
         .insert_site(&site("C", "c.example"), u.id, 1)
         .await
@@ -1466,7 +1466,7 @@ pub async fn change_counter(s: &dyn Store) {
         hash: "counted-key".into(),
         key_version: 1,
     };
-    let e = s.change_epoch().await.unwrap();
+    let e = s.change_epoch().await.unwrap().changes;
     let k = s.insert_api_key(&key, 2).await.unwrap();
     let session = s
         .insert_session("counted-session", u.id, 2, 10_000, "127.0.0.1", "test")
@@ -1476,7 +1476,7 @@ pub async fn change_counter(s: &dyn Store) {
     s.touch_session(session.id, 100, 0).await.unwrap();
     s.set_session_flash(session.id, "f1").await.unwrap();
     assert_eq!(
-        s.change_epoch().await.unwrap(),
+        s.change_epoch().await.unwrap().changes,
         e,
         "new credentials, recorded uses and flash messages leave the counter alone"
     );
@@ -1487,7 +1487,7 @@ pub async fn change_counter(s: &dyn Store) {
         ("changing a role", 3),
         ("changing a site", 4),
     ] {
-        let e = s.change_epoch().await.unwrap();
+        let e = s.change_epoch().await.unwrap().changes;
         match change {
             0 => assert!(s.revoke_api_key(k.id, 200).await.unwrap()),
             1 => assert!(s.revoke_session(u.id, session.id, 200).await.unwrap()),
@@ -1503,4 +1503,33 @@ pub async fn change_counter(s: &dyn Store) {
         }
         assert!(moved(e).await, "{what} moves the counter");
     }
+    // Content moves its own counter, and only that one: a post written does not empty the
+    // credentials an instance keeps.
+    let before = s.change_epoch().await.unwrap();
+    let post = NewPost {
+        site_id: site.id,
+        author_id: u.id,
+        title: "Counted".into(),
+        content: "counted".into(),
+        excerpt: String::new(),
+        slug: "counted".into(),
+        status: PostStatus::Publish,
+        comments_open: true,
+        unfiltered: false,
+    };
+    let p = s.insert_post(&post, 300).await.unwrap();
+    let after = s.change_epoch().await.unwrap();
+    assert!(
+        after.content > before.content,
+        "a new post moves the content counter"
+    );
+    assert_eq!(
+        after.changes, before.changes,
+        "a new post leaves the credential counter alone"
+    );
+    s.delete_post(site.id, p.id).await.unwrap();
+    assert!(
+        s.change_epoch().await.unwrap().content > after.content,
+        "a deleted post moves the content counter"
+    );
 }

@@ -12,7 +12,6 @@ use gatehouse_core::admin::{self, AdminError};
 use gatehouse_core::caps::Cap;
 use gatehouse_core::model::*;
 use gatehouse_core::policy::Action;
-use gatehouse_core::store::StoreError;
 use serde_json::{json, Value};
 
 pub async fn dispatch(cx: &Cx<'_>) -> Result<Reply, ApiError> {
@@ -111,29 +110,39 @@ async fn sites_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
             ))
         }
     };
-    // A credential limited to one site lists that site only (if its user may see it).
-    let (sites, count) = match cx.principal.constraints.site {
-        Some(only) => {
-            let visible = match visible_site(cx, &only.0.to_string()).await {
-                Ok((site, _)) => vec![site],
-                Err(e) if e.status == StatusCode::NOT_FOUND => Vec::new(),
-                Err(e) => return Err(e),
-            };
-            let count = visible.len() as i64;
-            (visible.into_iter().skip(offset as usize).collect(), count)
-        }
-        None => cx.app.store.list_sites(who, offset, limit).await?,
-    };
     let base = cx.base;
-    let link = |o: i64| format!("{base}/v1/sites?limit={limit}&offset={o}");
-    let next = (offset + limit < count).then(|| link(offset + limit));
-    let previous = (offset > 0).then(|| link((offset - limit).max(0)));
-    Ok(Reply::ok(json!({
-        "previous": previous,
-        "next": next,
-        "count": count,
-        "results": sites.iter().map(site_json).collect::<Vec<_>>(),
-    })))
+    let answer = |sites: &[Site], count: i64| {
+        let link = |o: i64| format!("{base}/v1/sites?limit={limit}&offset={o}");
+        let next = (offset + limit < count).then(|| link(offset + limit));
+        let previous = (offset > 0).then(|| link((offset - limit).max(0)));
+        json!({
+            "previous": previous,
+            "next": next,
+            "count": count,
+            "results": sites.iter().map(site_json).collect::<Vec<_>>(),
+        })
+    };
+    // A credential limited to one site lists that site only (if its user may see it).
+    if let Some(only) = cx.principal.constraints.site {
+        let visible = match visible_site(cx, &only.0.to_string()).await {
+            Ok((site, _)) => vec![site],
+            Err(e) if e.status == StatusCode::NOT_FOUND => Vec::new(),
+            Err(e) => return Err(e),
+        };
+        let count = visible.len() as i64;
+        let shown: Vec<Site> = visible.into_iter().skip(offset as usize).collect();
+        return Ok(Reply::ok(answer(&shown, count)));
+    }
+    // Made from sites and memberships only: kept until one of them changes.
+    let key = format!("{:?}", (who, offset, limit, base));
+    let kept = cx.app.cache.page(("v1/sites", key), false, cx.now, async {
+        let (sites, count) = cx.app.store.list_sites(who, offset, limit).await?;
+        Ok(crate::cache::Kept {
+            body: answer(&sites, count).to_string().into(),
+            total: count,
+        })
+    });
+    Ok(Reply::ok_serialized(kept.await?.body))
 }
 
 /// Loads a site the principal may see (member or network admin); others get 404, not 403,
@@ -141,10 +150,9 @@ async fn sites_list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
 async fn visible_site(cx: &Cx<'_>, id: &str) -> Result<(Site, SiteAccess), ApiError> {
     let not_found = || ApiError::not_found("not_found", "Site not found.");
     let id = id.parse::<i64>().map_err(|_| not_found())?;
-    let site = match cx.app.store.get_site(SiteId(id)).await {
-        Ok(s) => s,
-        Err(StoreError::NotFound) => return Err(not_found()),
-        Err(e) => return Err(e.into()),
+    let store = cx.app.store.as_ref();
+    let Some(site) = cx.app.cache.site_by_id(store, SiteId(id), cx.now).await? else {
+        return Err(not_found());
     };
     let access = cx.access(&site).await?;
     let member =

@@ -243,14 +243,28 @@ pub async fn list(cx: &Cx<'_>) -> Result<Reply, ApiError> {
         limit: page.per_page,
         order_asc,
     };
-    let (posts, total) = cx.app.store.list_posts(site.id, &filter).await?;
+    // Who may see what was decided above, for this request; the answer for this site, filter
+    // and context is kept until a post, a comment or the site changes.
+    let key = format!("{:?}", (site.id, &site.url, &filter, edit));
+    let kept = cx
+        .app
+        .cache
+        .page(("wp/v2/posts", key), true, cx.now, async {
+            let (posts, total) = cx.app.store.list_posts(site.id, &filter).await?;
+            let body: Vec<Value> = posts.iter().map(|p| post_json(site, p, edit)).collect();
+            let body = serde_json::to_vec(&body).unwrap_or_default();
+            Ok(crate::cache::Kept {
+                body: body.into(),
+                total,
+            })
+        });
+    let crate::cache::Kept { body, total } = kept.await?;
     page.check_within(total, "rest_post_invalid_page_number")?;
-    let body: Vec<Value> = posts.iter().map(|p| post_json(site, p, edit)).collect();
     let mut methods = vec!["GET"];
     if can(cx, &access, &[Cap::EditPosts], true) {
         methods.push("POST");
     }
-    let reply = allow_header(Reply::ok(Value::Array(body)), &methods);
+    let reply = allow_header(Reply::ok_serialized(body), &methods);
     Ok(wp_pagination(
         reply,
         cx,

@@ -134,3 +134,132 @@ both!(
         );
     }
 );
+
+/// Titles in a posts list answer.
+fn titles(r: &Resp) -> Vec<String> {
+    r.body
+        .as_array()
+        .unwrap_or_else(|| panic!("{}", r.text))
+        .iter()
+        .map(|p| p["title"]["rendered"].as_str().unwrap().to_string())
+        .collect()
+}
+
+both!(
+    lists_are_kept_until_their_content_changes,
+    |app: TestApp| async move {
+        let posts = "/wp-json/wp/v2/posts?per_page=10";
+        let editor = as_user(&app, "editor");
+        let made = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&editor),
+            serde_json::json!({"title": "First", "status": "publish"}),
+        )
+        .await;
+        assert_eq!(made.status, 201, "{}", made.text);
+        // A post made through this instance is in the very next list.
+        let first = get(&app, posts, None).await;
+        assert_eq!(titles(&first), ["First"]);
+        assert_eq!(first.header("x-wp-total"), Some("1"));
+
+        // Kept: the same answer, from memory (the site and the list).
+        let mut from_memory = false;
+        for _ in 0..5 {
+            app.settle().await;
+            let before = hits(&app).await;
+            let again = get(&app, posts, None).await;
+            assert_eq!(again.text, first.text);
+            assert_eq!(again.header("x-wp-total"), Some("1"));
+            if hits(&app).await >= before + 2.0 {
+                from_memory = true;
+                break;
+            }
+        }
+        assert!(from_memory, "the posts list is answered from memory");
+
+        // Who may see what is decided on every request, not kept with the answer.
+        let draft = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&editor),
+            serde_json::json!({"title": "Editor's draft", "status": "draft"}),
+        )
+        .await;
+        assert_eq!(draft.status, 201, "{}", draft.text);
+        let drafts = "/wp-json/wp/v2/posts?status=draft";
+        let seen = get(&app, drafts, Some(&editor)).await;
+        assert_eq!(titles(&seen), ["Editor's draft"]);
+        assert_ne!(get(&app, drafts, None).await.status, 200);
+        let contributor = get(&app, drafts, Some(&as_user(&app, "contributor"))).await;
+        assert_eq!(contributor.status, 200, "{}", contributor.text);
+        assert!(titles(&contributor).is_empty(), "{}", contributor.text);
+        // `_fields` applies to a kept list too.
+        let fields = get(&app, &format!("{posts}&_fields=id"), None).await;
+        assert_eq!(
+            fields.body[0].as_object().unwrap().len(),
+            1,
+            "{}",
+            fields.text
+        );
+
+        // Warm a credential, then change content through another writer: the list follows
+        // once this instance has seen the content counter move, and the credential stays kept.
+        let (_, key) = app.api_key(app.user_key_spec("author")).await;
+        let auth = format!("ApiKey {key}");
+        app.settle().await;
+        let me = "/wp-json/wp/v2/users/me";
+        assert_eq!(get(&app, me, Some(&auth)).await.status, 200);
+        let new = gatehouse_core::model::NewPost {
+            site_id: app.site.id,
+            author_id: app.user("author").user.id,
+            title: "Elsewhere".into(),
+            content: "written by another instance".into(),
+            excerpt: String::new(),
+            slug: "elsewhere".into(),
+            status: gatehouse_core::model::PostStatus::Publish,
+            comments_open: true,
+            unfiltered: false,
+        };
+        app.store.insert_post(&new, app.clock.now()).await.unwrap();
+        app.settle().await;
+        let before = hits(&app).await;
+        assert_eq!(get(&app, me, Some(&auth)).await.status, 200);
+        assert!(
+            hits(&app).await >= before + 3.0,
+            "a post does not drop the credentials, sites and bodies kept"
+        );
+        let after = get(&app, posts, None).await;
+        assert_eq!(titles(&after), ["Elsewhere", "First"]);
+        assert_eq!(after.header("x-wp-total"), Some("2"));
+    }
+);
+
+both!(
+    the_sites_list_follows_memberships,
+    |app: TestApp| async move {
+        let editor = as_user(&app, "editor");
+        let first = get(&app, "/v1/sites", Some(&editor)).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        assert_eq!(first.body["count"], 1, "{}", first.text);
+        assert_eq!(get(&app, "/v1/sites", Some(&editor)).await.text, first.text);
+        // Another writer gives editor a second site: listed once the counter is seen.
+        let now = app.clock.now();
+        let owner = app.user("editor").user.id;
+        gatehouse_core::admin::add_site(
+            &*app.store,
+            "Second",
+            "https://second.example",
+            owner,
+            now,
+        )
+        .await
+        .unwrap();
+        app.settle().await;
+        let after = get(&app, "/v1/sites", Some(&editor)).await;
+        assert_eq!(after.body["count"], 2, "{}", after.text);
+        // Another user's list is their own.
+        let author = get(&app, "/v1/sites", Some(&as_user(&app, "author"))).await;
+        assert_eq!(author.body["count"], 1, "{}", author.text);
+    }
+);

@@ -43,11 +43,13 @@ impl Store for Backend {
     fn backend(&self) -> &'static str {
         super::NAME
     }
-    async fn change_epoch(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT n FROM change_epoch WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_err)
+    async fn change_epoch(&self) -> StoreResult<gatehouse_core::store::Epochs> {
+        let (changes, content): (i64, i64) =
+            sqlx::query_as("SELECT n, content FROM change_epoch WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await
+                .map_err(backend_err)?;
+        Ok(gatehouse_core::store::Epochs { changes, content })
     }
     fn listen_for_changes(&self, wake: gatehouse_core::store::ChangeWaker) -> bool {
         self.listen(wake)
