@@ -14,7 +14,9 @@
 use crate::caps::Cap;
 use crate::clock::Timestamp;
 use crate::credentials::use_is_due;
-use crate::model::{ApiKeyId, ApiKeyKind, Constraints, Credential, Principal, Scope, User, UserId};
+use crate::model::{
+    ApiKeyId, ApiKeyKind, ClientId, Constraints, Credential, Principal, Scope, User, UserId,
+};
 use crate::net::throttle_group;
 use crate::secrets::{self, hashes_equal, Keyring, Purpose, TokenKind};
 use crate::store::{ApiKeyMatch, AppPasswordMatch, AuditEvent, Store, StoreError, TokenMatch};
@@ -64,10 +66,16 @@ pub trait Lookup: Send + Sync {
     async fn app_password(&self, hash: &str) -> Result<Option<AppPasswordMatch>, StoreError>;
     /// An access or refresh token by hash; only access tokens may be served from a cache.
     async fn access_token(&self, hash: &str) -> Result<Option<TokenMatch>, StoreError>;
+    /// An OAuth 2.0 client with its stored secret, by id.
+    async fn client(&self, id: ClientId) -> Result<Option<ClientAuth>, StoreError>;
 }
 
+/// A client and its stored secret (`None`: a public client).
+pub type ClientAuth = (crate::oauth2::Client, Option<crate::oauth2::StoredSecret>);
+
+/// The store itself, held the way a server holds it: look-ups that do not come from a cache.
 #[async_trait]
-impl<S: Store + ?Sized> Lookup for S {
+impl Lookup for std::sync::Arc<dyn Store> {
     async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyMatch>, StoreError> {
         self.find_api_key_by_hash(hash).await
     }
@@ -76,6 +84,9 @@ impl<S: Store + ?Sized> Lookup for S {
     }
     async fn access_token(&self, hash: &str) -> Result<Option<TokenMatch>, StoreError> {
         self.find_token_by_hash(hash).await
+    }
+    async fn client(&self, id: ClientId) -> Result<Option<ClientAuth>, StoreError> {
+        self.find_client_auth(id).await
     }
 }
 
@@ -362,7 +373,7 @@ impl Checker<'_> {
         };
         let name = format!("client:{}", id.0);
         self.gate(addr, &name, now).await?;
-        let found = self.store.find_client_auth(id).await?;
+        let found = self.lookup.client(id).await?;
         let ok = match (&found, secret) {
             (Some((c, Some(stored))), Some(presented)) if c.confidential => {
                 secrets::parse(presented).is_ok_and(|k| k == TokenKind::ClientSecret)

@@ -96,6 +96,16 @@ impl AppState {
             hashing: self,
         }
     }
+
+    /// The checks with every look-up made in the database, for requests that act on what they
+    /// authenticate at once (the token endpoint mints tokens with the client it authenticated):
+    /// nothing a second old, even for a credential revoked through another instance.
+    pub fn fresh_checker(&self) -> gatehouse_core::authn::Checker<'_> {
+        gatehouse_core::authn::Checker {
+            lookup: &self.store,
+            ..self.checker()
+        }
+    }
 }
 
 /// How long a password check waits for an Argon2id permit before the request gets 503.

@@ -1,7 +1,9 @@
 //! The read cache (SPEC §11): what every authenticated request would otherwise fetch from the
 //! database — the credential found by its keyed hash (API key, application password, OAuth 2.0
-//! access token, session), the site a host resolves to, and a user's role on a site — kept in
-//! memory, bounded, and dropped whole whenever the store's change counter moves.
+//! access token, session), OAuth 2.0 clients (for introspection; the token endpoint reads its
+//! client from the database), the site a host resolves to, a user's role on a site, the
+//! `users/me` body and list answers — kept in memory, bounded, and dropped whole whenever the
+//! store's change counter moves (posts lists also when the content counter moves).
 //!
 //! Freshness: the counter is moved by database triggers on every committed change that can end
 //! or alter one of these (migration 0008), whoever made it — this instance, another one, or the
@@ -20,6 +22,7 @@
 //! Uses: `last_used_at`/`last_seen_at` are kept here per entry, so one request per interval is
 //! told to record a use, however many requests share the credential.
 
+use gatehouse_core::authn::ClientAuth;
 use gatehouse_core::caps::Role;
 use gatehouse_core::clock::Timestamp;
 use gatehouse_core::model::{Site, SiteId, UserId};
@@ -149,6 +152,7 @@ pub struct ReadCache {
     app_passwords: Map<String, AppPasswordMatch>,
     access_tokens: Map<String, TokenMatch>,
     sessions: Map<String, SessionMatch>,
+    clients: Map<i64, Plain<ClientAuth>>,
     sites: Map<String, Plain<Option<Site>>>,
     roles: Map<(i64, i64), Plain<Option<Role>>>,
     /// Response bodies: (route, site id, user id, fingerprint of what it was made from) → JSON.
@@ -186,6 +190,7 @@ impl ReadCache {
             app_passwords: Cache::new(CREDENTIALS),
             access_tokens: Cache::new(CREDENTIALS),
             sessions: Cache::new(CREDENTIALS),
+            clients: Cache::new(CREDENTIALS),
             sites: Cache::new(SITES),
             roles: Cache::new(ROLES),
             bodies: Cache::new(CREDENTIALS),
@@ -217,6 +222,7 @@ impl ReadCache {
         self.app_passwords.clear();
         self.access_tokens.clear();
         self.sessions.clear();
+        self.clients.clear();
         self.sites.clear();
         self.roles.clear();
         self.bodies.clear();
@@ -497,6 +503,23 @@ pub fn fingerprint(parts: &[&str]) -> u64 {
     h.finish()
 }
 
+/// A response extension: this unsafe-method request changed nothing an instance keeps (it
+/// only made new credentials, which are never kept before they are used, or it only read), so
+/// the change counter need not be read before it is answered.
+#[derive(Debug, Clone, Copy)]
+pub struct Unchanged;
+
+/// Whether a request with an unsafe method to `path` authenticates without the cache — reading
+/// the client, the code or the refresh token from the database itself (the token endpoint) — or
+/// writes nothing a credential could be used for (introspection), so the change counter need not
+/// be read before it is handled.
+pub fn reads_fresh_itself(path: &str) -> bool {
+    matches!(
+        path,
+        "/oauth/token" | "/oauth2/token" | "/oauth/introspect" | "/oauth2/introspect"
+    )
+}
+
 /// A response extension: this safe-method request changed something cached (WordPress's
 /// log-out link is a GET), so the change counter is read before it is answered.
 #[derive(Debug, Clone, Copy)]
@@ -551,5 +574,14 @@ impl gatehouse_core::authn::Lookup for crate::app::AppState {
             access,
         )
         .await
+    }
+    async fn client(
+        &self,
+        id: gatehouse_core::model::ClientId,
+    ) -> Result<Option<ClientAuth>, StoreError> {
+        let c = &self.cache;
+        let load = async { Ok(self.store.find_client_auth(id).await?.map(Plain)) };
+        let found = c.get(&c.clients, id.0, self.clock.now(), load).await?;
+        Ok(found.map(|p| p.0))
     }
 }

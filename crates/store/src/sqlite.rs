@@ -13,6 +13,40 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// This process's writers take turns here before `BEGIN IMMEDIATE`: SQLite admits one
+    /// writer at a time, and a writer refused the lock sleeps in SQLite's busy handler (1, 2,
+    /// 5, … 100 ms) instead of being woken when the lock is free. Another process (the CLI)
+    /// still meets the busy timeout.
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction holding this process's writer turn until it is committed, rolled back or
+/// dropped (the transaction first, then the turn).
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.tx
+    }
 }
 
 impl SqliteStore {
@@ -39,7 +73,10 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrations: {e}")))?;
-        Ok(SqliteStore { pool })
+        Ok(SqliteStore {
+            pool,
+            write_turn: Default::default(),
+        })
     }
 }
 
@@ -48,13 +85,14 @@ impl SqliteStore {
     /// (`BEGIN IMMEDIATE`): a transaction that reads and then writes never meets another
     /// writer half-way, so it never fails with `SQLITE_BUSY` after doing work (it waits for the
     /// lock, up to the busy timeout, before starting).
-    pub(crate) async fn begin_write(
-        &self,
-    ) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, StoreError> {
-        self.pool
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
+        let turn = self.write_turn.clone().lock_owned().await;
+        let tx = self
+            .pool
             .begin_with("BEGIN IMMEDIATE")
             .await
-            .map_err(backend_err)
+            .map_err(backend_err)?;
+        Ok(WriteTx { tx, _turn: turn })
     }
 }
 

@@ -234,9 +234,12 @@ pub async fn form_params(
 
 /// Authenticates the client of a token-endpoint request (RFC 6749 §2.3.1): HTTP Basic with the
 /// form-encoded id and secret, or `client_id` (+ `client_secret`) in the body — one method only.
-/// A public client sends its `client_id` alone.
+/// A public client sends its `client_id` alone. `checker`: `AppState::fresh_checker` where the
+/// request acts on the client at once, `AppState::checker` (the client may come from memory)
+/// where it only reads.
 pub async fn authenticate_client(
     app: &AppState,
+    checker: gatehouse_core::authn::Checker<'_>,
     addr: std::net::IpAddr,
     headers: &HeaderMap,
     params: &HashMap<String, String>,
@@ -296,7 +299,7 @@ pub async fn authenticate_client(
         }
     };
     let now = app.clock.now();
-    app.checker()
+    checker
         .client(addr, &client_id, secret.as_deref(), now)
         .await
         .map_err(|r| match r {

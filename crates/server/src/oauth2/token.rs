@@ -42,7 +42,8 @@ async fn token(
         ));
     }
     let (parts, params) = form_params(req).await?;
-    let client = authenticate_client(app, origin.addr, &parts.headers, &params).await?;
+    let checker = app.fresh_checker();
+    let client = authenticate_client(app, checker, origin.addr, &parts.headers, &params).await?;
     let grant_type = params
         .get("grant_type")
         .ok_or_else(|| OAuthError::invalid_request("The grant_type parameter is missing."))?;
@@ -53,7 +54,8 @@ async fn token(
         ));
     };
     // A client whose owner is disabled issues nothing.
-    if app.store.get_user(client.owner_id).await?.disabled {
+    let owner = app.store.get_user(client.owner_id).await?;
+    if owner.disabled {
         return Err(OAuthError::new(
             "unauthorized_client",
             "This client's owner account is disabled.",
@@ -66,7 +68,7 @@ async fn token(
         ));
     }
     match grant {
-        GrantType::ClientCredentials => client_credentials(app, &client, &params).await,
+        GrantType::ClientCredentials => client_credentials(app, &client, &owner, &params).await,
         GrantType::AuthorizationCode => authorization_code(app, &client, &params).await,
         GrantType::RefreshToken => refresh(app, &client, &params).await,
         GrantType::Password => password_grant(app, &client, &params, origin.addr).await,
@@ -140,25 +142,24 @@ fn success(issued: &issue::Issued, site: Option<&Site>) -> Response {
         body["blog_id"] = json!(s.id.0.to_string());
         body["blog_url"] = json!(s.url);
     }
-    no_store(axum::Json(body).into_response())
+    let mut resp = no_store(axum::Json(body).into_response());
+    // A success only made new credentials (and rotated a refresh token or used up a code,
+    // neither ever kept): nothing an instance keeps changed.
+    resp.extensions_mut().insert(crate::cache::Unchanged);
+    resp
 }
 
 /// `client_credentials` (RFC 6749 §4.4): the client acts as its owner, within the scope asked for.
+/// `owner` is the client's owner, read (and found enabled) by this request.
 async fn client_credentials(
     app: &AppState,
     client: &Client,
+    owner: &User,
     params: &HashMap<String, String>,
 ) -> Result<Response, OAuthError> {
-    let owner = app.store.get_user(client.owner_id).await?;
-    if owner.disabled {
-        return Err(OAuthError::new(
-            "invalid_grant",
-            "The client's owner account is disabled.",
-        ));
-    }
     let scopes = requested_scope(params)?;
     let site = if binds_to_site(scopes.as_deref()) {
-        Some(bind_site(app, &owner, params.get("blog").map(String::as_str)).await?)
+        Some(bind_site(app, owner, params.get("blog").map(String::as_str)).await?)
     } else {
         None
     };

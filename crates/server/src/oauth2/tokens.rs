@@ -15,25 +15,30 @@ use gatehouse_core::store::TokenMatch;
 use serde_json::json;
 use std::collections::HashMap;
 
-/// The access or refresh token `presented` names, by its keyed hash (every key version).
+/// The access or refresh token `presented` names, by its keyed hash (every key version); an
+/// access token may come from memory, a refresh token always comes from the database.
 async fn find(app: &AppState, presented: &str) -> Result<Option<TokenMatch>, OAuthError> {
+    use gatehouse_core::authn::Lookup;
     if !matches!(
         secrets::parse(presented),
         Ok(secrets::TokenKind::AccessToken | secrets::TokenKind::RefreshToken)
     ) {
         return Ok(None);
     }
-    Ok(
-        gatehouse_core::authn::find_oauth_token(app.store.as_ref(), &app.keys, presented)
-            .await?
-            .map(|(m, _)| m),
-    )
+    let found = gatehouse_core::authn::first_found(
+        &app.keys,
+        secrets::Purpose::OAuthToken,
+        presented,
+        |h| async move { app.access_token(&h).await },
+    );
+    Ok(found.await?.map(|(m, _)| m))
 }
 
 /// Authenticates the client of a revocation or introspection request; returns the client and
-/// the `token` parameter.
+/// the `token` parameter. `checker`: where the client is looked up (see `authenticate_client`).
 async fn client_and_token(
     app: &AppState,
+    checker: gatehouse_core::authn::Checker<'_>,
     req: Request<Body>,
 ) -> Result<(gatehouse_core::oauth2::Client, String), OAuthError> {
     let peer = crate::routes::peer_of(req.extensions());
@@ -44,7 +49,7 @@ async fn client_and_token(
         ));
     }
     let (parts, params) = form_params(req).await?;
-    let client = authenticate_client(app, origin.addr, &parts.headers, &params).await?;
+    let client = authenticate_client(app, checker, origin.addr, &parts.headers, &params).await?;
     let token = params
         .get("token")
         .filter(|t| !t.is_empty())
@@ -65,7 +70,7 @@ pub async fn revoke_post(State(app): State<AppState>, req: Request<Body>) -> Res
 }
 
 async fn revoke(app: &AppState, req: Request<Body>) -> Result<Response, OAuthError> {
-    let (client, token) = client_and_token(app, req).await?;
+    let (client, token) = client_and_token(app, app.fresh_checker(), req).await?;
     if matches!(
         secrets::parse(&token),
         Ok(secrets::TokenKind::UserApiKey
@@ -96,14 +101,18 @@ async fn revoke(app: &AppState, req: Request<Body>) -> Result<Response, OAuthErr
 /// (unless it may introspect any); for a live token its scope, client, user, kind, times and
 /// site.
 pub async fn introspect_post(State(app): State<AppState>, req: Request<Body>) -> Response {
-    match introspect(&app, req).await {
+    let mut resp = match introspect(&app, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
-    }
+    };
+    resp.extensions_mut().insert(crate::cache::Unchanged);
+    resp
 }
 
+/// Only reads: the client and an access token may come from memory (within the second SPEC §11
+/// allows), and nothing an instance keeps changes, whatever the answer.
 async fn introspect(app: &AppState, req: Request<Body>) -> Result<Response, OAuthError> {
-    let (client, token) = client_and_token(app, req).await?;
+    let (client, token) = client_and_token(app, app.checker(), req).await?;
     let now = app.clock.now();
     let inactive = || no_store(axum::Json(json!({ "active": false })).into_response());
     let Some(m) = find(app, &token).await? else {

@@ -3,6 +3,7 @@
 //! scope rules, revocation through the store, and the metadata document — on both databases.
 
 use crate::support::*;
+use gatehouse_core::clock::Clock;
 use gatehouse_core::oauth2::clients::ClientSpec;
 use gatehouse_core::oauth2::registry;
 use gatehouse_testkit::{basic, both, TestApp};
@@ -1583,5 +1584,100 @@ both!(
         )
         .await;
         assert_eq!(r.body["active"], false);
+    }
+);
+
+both!(
+    introspection_may_answer_from_memory_the_token_endpoint_never_does,
+    |app: TestApp| async move {
+        let (id, secret) = client(
+            &app,
+            "editor",
+            &["client_credentials", "refresh_token", "password"],
+            false,
+        )
+        .await;
+        let auth = basic(&id, &secret.unwrap());
+        let cc = [("grant_type", "client_credentials"), ("scope", "posts")];
+        let access = token(&app, "/oauth/token", Some(&auth), &cc).await.body["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let introspect = |token: String| {
+            let app = &app;
+            let auth = auth.clone();
+            async move {
+                finish(
+                    app.http()
+                        .post(app.url("/oauth/introspect"))
+                        .header("authorization", auth)
+                        .form(&[("token", token)]),
+                )
+                .await
+            }
+        };
+        app.settle().await;
+        // The client and the token are now kept by this instance.
+        for _ in 0..2 {
+            assert_eq!(introspect(access.clone()).await.body["active"], true);
+        }
+        // Revoked by another writer: inactive once this instance has seen the counter move.
+        let found = gatehouse_core::authn::find_oauth_token(&*app.store, &app.state.keys, &access)
+            .await
+            .unwrap()
+            .unwrap()
+            .0;
+        app.store
+            .revoke_token(found.token.id, app.clock.now())
+            .await
+            .unwrap();
+        app.settle().await;
+        assert_eq!(introspect(access.clone()).await.body["active"], false);
+
+        // The token endpoint reads its client from the database on every request: a client
+        // deleted by another writer mints nothing more, even while this instance still keeps it.
+        let client_id = gatehouse_core::oauth2::parse_client_id(&id).unwrap();
+        assert_eq!(
+            introspect(access.clone()).await.status,
+            200,
+            "the client is kept"
+        );
+        assert!(app.store.delete_client(client_id).await.unwrap());
+        let r = token(&app, "/oauth/token", Some(&auth), &cc).await;
+        assert_eq!(r.status, 401, "{}", r.text);
+        assert_eq!(r.body["error"], "invalid_client");
+    }
+);
+
+both!(
+    a_replayed_refresh_token_ends_the_family_for_the_next_request,
+    |app: TestApp| async move {
+        let (id, secret) = client(&app, "editor", &["refresh_token", "password"], false).await;
+        let auth = basic(&id, &secret.unwrap());
+        let pw = app.user("editor").password.clone();
+        let form = [
+            ("grant_type", "password"),
+            ("username", "editor"),
+            ("password", pw.as_str()),
+            ("scope", "global"),
+        ];
+        let first = token(&app, "/oauth/token", Some(&auth), &form).await;
+        assert_eq!(first.status, 200, "{}", first.text);
+        let refresh = first.body["refresh_token"].as_str().unwrap().to_string();
+        let next = refresh_with(&app, &auth, &refresh, None).await;
+        assert_eq!(next.status, 200, "{}", next.text);
+        let access = next.body["access_token"].as_str().unwrap().to_string();
+        let bearer = format!("Bearer {access}");
+        app.settle().await;
+        for _ in 0..2 {
+            let me = get(&app, "/wp-json/wp/v2/users/me", Some(&bearer)).await;
+            assert_eq!(me.status, 200, "{}", me.text);
+        }
+        // The replay revokes every token of the family, and this instance's kept copy of the
+        // access token goes with it before the next request.
+        let replay = refresh_with(&app, &auth, &refresh, None).await;
+        assert_eq!(replay.status, 400, "{}", replay.text);
+        let me = get(&app, "/wp-json/wp/v2/users/me", Some(&bearer)).await;
+        assert_eq!(me.status, 401, "{}", me.text);
     }
 );
