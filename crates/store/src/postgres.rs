@@ -15,11 +15,30 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
 }
 
+/// A pooled connection idle this long is pinged before it is used again.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
+
 impl PgStore {
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
+            // sqlx pings a pooled connection before every acquire by default: a round trip to
+            // the server per statement. A connection idle for less than this is used as it is
+            // (one that broke meanwhile fails its statement and is replaced); a longer idle
+            // one is pinged first.
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        use sqlx::Connection;
+                        if conn.ping().await.is_err() {
+                            return Ok(false);
+                        }
+                    }
+                    Ok(true)
+                })
+            })
             .connect(url)
             .await
             .map_err(backend_err)?;

@@ -66,6 +66,9 @@ impl SqliteStore {
         let pool = SqlitePoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
+            // An embedded database has no link to lose: sqlx's default ping before every
+            // acquire was one more hand-off to the connection's thread per statement.
+            .test_before_acquire(false)
             .connect_with(opts)
             .await
             .map_err(backend_err)?;
