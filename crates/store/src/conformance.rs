@@ -1533,3 +1533,77 @@ pub async fn change_counter(s: &dyn Store) {
         "a deleted post moves the content counter"
     );
 }
+
+/// Grants written at the same time are written together (`batch`): each request gets its own
+/// grant with its own tokens, and a grant that cannot be written (its client is gone) fails
+/// alone, leaving nothing of itself behind.
+pub async fn grants_written_together(s: &dyn Store) {
+    use gatehouse_core::oauth2::{Flow, NewGrant, NewToken, TokenKind};
+    let alice = s.insert_user(&new_user("alice", "a@x"), 1).await.unwrap();
+    let c = s
+        .insert_client(&new_client(alice.id, "Batch", Some("h1")), 10)
+        .await
+        .unwrap();
+    let grant = |client: ClientId, n: i64| NewGrant {
+        client_id: client,
+        user_id: alice.id,
+        site_id: None,
+        scope: format!("scope-{n}"),
+        flow: Flow::ClientCredentials,
+        expires_at: 10_000 + n,
+    };
+    let token = |n: i64, kind: TokenKind| NewToken {
+        hash: format!("batch-{n}-{}", kind.as_str()),
+        key_version: 1,
+        kind,
+        grant_id: GrantId(0),
+        scope: format!("scope-{n}"),
+        expires_at: Some(5_000 + n),
+    };
+    // 40 at once, then 40 more of which one is for a client that does not exist (the second
+    // batch fails as a whole and is written again grant by grant).
+    let writes = (0..80i64).map(|n| {
+        let client = if n == 57 { ClientId(999_999) } else { c.id };
+        let tokens = if n % 2 == 0 {
+            vec![token(n, TokenKind::Access), token(n, TokenKind::Refresh)]
+        } else {
+            vec![token(n, TokenKind::Access)]
+        };
+        let g = grant(client, n);
+        async move { (n, s.insert_grant(&g, &tokens, 100 + n).await) }
+    });
+    let mut writes: Vec<_> = writes.collect();
+    let second = writes.split_off(40);
+    let mut results = futures_util::future::join_all(writes).await;
+    results.extend(futures_util::future::join_all(second).await);
+    let mut ids = std::collections::HashSet::new();
+    for (n, r) in results {
+        if n == 57 {
+            assert!(r.is_err(), "a grant for a missing client is refused");
+            assert!(s
+                .find_token_by_hash("batch-57-access")
+                .await
+                .unwrap()
+                .is_none());
+            continue;
+        }
+        let (g, tokens) = r.unwrap_or_else(|e| panic!("grant {n}: {e}"));
+        assert!(ids.insert(g.id), "each grant is its own");
+        assert_eq!(g.scope, format!("scope-{n}"));
+        assert_eq!(g.expires_at, 10_000 + n);
+        assert_eq!(g.created_at, 100 + n);
+        assert_eq!(tokens.len(), if n % 2 == 0 { 2 } else { 1 });
+        for t in &tokens {
+            assert_eq!(t.grant_id, g.id);
+            assert_eq!(t.expires_at, Some(5_000 + n));
+            let m = s
+                .find_token_by_hash(&format!("batch-{n}-{}", t.kind.as_str()))
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(&m.token, t);
+            assert_eq!(m.grant, g);
+        }
+    }
+    assert_eq!(ids.len(), 79);
+}

@@ -13,6 +13,7 @@
 use gatehouse_core::store::{Store, StoreError};
 use std::sync::Arc;
 
+mod batch;
 pub mod conformance;
 pub mod postgres;
 mod rows;

@@ -13,6 +13,8 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
+    /// New grants written together (`crate::batch`): fewer commits, each a WAL flush.
+    pub(crate) grant_queue: std::sync::Arc<crate::batch::GrantQueue>,
 }
 
 /// A pooled connection idle this long is pinged before it is used again.
@@ -46,7 +48,10 @@ impl PgStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(format!("migrations: {e}")))?;
-        Ok(PgStore { pool })
+        Ok(PgStore {
+            pool,
+            grant_queue: Default::default(),
+        })
     }
 }
 

@@ -79,6 +79,7 @@ both!(
     oauth2_codes_and_rotation,
     oauth1_consumers_tokens_and_nonces,
     change_counter,
+    grants_written_together,
 );
 
 #[test]

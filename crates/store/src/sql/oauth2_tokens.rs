@@ -6,7 +6,127 @@
 use super::prelude::*;
 use gatehouse_core::oauth2::{Grant, NewGrant, NewToken, Token};
 
+/// Writes a grant and its first tokens: queued, and written in one transaction with the other
+/// grants waiting at the same time by whichever of their requests gets the turn (`crate::batch`).
 pub(super) async fn insert_grant(
+    store: &Backend,
+    grant: &NewGrant,
+    tokens: &[NewToken],
+    now: Timestamp,
+) -> StoreResult<(Grant, Vec<Token>)> {
+    let (done, mut answer) = tokio::sync::oneshot::channel();
+    store.grant_queue.push(crate::batch::GrantJob {
+        grant: grant.clone(),
+        tokens: tokens.to_vec(),
+        now,
+        done,
+    });
+    loop {
+        tokio::select! {
+            biased;
+            a = &mut answer => {
+                return a.unwrap_or_else(|_| {
+                    Err(StoreError::Backend("the grant's write was interrupted".into()))
+                });
+            }
+            turn = store.grant_queue.turn() => {
+                // The writer of a batch answers every grant in it before it gives up the turn,
+                // so a request whose grant was taken finds its answer next time round.
+                let jobs = store.grant_queue.take();
+                if !jobs.is_empty() {
+                    write_batch(store, jobs).await;
+                }
+                drop(turn);
+            }
+        }
+    }
+}
+
+async fn write_batch(store: &Backend, jobs: Vec<crate::batch::GrantJob>) {
+    if jobs.len() > 1 {
+        if let Ok(written) = write_together(store, &jobs).await {
+            for (job, w) in jobs.into_iter().zip(written) {
+                let _ = job.done.send(Ok(w));
+            }
+            return;
+        }
+        // Rolled back whole: each grant again in its own transaction, for its own answer.
+    }
+    for job in jobs {
+        let written = write_one(store, &job.grant, &job.tokens, job.now).await;
+        let _ = job.done.send(written);
+    }
+}
+
+/// Every grant of `jobs` (one statement each) and all their tokens (one statement), in one
+/// transaction; the grants in the order of `jobs`.
+async fn write_together(
+    store: &Backend,
+    jobs: &[crate::batch::GrantJob],
+) -> StoreResult<Vec<(Grant, Vec<Token>)>> {
+    use sqlx::{FromRow, Row};
+    let mut tx = store.begin_write().await?;
+    let q = format!(
+        "INSERT INTO oauth2_grants (client_id, user_id, site_id, scope, flow, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {GRANT_COLS}"
+    );
+    let mut grants = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        let g = &job.grant;
+        let row: GrantRow = sqlx::query_as(&q)
+            .bind(g.client_id.0)
+            .bind(g.user_id.0)
+            .bind(g.site_id.map(|s| s.0))
+            .bind(&g.scope)
+            .bind(g.flow.as_str())
+            .bind(job.now)
+            .bind(g.expires_at)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend_err)?;
+        grants.push(Grant::try_from(row)?);
+    }
+    let mut qb = QueryBuilder::<Db>::new(
+        "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) ",
+    );
+    let all = jobs
+        .iter()
+        .zip(&grants)
+        .flat_map(|(job, g)| job.tokens.iter().map(move |t| (t, g.id, job.now)));
+    qb.push_values(all, |mut b, (t, grant_id, now)| {
+        b.push_bind(&t.hash)
+            .push_bind(t.key_version)
+            .push_bind(t.kind.as_str())
+            .push_bind(grant_id.0)
+            .push_bind(&t.scope)
+            .push_bind(now)
+            .push_bind(t.expires_at);
+    });
+    qb.push(format!(" RETURNING {TOKEN_COLS}, hash"));
+    let rows = qb.build().fetch_all(&mut *tx).await.map_err(backend_err)?;
+    let mut by_hash = std::collections::HashMap::with_capacity(rows.len());
+    for row in &rows {
+        let hash: String = row.try_get("hash").map_err(backend_err)?;
+        let token: Token = TokenRow::from_row(row).map_err(backend_err)?.try_into()?;
+        by_hash.insert(hash, token);
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    for (job, grant) in jobs.iter().zip(grants) {
+        let mut tokens = Vec::with_capacity(job.tokens.len());
+        for t in &job.tokens {
+            let found = by_hash.remove(&t.hash).ok_or_else(|| {
+                StoreError::Backend("a token of the batch was not written".into())
+            })?;
+            tokens.push(found);
+        }
+        out.push((grant, tokens));
+    }
+    tx.commit().await.map_err(backend_err)?;
+    Ok(out)
+}
+
+/// One grant and its tokens in a transaction of their own.
+async fn write_one(
     store: &Backend,
     grant: &NewGrant,
     tokens: &[NewToken],
