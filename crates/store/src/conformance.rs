@@ -1606,4 +1606,57 @@ pub async fn grants_written_together(s: &dyn Store) {
         }
     }
     assert_eq!(ids.len(), 79);
+
+    // Rotations queued together: each live refresh token rotates once, a second presentation of
+    // the same one in the same batch is a replay, an unknown one is unknown.
+    use gatehouse_core::oauth2::Rotation;
+    let rotations = (0..40i64).step_by(2).chain([0, 12, 999]).map(|n| {
+        let new = vec![
+            NewToken {
+                hash: format!("next-{n}-access"),
+                ..token(n, TokenKind::Access)
+            },
+            NewToken {
+                hash: format!("next-{n}-refresh"),
+                ..token(n, TokenKind::Refresh)
+            },
+        ];
+        async move {
+            let r = s
+                .rotate_refresh_token(&format!("batch-{n}-refresh"), &new, 500)
+                .await;
+            (n, r.unwrap())
+        }
+    });
+    let mut rotated = std::collections::HashMap::new();
+    for (n, r) in futures_util::future::join_all(rotations).await {
+        match r {
+            Rotation::Rotated { grant, tokens } => {
+                assert!(rotated.insert(n, grant.id).is_none(), "{n} rotated twice");
+                assert_eq!(tokens.len(), 2);
+                assert!(tokens
+                    .iter()
+                    .all(|t| t.grant_id == grant.id && t.created_at == 500));
+                let m = s
+                    .find_token_by_hash(&format!("next-{n}-refresh"))
+                    .await
+                    .unwrap()
+                    .unwrap();
+                assert_eq!(m.grant.id, grant.id);
+            }
+            Rotation::Replayed { grant } => {
+                assert!(n == 0 || n == 12, "{n} replayed");
+                assert!(ids.contains(&grant));
+            }
+            Rotation::Unknown => assert_eq!(n, 999),
+        }
+    }
+    assert_eq!(rotated.len(), 20, "every live refresh token rotated once");
+    let old = s
+        .find_token_by_hash("batch-0-refresh")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(old.token.rotated_at, Some(500));
+    assert_eq!(old.grant.id, rotated[&0]);
 }

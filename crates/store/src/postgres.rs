@@ -13,8 +13,8 @@ pub(crate) static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migratio
 #[derive(Debug, Clone)]
 pub struct PgStore {
     pub(crate) pool: PgPool,
-    /// New grants written together (`crate::batch`): fewer commits, each a WAL flush.
-    pub(crate) grant_queue: std::sync::Arc<crate::batch::GrantQueue>,
+    /// The token endpoint's writes, done together (`crate::batch`): fewer commits, each a WAL flush.
+    pub(crate) write_queue: std::sync::Arc<crate::batch::WriteQueue>,
 }
 
 /// A pooled connection idle this long is pinged before it is used again.
@@ -50,7 +50,7 @@ impl PgStore {
             .map_err(|e| StoreError::Backend(format!("migrations: {e}")))?;
         Ok(PgStore {
             pool,
-            grant_queue: Default::default(),
+            write_queue: Default::default(),
         })
     }
 }

@@ -18,8 +18,8 @@ pub struct SqliteStore {
     /// 5, … 100 ms) instead of being woken when the lock is free. Another process (the CLI)
     /// still meets the busy timeout.
     write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
-    /// New grants written together (`crate::batch`).
-    pub(crate) grant_queue: std::sync::Arc<crate::batch::GrantQueue>,
+    /// The token endpoint's writes, done together (`crate::batch`).
+    pub(crate) write_queue: std::sync::Arc<crate::batch::WriteQueue>,
 }
 
 /// A write transaction holding this process's writer turn until it is committed, rolled back or
@@ -81,7 +81,7 @@ impl SqliteStore {
         Ok(SqliteStore {
             pool,
             write_turn: Default::default(),
-            grant_queue: Default::default(),
+            write_queue: Default::default(),
         })
     }
 }

@@ -4,35 +4,63 @@
 //! once for PostgreSQL, with `Db` and `Backend` naming the backend.
 
 use super::prelude::*;
+use crate::batch::{Answer, Work};
 use gatehouse_core::oauth2::{Grant, NewGrant, NewToken, Token};
 
 /// Writes a grant and its first tokens: queued, and written in one transaction with the other
-/// grants waiting at the same time by whichever of their requests gets the turn (`crate::batch`).
+/// writes waiting at the same time by whichever of their requests gets the turn (`crate::batch`).
 pub(super) async fn insert_grant(
     store: &Backend,
     grant: &NewGrant,
     tokens: &[NewToken],
     now: Timestamp,
 ) -> StoreResult<(Grant, Vec<Token>)> {
-    let (done, mut answer) = tokio::sync::oneshot::channel();
-    store.grant_queue.push(crate::batch::GrantJob {
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let work = Work::Grant {
         grant: grant.clone(),
         tokens: tokens.to_vec(),
         now,
         done,
-    });
+    };
+    queued(store, work, answer).await
+}
+
+/// Rotates a refresh token (see `rotate_alone`), queued like `insert_grant`.
+pub(super) async fn rotate_refresh_token(
+    store: &Backend,
+    hash: &str,
+    tokens: &[NewToken],
+    now: Timestamp,
+) -> StoreResult<gatehouse_core::oauth2::Rotation> {
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let work = Work::Rotate {
+        hash: hash.to_string(),
+        tokens: tokens.to_vec(),
+        now,
+        done,
+    };
+    queued(store, work, answer).await
+}
+
+/// Queues `work` and waits for its answer, writing the queue itself when it gets the turn.
+async fn queued<T>(
+    store: &Backend,
+    work: Work,
+    mut answer: tokio::sync::oneshot::Receiver<StoreResult<T>>,
+) -> StoreResult<T> {
+    store.write_queue.push(work);
     loop {
         tokio::select! {
             biased;
             a = &mut answer => {
                 return a.unwrap_or_else(|_| {
-                    Err(StoreError::Backend("the grant's write was interrupted".into()))
+                    Err(StoreError::Backend("the write was interrupted".into()))
                 });
             }
-            turn = store.grant_queue.turn() => {
-                // The writer of a batch answers every grant in it before it gives up the turn,
-                // so a request whose grant was taken finds its answer next time round.
-                let jobs = store.grant_queue.take();
+            turn = store.write_queue.turn() => {
+                // The writer of a batch answers every write in it before it gives up the turn,
+                // so a request whose write was taken finds its answer next time round.
+                let jobs = store.write_queue.take();
                 if !jobs.is_empty() {
                     write_batch(store, jobs).await;
                 }
@@ -42,88 +70,153 @@ pub(super) async fn insert_grant(
     }
 }
 
-async fn write_batch(store: &Backend, jobs: Vec<crate::batch::GrantJob>) {
+async fn write_batch(store: &Backend, jobs: Vec<Work>) {
     if jobs.len() > 1 {
-        if let Ok(written) = write_together(store, &jobs).await {
-            for (job, w) in jobs.into_iter().zip(written) {
-                let _ = job.done.send(Ok(w));
+        if let Ok(answers) = write_together(store, &jobs).await {
+            for (job, a) in jobs.into_iter().zip(answers) {
+                job.answer(Ok(a));
             }
             return;
         }
-        // Rolled back whole: each grant again in its own transaction, for its own answer.
+        // Rolled back whole: each write again in its own transaction, for its own answer.
     }
     for job in jobs {
-        let written = write_one(store, &job.grant, &job.tokens, job.now).await;
-        let _ = job.done.send(written);
+        let answer = match &job {
+            Work::Grant {
+                grant, tokens, now, ..
+            } => write_one(store, grant, tokens, *now)
+                .await
+                .map(Answer::Grant),
+            Work::Rotate {
+                hash, tokens, now, ..
+            } => rotate_alone(store, hash, tokens, *now)
+                .await
+                .map(Answer::Rotate),
+        };
+        job.answer(answer);
     }
 }
 
-/// Every grant of `jobs` (one statement each) and all their tokens (one statement), in one
-/// transaction; the grants in the order of `jobs`.
-async fn write_together(
-    store: &Backend,
-    jobs: &[crate::batch::GrantJob],
-) -> StoreResult<Vec<(Grant, Vec<Token>)>> {
+/// Every write of `jobs` in one transaction: each grant (one statement) and each rotation (its
+/// single-use statement, then its grant), then all their new tokens (one statement); the
+/// answers in the order of `jobs`.
+async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Answer>> {
+    use gatehouse_core::oauth2::Rotation;
     use sqlx::{FromRow, Row};
     let mut tx = store.begin_write().await?;
-    let q = format!(
+    let insert_grant = format!(
         "INSERT INTO oauth2_grants (client_id, user_id, site_id, scope, flow, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {GRANT_COLS}"
     );
-    let mut grants = Vec::with_capacity(jobs.len());
+    let grant_by_id = format!("SELECT {GRANT_COLS} FROM oauth2_grants WHERE id = $1");
+    // Per write: the grant its new tokens go under, or the rotation's answer when it makes none.
+    let mut grants: Vec<Result<Grant, Rotation>> = Vec::with_capacity(jobs.len());
     for job in jobs {
-        let g = &job.grant;
-        let row: GrantRow = sqlx::query_as(&q)
-            .bind(g.client_id.0)
-            .bind(g.user_id.0)
-            .bind(g.site_id.map(|s| s.0))
-            .bind(&g.scope)
-            .bind(g.flow.as_str())
-            .bind(job.now)
-            .bind(g.expires_at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        grants.push(Grant::try_from(row)?);
+        match job {
+            Work::Grant { grant: g, now, .. } => {
+                let row: GrantRow = sqlx::query_as(&insert_grant)
+                    .bind(g.client_id.0)
+                    .bind(g.user_id.0)
+                    .bind(g.site_id.map(|s| s.0))
+                    .bind(&g.scope)
+                    .bind(g.flow.as_str())
+                    .bind(*now)
+                    .bind(g.expires_at)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend_err)?;
+                grants.push(Ok(Grant::try_from(row)?));
+            }
+            Work::Rotate { hash, now, .. } => {
+                let used: Option<(i64,)> = sqlx::query_as(ROTATE)
+                    .bind(hash)
+                    .bind(*now)
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(backend_err)?;
+                match used {
+                    Some((grant_id,)) => {
+                        let row: GrantRow = sqlx::query_as(&grant_by_id)
+                            .bind(grant_id)
+                            .fetch_one(&mut *tx)
+                            .await
+                            .map_err(backend_err)?;
+                        grants.push(Ok(Grant::try_from(row)?));
+                    }
+                    None => {
+                        let seen: Option<(i64,)> = sqlx::query_as(REFRESH_GRANT)
+                            .bind(hash)
+                            .fetch_optional(&mut *tx)
+                            .await
+                            .map_err(backend_err)?;
+                        grants.push(Err(match seen {
+                            Some((g,)) => Rotation::Replayed { grant: GrantId(g) },
+                            None => Rotation::Unknown,
+                        }));
+                    }
+                }
+            }
+        }
     }
-    let mut qb = QueryBuilder::<Db>::new(
-        "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) ",
-    );
-    let all = jobs
+    let new_tokens: Vec<(&NewToken, GrantId, Timestamp)> = jobs
         .iter()
         .zip(&grants)
-        .flat_map(|(job, g)| job.tokens.iter().map(move |t| (t, g.id, job.now)));
-    qb.push_values(all, |mut b, (t, grant_id, now)| {
-        b.push_bind(&t.hash)
-            .push_bind(t.key_version)
-            .push_bind(t.kind.as_str())
-            .push_bind(grant_id.0)
-            .push_bind(&t.scope)
-            .push_bind(now)
-            .push_bind(t.expires_at);
-    });
-    qb.push(format!(" RETURNING {TOKEN_COLS}, hash"));
-    let rows = qb.build().fetch_all(&mut *tx).await.map_err(backend_err)?;
-    let mut by_hash = std::collections::HashMap::with_capacity(rows.len());
-    for row in &rows {
-        let hash: String = row.try_get("hash").map_err(backend_err)?;
-        let token: Token = TokenRow::from_row(row).map_err(backend_err)?.try_into()?;
-        by_hash.insert(hash, token);
+        .filter_map(|(job, g)| g.as_ref().ok().map(|g| (job, g.id)))
+        .flat_map(|(job, id)| job.tokens().iter().map(move |t| (t, id, job.now())))
+        .collect();
+    let mut by_hash = std::collections::HashMap::with_capacity(new_tokens.len());
+    if !new_tokens.is_empty() {
+        let mut qb = QueryBuilder::<Db>::new(
+            "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) ",
+        );
+        qb.push_values(new_tokens, |mut b, (t, grant_id, now)| {
+            b.push_bind(&t.hash)
+                .push_bind(t.key_version)
+                .push_bind(t.kind.as_str())
+                .push_bind(grant_id.0)
+                .push_bind(&t.scope)
+                .push_bind(now)
+                .push_bind(t.expires_at);
+        });
+        qb.push(format!(" RETURNING {TOKEN_COLS}, hash"));
+        for row in qb.build().fetch_all(&mut *tx).await.map_err(backend_err)? {
+            let hash: String = row.try_get("hash").map_err(backend_err)?;
+            let token: Token = TokenRow::from_row(&row).map_err(backend_err)?.try_into()?;
+            by_hash.insert(hash, token);
+        }
     }
     let mut out = Vec::with_capacity(jobs.len());
     for (job, grant) in jobs.iter().zip(grants) {
-        let mut tokens = Vec::with_capacity(job.tokens.len());
-        for t in &job.tokens {
-            let found = by_hash.remove(&t.hash).ok_or_else(|| {
+        let grant = match grant {
+            Ok(g) => g,
+            Err(rotation) => {
+                out.push(Answer::Rotate(rotation));
+                continue;
+            }
+        };
+        let mut tokens = Vec::with_capacity(job.tokens().len());
+        for t in job.tokens() {
+            tokens.push(by_hash.remove(&t.hash).ok_or_else(|| {
                 StoreError::Backend("a token of the batch was not written".into())
-            })?;
-            tokens.push(found);
+            })?);
         }
-        out.push((grant, tokens));
+        out.push(match job {
+            Work::Grant { .. } => Answer::Grant((grant, tokens)),
+            Work::Rotate { .. } => Answer::Rotate(Rotation::Rotated { grant, tokens }),
+        });
     }
     tx.commit().await.map_err(backend_err)?;
     Ok(out)
 }
+
+/// The single-use statement of a rotation: of two racing presentations, exactly one updates
+/// the row.
+const ROTATE: &str =
+    "UPDATE oauth2_tokens SET rotated_at = $2 WHERE hash = $1 AND kind = 'refresh' \
+     AND rotated_at IS NULL AND revoked_at IS NULL RETURNING grant_id";
+/// The grant of a refresh token that could not be rotated (a replay), if it exists.
+const REFRESH_GRANT: &str =
+    "SELECT grant_id FROM oauth2_tokens WHERE hash = $1 AND kind = 'refresh'";
 
 /// One grant and its tokens in a transaction of their own.
 async fn write_one(
@@ -291,7 +384,9 @@ pub(super) async fn mark_code_replayed(
     Ok(row.map(|(g,)| g.map(GrantId)))
 }
 
-pub(super) async fn rotate_refresh_token(
+/// A rotation in a transaction of its own: the single-use statement, then the new tokens under
+/// the token's grant.
+async fn rotate_alone(
     store: &Backend,
     hash: &str,
     tokens: &[NewToken],
@@ -300,24 +395,19 @@ pub(super) async fn rotate_refresh_token(
     use gatehouse_core::oauth2::Rotation;
     let mut tx = store.begin_write().await?;
     // The single-use statement: of two racing presentations, exactly one updates the row.
-    let used: Option<(i64,)> = sqlx::query_as(
-        "UPDATE oauth2_tokens SET rotated_at = $2 WHERE hash = $1 AND kind = 'refresh' \
-         AND rotated_at IS NULL AND revoked_at IS NULL RETURNING grant_id",
-    )
-    .bind(hash)
-    .bind(now)
-    .fetch_optional(&mut *tx)
-    .await
-    .map_err(backend_err)?;
-    let Some((grant_id,)) = used else {
-        tx.rollback().await.map_err(backend_err)?;
-        let seen: Option<(i64,)> = sqlx::query_as(
-            "SELECT grant_id FROM oauth2_tokens WHERE hash = $1 AND kind = 'refresh'",
-        )
+    let used: Option<(i64,)> = sqlx::query_as(ROTATE)
         .bind(hash)
-        .fetch_optional(&store.pool)
+        .bind(now)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(backend_err)?;
+    let Some((grant_id,)) = used else {
+        tx.rollback().await.map_err(backend_err)?;
+        let seen: Option<(i64,)> = sqlx::query_as(REFRESH_GRANT)
+            .bind(hash)
+            .fetch_optional(&store.pool)
+            .await
+            .map_err(backend_err)?;
         return Ok(match seen {
             Some((g,)) => Rotation::Replayed { grant: GrantId(g) },
             None => Rotation::Unknown,
