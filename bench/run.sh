@@ -42,10 +42,21 @@ rows="$work/rows"
 : >"$rows"
 
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# idle PID: waits (up to 5 s) until the server has finished what the previous case left queued
+# (requests still running after wrk stopped, e.g. Argon2id checks waiting their turn), so each case
+# starts from an idle server: less than 2 ticks of CPU in 200 ms.
+idle() {
+  local a b
+  for _ in $(seq 1 25); do
+    a=$(cpu_ticks "$1"); sleep 0.2; b=$(cpu_ticks "$1")
+    [ $((b - a)) -lt 2 ] && return 0
+  done
+}
 # measure PID LABEL URL CONNS [env assignments for bench/case.lua …]: one bounded wrk run.
 measure() {
   local pid=$1 label=$2 url=$3 conns=$4; shift 4
   local threads=2; [ "$conns" -lt 2 ] && threads=1
+  idle "$pid"
   echo 5 >"/proc/$pid/clear_refs" 2>/dev/null || true
   local before after res
   before=$(cpu_ticks "$pid")
