@@ -56,6 +56,13 @@ impl PgStore {
 }
 
 impl PgStore {
+    /// A connection for one writing statement (see the SQLite backend's).
+    pub(crate) async fn write_conn(
+        &self,
+    ) -> Result<sqlx::pool::PoolConnection<sqlx::Postgres>, StoreError> {
+        self.pool.acquire().await.map_err(backend_err)
+    }
+
     /// A write transaction (PostgreSQL's row locks and unique constraints decide conflicts).
     pub(crate) async fn begin_write(
         &self,

@@ -38,6 +38,26 @@ impl WriteTx {
     }
 }
 
+/// A pooled connection for one writing statement, holding this process's writer turn, so the
+/// statement does not meet a transaction of this process in SQLite's busy handler.
+pub(crate) struct WriteConn {
+    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
+    _turn: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl std::ops::Deref for WriteConn {
+    type Target = sqlx::SqliteConnection;
+    fn deref(&self) -> &sqlx::SqliteConnection {
+        &self.conn
+    }
+}
+
+impl std::ops::DerefMut for WriteConn {
+    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
+        &mut self.conn
+    }
+}
+
 impl std::ops::Deref for WriteTx {
     type Target = sqlx::SqliteConnection;
     fn deref(&self) -> &sqlx::SqliteConnection {
@@ -91,6 +111,14 @@ impl SqliteStore {
     /// (`BEGIN IMMEDIATE`): a transaction that reads and then writes never meets another
     /// writer half-way, so it never fails with `SQLITE_BUSY` after doing work (it waits for the
     /// lock, up to the busy timeout, before starting).
+    /// A connection for one writing statement on the token endpoint's path (using up a code),
+    /// taken in turn with the transactions of this process.
+    pub(crate) async fn write_conn(&self) -> Result<WriteConn, StoreError> {
+        let turn = self.write_turn.clone().lock_owned().await;
+        let conn = self.pool.acquire().await.map_err(backend_err)?;
+        Ok(WriteConn { conn, _turn: turn })
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
         let turn = self.write_turn.clone().lock_owned().await;
         let tx = self

@@ -324,13 +324,14 @@ pub(super) async fn consume_code(
     hash: &str,
     now: Timestamp,
 ) -> StoreResult<Option<gatehouse_core::oauth2::Code>> {
+    let mut w = store.write_conn().await?;
     let q = format!(
         "UPDATE oauth2_codes SET used_at = $2 WHERE hash = $1 AND used_at IS NULL RETURNING {CODE_COLS}"
     );
     let row: Option<CodeRow> = sqlx::query_as(&q)
         .bind(hash)
         .bind(now)
-        .fetch_optional(&store.pool)
+        .fetch_optional(&mut *w)
         .await
         .map_err(backend_err)?;
     Ok(row.map(Into::into))
@@ -354,6 +355,7 @@ pub(super) async fn set_code_grant(
     hash: &str,
     grant: GrantId,
 ) -> StoreResult<bool> {
+    let mut w = store.write_conn().await?;
     // One statement: a concurrent `mark_code_replayed` either ran before (we see its mark) or
     // runs after (it sees this grant).
     let row: Option<(Option<i64>,)> = sqlx::query_as(
@@ -361,7 +363,7 @@ pub(super) async fn set_code_grant(
     )
     .bind(hash)
     .bind(grant.0)
-    .fetch_optional(&store.pool)
+    .fetch_optional(&mut *w)
     .await
     .map_err(backend_err)?;
     Ok(matches!(row, Some((Some(_),))))
@@ -372,13 +374,14 @@ pub(super) async fn mark_code_replayed(
     hash: &str,
     now: Timestamp,
 ) -> StoreResult<Option<Option<GrantId>>> {
+    let mut w = store.write_conn().await?;
     let row: Option<(Option<i64>,)> = sqlx::query_as(
         "UPDATE oauth2_codes SET replayed_at = COALESCE(replayed_at, $2) \
          WHERE hash = $1 AND used_at IS NOT NULL RETURNING grant_id",
     )
     .bind(hash)
     .bind(now)
-    .fetch_optional(&store.pool)
+    .fetch_optional(&mut *w)
     .await
     .map_err(backend_err)?;
     Ok(row.map(|(g,)| g.map(GrantId)))
