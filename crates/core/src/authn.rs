@@ -372,8 +372,12 @@ impl Checker<'_> {
             return Err(Refusal::Incorrect);
         };
         let name = format!("client:{}", id.0);
-        self.gate(addr, &name, now).await?;
-        let found = self.lookup.client(id).await?;
+        // The throttle and the client are read at once; a throttled name is refused whatever
+        // the client and secret are.
+        let (gate, found) =
+            futures_util::future::join(self.gate(addr, &name, now), self.lookup.client(id)).await;
+        gate?;
+        let found = found?;
         let ok = match (&found, secret) {
             (Some((c, Some(stored))), Some(presented)) if c.confidential => {
                 secrets::parse(presented).is_ok_and(|k| k == TokenKind::ClientSecret)

@@ -45,8 +45,11 @@ const CREDENTIALS: usize = 10_000;
 /// Hosts (with their site, or none) and (site, user) roles kept at most.
 const SITES: usize = 1_024;
 const ROLES: usize = 10_000;
-/// List answers kept at most, of each kind (each up to a page of 100 rows).
+/// List answers kept at most, of each kind, in number and in bytes; a larger answer than
+/// `PAGE_BYTES_MAX` is made again each time rather than kept.
 const PAGES: usize = 1_024;
+const PAGES_BYTES: u64 = 4 * 1024 * 1024;
+const PAGE_BYTES_MAX: usize = 256 * 1024;
 /// An entry older than this is loaded again even if nothing moved the counter.
 const MAX_AGE_SECS: i64 = 300;
 /// `last_use` of an entry whose row records no use yet.
@@ -132,6 +135,18 @@ impl<T: Clone + Send + Sync + 'static> Used for Plain<T> {
 }
 
 type Map<K, T> = Cache<K, Arc<Entry<T>>>;
+/// List answers, weighed by their size: bounded in bytes, not only in count.
+type PageMap = Cache<(&'static str, String), Arc<Entry<Plain<Kept>>>, BySize>;
+
+/// The weight of a kept list answer: its bytes and its key's.
+#[derive(Clone)]
+struct BySize;
+
+impl quick_cache::Weighter<(&'static str, String), Arc<Entry<Plain<Kept>>>> for BySize {
+    fn weight(&self, key: &(&'static str, String), e: &Arc<Entry<Plain<Kept>>>) -> u64 {
+        u64::try_from(key.1.len() + e.value.0.body.len() + 64).unwrap_or(u64::MAX)
+    }
+}
 /// (route, site id, user id).
 pub type BodyKey = (&'static str, i64, i64);
 
@@ -160,10 +175,10 @@ pub struct ReadCache {
     /// List answers made from sites and memberships only: (route, what it is made from) →
     /// answer. The key is the whole description, not a hash of it: two requests share an
     /// answer only when everything it is made from is equal.
-    pages: Map<(&'static str, String), Plain<Kept>>,
+    pages: PageMap,
     /// List answers made from posts or comments too, dropped also when the content counter
     /// moves.
-    content_pages: Map<(&'static str, String), Plain<Kept>>,
+    content_pages: PageMap,
     wake: tokio::sync::Notify,
 }
 
@@ -194,8 +209,8 @@ impl ReadCache {
             sites: Cache::new(SITES),
             roles: Cache::new(ROLES),
             bodies: Cache::new(CREDENTIALS),
-            pages: Cache::new(PAGES),
-            content_pages: Cache::new(PAGES),
+            pages: Cache::with_weighter(PAGES, PAGES_BYTES, BySize),
+            content_pages: Cache::with_weighter(PAGES, PAGES_BYTES, BySize),
             wake: tokio::sync::Notify::new(),
         }
     }
@@ -309,9 +324,9 @@ impl ReadCache {
 
     /// The cached value for `key`, or `load`'s, stored when it found something and nothing
     /// was dropped meanwhile.
-    async fn get<K, T, F>(
+    async fn get<K, T, F, W>(
         &self,
-        map: &Map<K, T>,
+        map: &Cache<K, Arc<Entry<T>>, W>,
         key: K,
         now: Timestamp,
         load: F,
@@ -320,14 +335,15 @@ impl ReadCache {
         K: Eq + Hash + Clone,
         T: Used,
         F: Future<Output = Result<Option<T>, StoreError>>,
+        W: quick_cache::Weighter<K, Arc<Entry<T>>> + Clone,
     {
         self.get_if(map, key, now, load, |_| true).await
     }
 
     /// `get`, storing only what `keep` accepts.
-    async fn get_if<K, T, F>(
+    async fn get_if<K, T, F, W>(
         &self,
-        map: &Map<K, T>,
+        map: &Cache<K, Arc<Entry<T>>, W>,
         key: K,
         now: Timestamp,
         load: F,
@@ -337,6 +353,7 @@ impl ReadCache {
         K: Eq + Hash + Clone,
         T: Used,
         F: Future<Output = Result<Option<T>, StoreError>>,
+        W: quick_cache::Weighter<K, Arc<Entry<T>>> + Clone,
     {
         if !self.fresh() {
             return load.await;
@@ -460,9 +477,10 @@ impl ReadCache {
             &self.pages
         };
         let made = async { make.await.map(|k| Some(Plain(k))) };
+        let small = |k: &Plain<Kept>| k.0.body.len() <= PAGE_BYTES_MAX;
         // `made` finds an answer or fails, so `None` does not happen.
         Ok(self
-            .get(map, key, now, made)
+            .get_if(map, key, now, made, small)
             .await?
             .map(|p| p.0)
             .unwrap_or_default())

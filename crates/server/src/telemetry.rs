@@ -160,7 +160,7 @@ impl Metrics {
         let cache = CacheCounters::default();
         registry.register(
             "cache_hits",
-            "Credentials, sites, roles and users/me bodies answered from memory",
+            "Credentials, OAuth clients, sites, roles, users/me bodies and list answers served from memory",
             cache.hits.clone(),
         );
         registry.register(
@@ -170,7 +170,7 @@ impl Metrics {
         );
         registry.register(
             "cache_drops",
-            "Times the read cache was emptied because something changed",
+            "Times the read cache (or its posts lists) was emptied because something changed",
             cache.drops.clone(),
         );
         Metrics {

@@ -1579,7 +1579,10 @@ pub async fn grants_written_together(s: &dyn Store) {
     let mut ids = std::collections::HashSet::new();
     for (n, r) in results {
         if n == 57 {
-            assert!(r.is_err(), "a grant for a missing client is refused");
+            assert!(
+                matches!(r, Err(StoreError::NotFound)),
+                "a grant for a missing client is refused as not found"
+            );
             assert!(s
                 .find_token_by_hash("batch-57-access")
                 .await

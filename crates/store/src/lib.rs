@@ -55,6 +55,15 @@ pub(crate) fn backend_err(e: sqlx::Error) -> StoreError {
     }
 }
 
+/// Maps a foreign-key violation — a row the write refers to (a client, user or site) was deleted
+/// meanwhile — to `NotFound`, so the caller can answer as for a missing row rather than fail.
+pub(crate) fn missing_as_not_found(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(d) if d.is_foreign_key_violation() => StoreError::NotFound,
+        _ => backend_err(e),
+    }
+}
+
 /// Maps a unique-constraint violation to `Conflict(what)`.
 pub(crate) fn conflict_as(what: &str) -> impl Fn(sqlx::Error) -> StoreError + '_ {
     move |e| match &e {

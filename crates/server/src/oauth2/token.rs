@@ -165,9 +165,8 @@ async fn client_credentials(
     };
     let scope = scopes.as_deref().map(Scope::join).unwrap_or_default();
     let now = app.clock.now();
-    let issued = issue::issue(
-        app.store.as_ref(),
-        &app.keys,
+    let issued = issue_for(
+        app,
         issue::Request {
             client,
             user: owner.id,
@@ -181,6 +180,25 @@ async fn client_credentials(
     )
     .await?;
     Ok(success(&issued, site.as_ref()))
+}
+
+/// `issue::issue`, answering in the protocol's words when the grant cannot be written because
+/// what it refers to was deleted meanwhile (the client by another request or instance:
+/// `invalid_client`; its user or site: `invalid_grant`), never with a server error.
+async fn issue_for(
+    app: &AppState,
+    req: issue::Request<'_>,
+    now: gatehouse_core::clock::Timestamp,
+) -> Result<issue::Issued, OAuthError> {
+    let client = req.client.id;
+    match issue::issue(app.store.as_ref(), &app.keys, req, now).await {
+        Ok(issued) => Ok(issued),
+        Err(StoreError::NotFound) => Err(match app.store.find_client_auth(client).await? {
+            None => OAuthError::invalid_client(),
+            Some(_) => invalid_grant("The account or site of this authorization no longer exists."),
+        }),
+        Err(e) => Err(e.into()),
+    }
 }
 
 fn invalid_grant(d: impl Into<String>) -> OAuthError {
@@ -278,9 +296,8 @@ async fn authorization_code(
         return Err(invalid_grant("The account is disabled."));
     }
     let site = site_of(app, c.site_id).await?;
-    let issued = issue::issue(
-        app.store.as_ref(),
-        &app.keys,
+    let issued = issue_for(
+        app,
         issue::Request {
             client,
             user: user.id,
@@ -484,9 +501,8 @@ async fn password_grant(
     } else {
         None
     };
-    let issued = issue::issue(
-        app.store.as_ref(),
-        &app.keys,
+    let issued = issue_for(
+        app,
         issue::Request {
             client,
             user: user.id,

@@ -263,3 +263,37 @@ both!(
         assert_eq!(author.body["count"], 1, "{}", author.text);
     }
 );
+
+both!(large_list_answers_are_not_kept, |app: TestApp| async move {
+    let editor = as_user(&app, "editor");
+    // Five posts of 60 kB: a list of them is larger than a kept answer may be.
+    for n in 0..5 {
+        let r = post(
+            &app,
+            "/wp-json/wp/v2/posts",
+            Some(&editor),
+            serde_json::json!({"title": format!("Big {n}"), "status": "publish",
+                    "content": "x".repeat(60_000)}),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let lists = |path: &'static str| {
+        let app = &app;
+        async move {
+            let mut gained: f64 = 0.0;
+            for _ in 0..5 {
+                app.settle().await;
+                assert_eq!(get(app, path, None).await.status, 200);
+                let before = hits(app).await;
+                assert_eq!(get(app, path, None).await.status, 200);
+                gained = gained.max(hits(app).await - before);
+            }
+            gained
+        }
+    };
+    // A small page is kept (the site and the list from memory), a large one is not (only
+    // the site).
+    assert_eq!(lists("/wp-json/wp/v2/posts?per_page=1").await, 2.0);
+    assert_eq!(lists("/wp-json/wp/v2/posts?per_page=5").await, 1.0);
+});

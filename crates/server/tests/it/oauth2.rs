@@ -1681,3 +1681,35 @@ both!(
         assert_eq!(me.status, 401, "{}", me.text);
     }
 );
+
+both!(
+    a_client_deleted_while_it_requests_tokens_gets_invalid_client,
+    |app: TestApp| async move {
+        for round in 0..3 {
+            let (id, secret) = client(&app, "editor", &["client_credentials"], false).await;
+            let auth = basic(&id, &secret.unwrap());
+            let client_id = gatehouse_core::oauth2::parse_client_id(&id).unwrap();
+            let cc = [("grant_type", "client_credentials"), ("scope", "posts")];
+            let requests = (0..24).map(|_| token(&app, "/oauth/token", Some(&auth), &cc));
+            let delete = async {
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                assert!(app.store.delete_client(client_id).await.unwrap());
+            };
+            let (answers, ()) = tokio::join!(futures_util::future::join_all(requests), delete);
+            // Refused in the protocol's words: 401, or 429 once the refusals trip the throttle.
+            let refused = |r: &Resp| {
+                [401, 429].contains(&r.status.as_u16()) && r.body["error"] == "invalid_client"
+            };
+            for r in answers {
+                assert!(
+                    r.status == 200 || refused(&r),
+                    "round {round}: {} {}",
+                    r.status,
+                    r.text
+                );
+            }
+            let r = token(&app, "/oauth/token", Some(&auth), &cc).await;
+            assert!(refused(&r), "{} {}", r.status, r.text);
+        }
+    }
+);

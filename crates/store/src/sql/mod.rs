@@ -8,7 +8,7 @@
 mod prelude {
     pub(crate) use super::super::{Backend, Db};
     pub(crate) use crate::rows::*;
-    pub(crate) use crate::{backend_err, conflict_as};
+    pub(crate) use crate::{backend_err, conflict_as, missing_as_not_found};
     pub(crate) use async_trait::async_trait;
     pub(crate) use gatehouse_core::caps::Role;
     pub(crate) use gatehouse_core::clock::Timestamp;

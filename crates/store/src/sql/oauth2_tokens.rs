@@ -71,14 +71,21 @@ async fn queued<T>(
 }
 
 async fn write_batch(store: &Backend, jobs: Vec<Work>) {
-    if jobs.len() > 1 {
-        if let Ok(answers) = write_together(store, &jobs).await {
+    match write_together(store, &jobs).await {
+        Ok(answers) => {
             for (job, a) in jobs.into_iter().zip(answers) {
                 job.answer(Ok(a));
             }
             return;
         }
+        Err(e) if jobs.len() == 1 => {
+            if let Some(job) = jobs.into_iter().next() {
+                job.answer(Err(e));
+            }
+            return;
+        }
         // Rolled back whole: each write again in its own transaction, for its own answer.
+        Err(_) => {}
     }
     for job in jobs {
         let answer = match &job {
@@ -124,7 +131,7 @@ async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Answe
                     .bind(g.expires_at)
                     .fetch_one(&mut *tx)
                     .await
-                    .map_err(backend_err)?;
+                    .map_err(missing_as_not_found)?;
                 grants.push(Ok(Grant::try_from(row)?));
             }
             Work::Rotate { hash, now, .. } => {
@@ -179,7 +186,12 @@ async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Answe
                 .push_bind(t.expires_at);
         });
         qb.push(format!(" RETURNING {TOKEN_COLS}, hash"));
-        for row in qb.build().fetch_all(&mut *tx).await.map_err(backend_err)? {
+        for row in qb
+            .build()
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(missing_as_not_found)?
+        {
             let hash: String = row.try_get("hash").map_err(backend_err)?;
             let token: Token = TokenRow::from_row(&row).map_err(backend_err)?.try_into()?;
             by_hash.insert(hash, token);
@@ -240,7 +252,7 @@ async fn write_one(
         .bind(grant.expires_at)
         .fetch_one(&mut *tx)
         .await
-        .map_err(backend_err)?;
+        .map_err(missing_as_not_found)?;
     let grant: Grant = row.try_into()?;
     let q = format!(
         "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) \
@@ -258,7 +270,7 @@ async fn write_one(
             .bind(t.expires_at)
             .fetch_one(&mut *tx)
             .await
-            .map_err(backend_err)?;
+            .map_err(missing_as_not_found)?;
         out.push(row.try_into()?);
     }
     tx.commit().await.map_err(backend_err)?;
