@@ -33,9 +33,6 @@ impl WriteTx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
-    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
 }
 
 /// A pooled connection for one writing statement, holding this process's writer turn, so the

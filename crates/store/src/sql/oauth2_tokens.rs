@@ -25,7 +25,8 @@ pub(super) async fn insert_grant(
     queued(store, work, answer).await
 }
 
-/// Rotates a refresh token (see `rotate_alone`), queued like `insert_grant`.
+/// Rotates a refresh token — its single-use statement, then the new tokens under its grant —
+/// queued like `insert_grant`.
 pub(super) async fn rotate_refresh_token(
     store: &Backend,
     hash: &str,
@@ -71,35 +72,22 @@ async fn queued<T>(
 }
 
 async fn write_batch(store: &Backend, jobs: Vec<Work>) {
-    match write_together(store, &jobs).await {
-        Ok(answers) => {
+    if jobs.len() > 1 {
+        if let Ok(answers) = write_together(store, &jobs).await {
             for (job, a) in jobs.into_iter().zip(answers) {
                 job.answer(Ok(a));
             }
             return;
         }
-        Err(e) if jobs.len() == 1 => {
-            if let Some(job) = jobs.into_iter().next() {
-                job.answer(Err(e));
-            }
-            return;
-        }
         // Rolled back whole: each write again in its own transaction, for its own answer.
-        Err(_) => {}
     }
     for job in jobs {
-        let answer = match &job {
-            Work::Grant {
-                grant, tokens, now, ..
-            } => write_one(store, grant, tokens, *now)
-                .await
-                .map(Answer::Grant),
-            Work::Rotate {
-                hash, tokens, now, ..
-            } => rotate_alone(store, hash, tokens, *now)
-                .await
-                .map(Answer::Rotate),
-        };
+        let answer = write_together(store, std::slice::from_ref(&job))
+            .await
+            .and_then(|mut one| {
+                one.pop()
+                    .ok_or_else(|| StoreError::Backend("a write got no answer".into()))
+            });
         job.answer(answer);
     }
 }
@@ -230,53 +218,6 @@ const ROTATE: &str =
 const REFRESH_GRANT: &str =
     "SELECT grant_id FROM oauth2_tokens WHERE hash = $1 AND kind = 'refresh'";
 
-/// One grant and its tokens in a transaction of their own.
-async fn write_one(
-    store: &Backend,
-    grant: &NewGrant,
-    tokens: &[NewToken],
-    now: Timestamp,
-) -> StoreResult<(Grant, Vec<Token>)> {
-    let mut tx = store.begin_write().await?;
-    let q = format!(
-        "INSERT INTO oauth2_grants (client_id, user_id, site_id, scope, flow, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {GRANT_COLS}"
-    );
-    let row: GrantRow = sqlx::query_as(&q)
-        .bind(grant.client_id.0)
-        .bind(grant.user_id.0)
-        .bind(grant.site_id.map(|s| s.0))
-        .bind(&grant.scope)
-        .bind(grant.flow.as_str())
-        .bind(now)
-        .bind(grant.expires_at)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(missing_as_not_found)?;
-    let grant: Grant = row.try_into()?;
-    let q = format!(
-        "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLS}"
-    );
-    let mut out = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        let row: TokenRow = sqlx::query_as(&q)
-            .bind(&t.hash)
-            .bind(t.key_version)
-            .bind(t.kind.as_str())
-            .bind(grant.id.0)
-            .bind(&t.scope)
-            .bind(now)
-            .bind(t.expires_at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(missing_as_not_found)?;
-        out.push(row.try_into()?);
-    }
-    tx.commit().await.map_err(backend_err)?;
-    Ok((grant, out))
-}
-
 pub(super) async fn find_token_by_hash(
     store: &Backend,
     hash: &str,
@@ -397,67 +338,6 @@ pub(super) async fn mark_code_replayed(
     .await
     .map_err(backend_err)?;
     Ok(row.map(|(g,)| g.map(GrantId)))
-}
-
-/// A rotation in a transaction of its own: the single-use statement, then the new tokens under
-/// the token's grant.
-async fn rotate_alone(
-    store: &Backend,
-    hash: &str,
-    tokens: &[NewToken],
-    now: Timestamp,
-) -> StoreResult<gatehouse_core::oauth2::Rotation> {
-    use gatehouse_core::oauth2::Rotation;
-    let mut tx = store.begin_write().await?;
-    // The single-use statement: of two racing presentations, exactly one updates the row.
-    let used: Option<(i64,)> = sqlx::query_as(ROTATE)
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend_err)?;
-    let Some((grant_id,)) = used else {
-        tx.rollback().await.map_err(backend_err)?;
-        let seen: Option<(i64,)> = sqlx::query_as(REFRESH_GRANT)
-            .bind(hash)
-            .fetch_optional(&store.pool)
-            .await
-            .map_err(backend_err)?;
-        return Ok(match seen {
-            Some((g,)) => Rotation::Replayed { grant: GrantId(g) },
-            None => Rotation::Unknown,
-        });
-    };
-    let q = format!("SELECT {GRANT_COLS} FROM oauth2_grants WHERE id = $1");
-    let grant: GrantRow = sqlx::query_as(&q)
-        .bind(grant_id)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend_err)?;
-    let q = format!(
-        "INSERT INTO oauth2_tokens (hash, key_version, kind, grant_id, scope, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {TOKEN_COLS}"
-    );
-    let mut out = Vec::with_capacity(tokens.len());
-    for t in tokens {
-        let row: TokenRow = sqlx::query_as(&q)
-            .bind(&t.hash)
-            .bind(t.key_version)
-            .bind(t.kind.as_str())
-            .bind(grant_id)
-            .bind(&t.scope)
-            .bind(now)
-            .bind(t.expires_at)
-            .fetch_one(&mut *tx)
-            .await
-            .map_err(backend_err)?;
-        out.push(row.try_into()?);
-    }
-    tx.commit().await.map_err(backend_err)?;
-    Ok(Rotation::Rotated {
-        grant: grant.try_into()?,
-        tokens: out,
-    })
 }
 
 pub(super) async fn find_live_grant(
