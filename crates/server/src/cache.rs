@@ -228,11 +228,17 @@ impl ReadCache {
         *self.generation.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Drops everything; loads that began before this are not stored afterwards.
-    fn drop_all(&self) {
+    /// Drops what is kept — everything, or (`content_only`: the content counter moved) only
+    /// the answers made from posts and comments; loads that began before this are not stored
+    /// afterwards.
+    fn drop_kept(&self, content_only: bool) {
         let mut g = self.generation.write().unwrap_or_else(|e| e.into_inner());
         *g += 1;
         self.counters.drops.inc();
+        self.content_pages.clear();
+        if content_only {
+            return;
+        }
         self.api_keys.clear();
         self.app_passwords.clear();
         self.access_tokens.clear();
@@ -242,15 +248,6 @@ impl ReadCache {
         self.roles.clear();
         self.bodies.clear();
         self.pages.clear();
-        self.content_pages.clear();
-    }
-
-    /// Drops the answers made from posts and comments (the content counter moved).
-    fn drop_content(&self) {
-        let mut g = self.generation.write().unwrap_or_else(|e| e.into_inner());
-        *g += 1;
-        self.counters.drops.inc();
-        self.content_pages.clear();
     }
 
     /// Reads the change counter and drops everything if it moved. Called by the watcher and
@@ -275,14 +272,14 @@ impl ReadCache {
                 // The counters only grow; a smaller value is a read that raced a newer one.
                 match *epoch {
                     None => {
-                        self.drop_all();
+                        self.drop_kept(false);
                         *epoch = Some(n);
                     }
                     Some(seen) => {
                         if n.changes > seen.changes {
-                            self.drop_all();
+                            self.drop_kept(false);
                         } else if n.content > seen.content {
-                            self.drop_content();
+                            self.drop_kept(true);
                         }
                         *epoch = Some(Epochs {
                             changes: n.changes.max(seen.changes),
@@ -296,7 +293,7 @@ impl ReadCache {
             }
             Err(e) => {
                 self.fresh_until_ms.store(0, Ordering::Release);
-                self.drop_all();
+                self.drop_kept(false);
                 tracing::warn!(error = %e, "could not read the change counter; caching paused");
             }
         }
@@ -526,17 +523,6 @@ pub fn fingerprint(parts: &[&str]) -> u64 {
 /// the change counter need not be read before it is answered.
 #[derive(Debug, Clone, Copy)]
 pub struct Unchanged;
-
-/// Whether a request with an unsafe method to `path` authenticates without the cache — reading
-/// the client, the code or the refresh token from the database itself (the token endpoint) — or
-/// writes nothing a credential could be used for (introspection), so the change counter need not
-/// be read before it is handled.
-pub fn reads_fresh_itself(path: &str) -> bool {
-    matches!(
-        path,
-        "/oauth/token" | "/oauth2/token" | "/oauth/introspect" | "/oauth2/introspect"
-    )
-}
 
 /// A response extension: this safe-method request changed something cached (WordPress's
 /// log-out link is a GET), so the change counter is read before it is answered.

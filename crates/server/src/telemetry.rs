@@ -246,7 +246,7 @@ pub async fn access_log(
     let mut req = req;
     req.extensions_mut().insert(slot.clone());
     let unsafe_method = !req.method().is_safe();
-    if unsafe_method && !crate::cache::reads_fresh_itself(req.uri().path()) {
+    if unsafe_method && !crate::oauth2::reads_fresh_itself(req.uri().path()) {
         // A write is authenticated against what the database holds now, not against what was
         // kept up to a second ago: a credential revoked elsewhere cannot make one more change.
         app.cache.sync(app.store.as_ref()).await;

@@ -9,68 +9,29 @@
 //! again one request per transaction, so each gets its own answer and nothing half-written stays.
 
 use gatehouse_core::clock::Timestamp;
-use gatehouse_core::oauth2::{Grant, NewGrant, NewToken, Rotation, Token};
-use gatehouse_core::store::{StoreError, StoreResult};
+use gatehouse_core::oauth2::{NewGrant, NewToken, Rotation};
+use gatehouse_core::store::StoreResult;
 use std::sync::Mutex;
 use tokio::sync::oneshot::Sender;
 
 /// Writes done together at most (bounded by the token statement's parameters: 7 per token).
 pub(crate) const MAX_BATCH: usize = 64;
 
-/// One request's write, waiting.
-pub(crate) enum Work {
-    /// A new grant and its first tokens.
-    Grant {
-        grant: NewGrant,
-        tokens: Vec<NewToken>,
-        now: Timestamp,
-        done: Sender<StoreResult<(Grant, Vec<Token>)>>,
-    },
-    /// The rotation of the refresh token with this hash into `tokens`.
-    Rotate {
-        hash: String,
-        tokens: Vec<NewToken>,
-        now: Timestamp,
-        done: Sender<StoreResult<Rotation>>,
-    },
+/// One request's write, waiting: its new tokens, under a new grant or under the grant of the
+/// refresh token it rotates. Either is answered as a rotation — a new grant as `Rotated` with
+/// its grant and tokens.
+pub(crate) struct Work {
+    pub what: What,
+    pub tokens: Vec<NewToken>,
+    pub now: Timestamp,
+    pub done: Sender<StoreResult<Rotation>>,
 }
 
-/// What a write came to.
-pub(crate) enum Answer {
-    Grant((Grant, Vec<Token>)),
-    Rotate(Rotation),
-}
-
-impl Work {
-    /// The new tokens this write makes.
-    pub(crate) fn tokens(&self) -> &[NewToken] {
-        match self {
-            Work::Grant { tokens, .. } | Work::Rotate { tokens, .. } => tokens,
-        }
-    }
-    pub(crate) fn now(&self) -> Timestamp {
-        match self {
-            Work::Grant { now, .. } | Work::Rotate { now, .. } => *now,
-        }
-    }
-    /// Sends `answer` to the request that queued this write (gone: nothing to do).
-    pub(crate) fn answer(self, answer: StoreResult<Answer>) {
-        let mismatch = || StoreError::Backend("a batched write got another kind's answer".into());
-        match self {
-            Work::Grant { done, .. } => {
-                let _ = done.send(answer.and_then(|a| match a {
-                    Answer::Grant(g) => Ok(g),
-                    Answer::Rotate(_) => Err(mismatch()),
-                }));
-            }
-            Work::Rotate { done, .. } => {
-                let _ = done.send(answer.and_then(|a| match a {
-                    Answer::Rotate(r) => Ok(r),
-                    Answer::Grant(_) => Err(mismatch()),
-                }));
-            }
-        }
-    }
+pub(crate) enum What {
+    /// A new grant.
+    Grant(NewGrant),
+    /// The rotation of the refresh token with this hash.
+    Rotate(String),
 }
 
 /// The writes waiting, and the turn of the request that writes them.

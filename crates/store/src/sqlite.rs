@@ -22,49 +22,33 @@ pub struct SqliteStore {
     pub(crate) write_queue: std::sync::Arc<crate::batch::WriteQueue>,
 }
 
-/// A write transaction holding this process's writer turn until it is committed, rolled back or
-/// dropped (the transaction first, then the turn).
-pub(crate) struct WriteTx {
-    tx: sqlx::Transaction<'static, sqlx::Sqlite>,
+/// A connection (a pooled one for one writing statement, or a write transaction) holding this
+/// process's writer turn until it is dropped (the connection first, then the turn), so its
+/// writes never meet another writer of this process in SQLite's busy handler.
+pub(crate) struct InTurn<C> {
+    conn: C,
     _turn: tokio::sync::OwnedMutexGuard<()>,
 }
+
+/// A write transaction in this process's writer turn.
+pub(crate) type WriteTx = InTurn<sqlx::Transaction<'static, sqlx::Sqlite>>;
 
 impl WriteTx {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        self.conn.commit().await
     }
 }
 
-/// A pooled connection for one writing statement, holding this process's writer turn, so the
-/// statement does not meet a transaction of this process in SQLite's busy handler.
-pub(crate) struct WriteConn {
-    conn: sqlx::pool::PoolConnection<sqlx::Sqlite>,
-    _turn: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl std::ops::Deref for WriteConn {
+impl<C: std::ops::Deref<Target = sqlx::SqliteConnection>> std::ops::Deref for InTurn<C> {
     type Target = sqlx::SqliteConnection;
     fn deref(&self) -> &sqlx::SqliteConnection {
         &self.conn
     }
 }
 
-impl std::ops::DerefMut for WriteConn {
+impl<C: std::ops::DerefMut<Target = sqlx::SqliteConnection>> std::ops::DerefMut for InTurn<C> {
     fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
         &mut self.conn
-    }
-}
-
-impl std::ops::Deref for WriteTx {
-    type Target = sqlx::SqliteConnection;
-    fn deref(&self) -> &sqlx::SqliteConnection {
-        &self.tx
-    }
-}
-
-impl std::ops::DerefMut for WriteTx {
-    fn deref_mut(&mut self) -> &mut sqlx::SqliteConnection {
-        &mut self.tx
     }
 }
 
@@ -110,10 +94,12 @@ impl SqliteStore {
     /// lock, up to the busy timeout, before starting).
     /// A connection for one writing statement on the token endpoint's path (using up a code),
     /// taken in turn with the transactions of this process.
-    pub(crate) async fn write_conn(&self) -> Result<WriteConn, StoreError> {
+    pub(crate) async fn write_conn(
+        &self,
+    ) -> Result<InTurn<sqlx::pool::PoolConnection<sqlx::Sqlite>>, StoreError> {
         let turn = self.write_turn.clone().lock_owned().await;
         let conn = self.pool.acquire().await.map_err(backend_err)?;
-        Ok(WriteConn { conn, _turn: turn })
+        Ok(InTurn { conn, _turn: turn })
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx, StoreError> {
@@ -123,7 +109,10 @@ impl SqliteStore {
             .begin_with("BEGIN IMMEDIATE")
             .await
             .map_err(backend_err)?;
-        Ok(WriteTx { tx, _turn: turn })
+        Ok(InTurn {
+            conn: tx,
+            _turn: turn,
+        })
     }
 }
 

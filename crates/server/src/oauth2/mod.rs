@@ -29,13 +29,26 @@ pub use metadata::metadata_get;
 /// Longest token-endpoint body read.
 const MAX_BODY: usize = 64 * 1024;
 
+/// The two prefixes every OAuth endpoint is mounted under.
+const PREFIXES: [&str; 2] = ["/oauth", "/oauth2"];
+
+/// Whether a request with an unsafe method to `path` goes to an endpoint that authenticates
+/// without the read cache — the token endpoint reads its client, code or refresh token from the
+/// database itself — or writes nothing a credential could be used for (introspection), so the
+/// change counter need not be read before it is handled.
+pub fn reads_fresh_itself(path: &str) -> bool {
+    PREFIXES
+        .iter()
+        .any(|p| matches!(path.strip_prefix(p), Some("/token" | "/introspect")))
+}
+
 /// The OAuth routes, mounted under both prefixes.
 pub fn routes() -> Router<AppState> {
     let mut r = Router::new().route(
         "/.well-known/oauth-authorization-server",
         get(metadata::metadata_get),
     );
-    for prefix in ["/oauth", "/oauth2"] {
+    for prefix in PREFIXES {
         r = r.route(
             &format!("{prefix}/authorize"),
             get(crate::web::oauth_authorize_get).post(crate::web::oauth_authorize_post),

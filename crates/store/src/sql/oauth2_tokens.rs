@@ -4,8 +4,8 @@
 //! once for PostgreSQL, with `Db` and `Backend` naming the backend.
 
 use super::prelude::*;
-use crate::batch::{Answer, Work};
-use gatehouse_core::oauth2::{Grant, NewGrant, NewToken, Token};
+use crate::batch::{What, Work};
+use gatehouse_core::oauth2::{Grant, NewGrant, NewToken, Rotation, Token};
 
 /// Writes a grant and its first tokens: queued, and written in one transaction with the other
 /// writes waiting at the same time by whichever of their requests gets the turn (`crate::batch`).
@@ -15,14 +15,12 @@ pub(super) async fn insert_grant(
     tokens: &[NewToken],
     now: Timestamp,
 ) -> StoreResult<(Grant, Vec<Token>)> {
-    let (done, answer) = tokio::sync::oneshot::channel();
-    let work = Work::Grant {
-        grant: grant.clone(),
-        tokens: tokens.to_vec(),
-        now,
-        done,
-    };
-    queued(store, work, answer).await
+    match queued(store, What::Grant(grant.clone()), tokens, now).await? {
+        Rotation::Rotated { grant, tokens } => Ok((grant, tokens)),
+        Rotation::Replayed { .. } | Rotation::Unknown => Err(StoreError::Backend(
+            "a new grant was answered as a refused rotation".into(),
+        )),
+    }
 }
 
 /// Rotates a refresh token — its single-use statement, then the new tokens under its grant —
@@ -32,24 +30,24 @@ pub(super) async fn rotate_refresh_token(
     hash: &str,
     tokens: &[NewToken],
     now: Timestamp,
-) -> StoreResult<gatehouse_core::oauth2::Rotation> {
-    let (done, answer) = tokio::sync::oneshot::channel();
-    let work = Work::Rotate {
-        hash: hash.to_string(),
+) -> StoreResult<Rotation> {
+    queued(store, What::Rotate(hash.to_string()), tokens, now).await
+}
+
+/// Queues a write and waits for its answer, writing the queue itself when it gets the turn.
+async fn queued(
+    store: &Backend,
+    what: What,
+    tokens: &[NewToken],
+    now: Timestamp,
+) -> StoreResult<Rotation> {
+    let (done, mut answer) = tokio::sync::oneshot::channel();
+    store.write_queue.push(Work {
+        what,
         tokens: tokens.to_vec(),
         now,
         done,
-    };
-    queued(store, work, answer).await
-}
-
-/// Queues `work` and waits for its answer, writing the queue itself when it gets the turn.
-async fn queued<T>(
-    store: &Backend,
-    work: Work,
-    mut answer: tokio::sync::oneshot::Receiver<StoreResult<T>>,
-) -> StoreResult<T> {
-    store.write_queue.push(work);
+    });
     loop {
         tokio::select! {
             biased;
@@ -75,7 +73,7 @@ async fn write_batch(store: &Backend, jobs: Vec<Work>) {
     if jobs.len() > 1 {
         if let Ok(answers) = write_together(store, &jobs).await {
             for (job, a) in jobs.into_iter().zip(answers) {
-                job.answer(Ok(a));
+                let _ = job.done.send(Ok(a));
             }
             return;
         }
@@ -88,15 +86,14 @@ async fn write_batch(store: &Backend, jobs: Vec<Work>) {
                 one.pop()
                     .ok_or_else(|| StoreError::Backend("a write got no answer".into()))
             });
-        job.answer(answer);
+        let _ = job.done.send(answer);
     }
 }
 
 /// Every write of `jobs` in one transaction: each grant (one statement) and each rotation (its
 /// single-use statement, then its grant), then all their new tokens (one statement); the
 /// answers in the order of `jobs`.
-async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Answer>> {
-    use gatehouse_core::oauth2::Rotation;
+async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Rotation>> {
     use sqlx::{FromRow, Row};
     let mut tx = store.begin_write().await?;
     let insert_grant = format!(
@@ -104,60 +101,54 @@ async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Answe
          VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {GRANT_COLS}"
     );
     let grant_by_id = format!("SELECT {GRANT_COLS} FROM oauth2_grants WHERE id = $1");
-    // Per write: the grant its new tokens go under, or the rotation's answer when it makes none.
+    // Per write: the grant its new tokens go under, or a refused rotation's answer.
     let mut grants: Vec<Result<Grant, Rotation>> = Vec::with_capacity(jobs.len());
     for job in jobs {
-        match job {
-            Work::Grant { grant: g, now, .. } => {
-                let row: GrantRow = sqlx::query_as(&insert_grant)
-                    .bind(g.client_id.0)
-                    .bind(g.user_id.0)
-                    .bind(g.site_id.map(|s| s.0))
-                    .bind(&g.scope)
-                    .bind(g.flow.as_str())
-                    .bind(*now)
-                    .bind(g.expires_at)
-                    .fetch_one(&mut *tx)
-                    .await
-                    .map_err(missing_as_not_found)?;
-                grants.push(Ok(Grant::try_from(row)?));
-            }
-            Work::Rotate { hash, now, .. } => {
+        let row: GrantRow = match &job.what {
+            What::Grant(g) => sqlx::query_as(&insert_grant)
+                .bind(g.client_id.0)
+                .bind(g.user_id.0)
+                .bind(g.site_id.map(|s| s.0))
+                .bind(&g.scope)
+                .bind(g.flow.as_str())
+                .bind(job.now)
+                .bind(g.expires_at)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(missing_as_not_found)?,
+            What::Rotate(hash) => {
                 let used: Option<(i64,)> = sqlx::query_as(ROTATE)
                     .bind(hash)
-                    .bind(*now)
+                    .bind(job.now)
                     .fetch_optional(&mut *tx)
                     .await
                     .map_err(backend_err)?;
-                match used {
-                    Some((grant_id,)) => {
-                        let row: GrantRow = sqlx::query_as(&grant_by_id)
-                            .bind(grant_id)
-                            .fetch_one(&mut *tx)
-                            .await
-                            .map_err(backend_err)?;
-                        grants.push(Ok(Grant::try_from(row)?));
-                    }
-                    None => {
-                        let seen: Option<(i64,)> = sqlx::query_as(REFRESH_GRANT)
-                            .bind(hash)
-                            .fetch_optional(&mut *tx)
-                            .await
-                            .map_err(backend_err)?;
-                        grants.push(Err(match seen {
-                            Some((g,)) => Rotation::Replayed { grant: GrantId(g) },
-                            None => Rotation::Unknown,
-                        }));
-                    }
-                }
+                let Some((grant_id,)) = used else {
+                    let seen: Option<(i64,)> = sqlx::query_as(REFRESH_GRANT)
+                        .bind(hash)
+                        .fetch_optional(&mut *tx)
+                        .await
+                        .map_err(backend_err)?;
+                    grants.push(Err(match seen {
+                        Some((g,)) => Rotation::Replayed { grant: GrantId(g) },
+                        None => Rotation::Unknown,
+                    }));
+                    continue;
+                };
+                sqlx::query_as(&grant_by_id)
+                    .bind(grant_id)
+                    .fetch_one(&mut *tx)
+                    .await
+                    .map_err(backend_err)?
             }
-        }
+        };
+        grants.push(Ok(Grant::try_from(row)?));
     }
     let new_tokens: Vec<(&NewToken, GrantId, Timestamp)> = jobs
         .iter()
         .zip(&grants)
         .filter_map(|(job, g)| g.as_ref().ok().map(|g| (job, g.id)))
-        .flat_map(|(job, id)| job.tokens().iter().map(move |t| (t, id, job.now())))
+        .flat_map(|(job, id)| job.tokens.iter().map(move |t| (t, id, job.now)))
         .collect();
     let mut by_hash = std::collections::HashMap::with_capacity(new_tokens.len());
     if !new_tokens.is_empty() {
@@ -187,22 +178,20 @@ async fn write_together(store: &Backend, jobs: &[Work]) -> StoreResult<Vec<Answe
     }
     let mut out = Vec::with_capacity(jobs.len());
     for (job, grant) in jobs.iter().zip(grants) {
-        let grant = match grant {
-            Ok(g) => g,
-            Err(rotation) => {
-                out.push(Answer::Rotate(rotation));
-                continue;
+        out.push(match grant {
+            Ok(grant) => {
+                let tokens = job
+                    .tokens
+                    .iter()
+                    .map(|t| {
+                        by_hash.remove(&t.hash).ok_or_else(|| {
+                            StoreError::Backend("a token of the batch was not written".into())
+                        })
+                    })
+                    .collect::<StoreResult<Vec<Token>>>()?;
+                Rotation::Rotated { grant, tokens }
             }
-        };
-        let mut tokens = Vec::with_capacity(job.tokens().len());
-        for t in job.tokens() {
-            tokens.push(by_hash.remove(&t.hash).ok_or_else(|| {
-                StoreError::Backend("a token of the batch was not written".into())
-            })?);
-        }
-        out.push(match job {
-            Work::Grant { .. } => Answer::Grant((grant, tokens)),
-            Work::Rotate { .. } => Answer::Rotate(Rotation::Rotated { grant, tokens }),
+            Err(refused) => refused,
         });
     }
     tx.commit().await.map_err(backend_err)?;
