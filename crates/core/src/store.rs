@@ -9,7 +9,7 @@ use crate::clock::Timestamp;
 use crate::model::*;
 use async_trait::async_trait;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
     NotFound,

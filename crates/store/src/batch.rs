@@ -1,15 +1,20 @@
 //! Group commit for the token endpoint's durable writes — new grants with their first tokens,
-//! and refresh-token rotations: a request queues its write, and whichever request gets the turn
+//! refresh-token rotations, and the code exchange's two writes (using up a code, recording the
+//! grant it was redeemed for): a request queues its write, and whichever request gets the turn
 //! writes everything queued in one transaction and answers each. SQLite admits one writer at a
 //! time, so a transaction per request made the token endpoint's rate one over a transaction's
-//! time; together, the fixed part (`BEGIN`, `COMMIT`, the writer turn, one statement for all the
-//! new tokens) is paid once per batch. A rotation is still decided by its own single-use
-//! statement inside the batch, so of two presentations of one refresh token exactly one rotates
-//! it. A batch that fails as a whole (a grant whose client was deleted meanwhile) is written
-//! again one request per transaction, so each gets its own answer and nothing half-written stays.
+//! time; together, the fixed part (`BEGIN`, `COMMIT`, the writer turn, one statement per kind of
+//! write) is paid once per batch. A single-use write (a rotation, a code's use) is still decided
+//! by a conditional statement on its row inside the batch, so of two presentations of one refresh
+//! token or code exactly one succeeds — within a batch, the first queued. A batch that fails as a
+//! whole (a grant whose client was deleted meanwhile) is written again one request per
+//! transaction, so each gets its own answer and nothing half-written stays.
+//! Hot look-ups are read together the same way (`Reads`).
 
+use gatehouse_core::authn::ClientAuth;
 use gatehouse_core::clock::Timestamp;
-use gatehouse_core::oauth2::{NewGrant, NewToken, Rotation};
+use gatehouse_core::model::{ClientId, GrantId, User, UserId};
+use gatehouse_core::oauth2::{Code, NewGrant, NewToken, Rotation};
 use gatehouse_core::store::StoreResult;
 use std::sync::Mutex;
 use tokio::sync::oneshot::Sender;
@@ -17,21 +22,32 @@ use tokio::sync::oneshot::Sender;
 /// Writes done together at most (bounded by the token statement's parameters: 7 per token).
 pub(crate) const MAX_BATCH: usize = 64;
 
-/// One request's write, waiting: its new tokens, under a new grant or under the grant of the
-/// refresh token it rotates. Either is answered as a rotation — a new grant as `Rotated` with
-/// its grant and tokens.
+/// One request's write, waiting, with the new tokens it brings (a new grant's or a rotation's).
 pub(crate) struct Work {
     pub what: What,
     pub tokens: Vec<NewToken>,
     pub now: Timestamp,
-    pub done: Sender<StoreResult<Rotation>>,
+    pub done: Sender<StoreResult<Done>>,
 }
 
 pub(crate) enum What {
-    /// A new grant.
+    /// A new grant (answered as `Rotated` with its grant and tokens).
     Grant(NewGrant),
     /// The rotation of the refresh token with this hash.
     Rotate(String),
+    /// Using up the code with this hash (answered with the code, if this write used it).
+    UseCode(String),
+    /// Recording the grant a code was redeemed for (answered with whether a replay of the code
+    /// was seen meanwhile).
+    CodeGrant(String, GrantId),
+}
+
+/// The answer to one write, by its kind.
+#[derive(Debug)]
+pub(crate) enum Done {
+    Rotation(Rotation),
+    Code(Option<Code>),
+    CodeReplayed(bool),
 }
 
 /// The writes waiting, and the turn of the request that writes them.
@@ -65,4 +81,164 @@ impl WriteQueue {
     pub(crate) async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
         self.turn.lock().await
     }
+}
+
+/// Look-ups made by many requests at once, answered by one statement: a request queues the keys
+/// it wants, and whichever waiting request gets the turn reads everything queued (`key IN (…)`)
+/// and answers each with the rows of its own keys. The profile of the token endpoint and of
+/// introspection was dominated by hand-offs to the database's connection threads (SQLite) or
+/// round trips (PostgreSQL), one per statement; together, one per batch. Nothing is kept: every
+/// answer comes from a statement begun after its request was queued, so a throttle counter or a
+/// client read this way is as fresh as one read alone.
+pub(crate) struct Reads<K, V> {
+    waiting: Mutex<Vec<ReadJob<K, V>>>,
+    turn: tokio::sync::Mutex<()>,
+}
+
+struct ReadJob<K, V> {
+    keys: Vec<K>,
+    done: Sender<StoreResult<Vec<V>>>,
+}
+
+/// Keys read together at most (well under either database's limit on a statement's parameters).
+const MAX_READ_KEYS: usize = 512;
+
+impl<K, V> Default for Reads<K, V> {
+    fn default() -> Self {
+        Reads {
+            waiting: Mutex::new(Vec::new()),
+            turn: tokio::sync::Mutex::new(()),
+        }
+    }
+}
+
+impl<K, V> std::fmt::Debug for Reads<K, V> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reads")
+    }
+}
+
+impl<K: Clone + Eq + std::hash::Hash, V: Clone> Reads<K, V> {
+    /// The rows for `keys` (those that exist), read together with the keys of the other
+    /// requests waiting at the same time. `fetch` reads the rows of a set of distinct keys;
+    /// `key_of` names the key a row answers.
+    pub(crate) async fn get<F, Fut>(
+        &self,
+        keys: Vec<K>,
+        key_of: fn(&V) -> &K,
+        fetch: F,
+    ) -> StoreResult<Vec<V>>
+    where
+        F: Fn(Vec<K>) -> Fut,
+        Fut: std::future::Future<Output = StoreResult<Vec<V>>>,
+    {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (done, mut answer) = tokio::sync::oneshot::channel();
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(ReadJob { keys, done });
+        loop {
+            tokio::select! {
+                biased;
+                a = &mut answer => {
+                    return a.unwrap_or_else(|_| {
+                        Err(gatehouse_core::store::StoreError::Backend("the read was interrupted".into()))
+                    });
+                }
+                turn = self.turn.lock() => {
+                    // Every job taken is answered before the turn is given up, so a request
+                    // whose keys were taken finds its answer next time round.
+                    let jobs = self.take();
+                    if !jobs.is_empty() {
+                        Self::answer(jobs, key_of, &fetch).await;
+                    }
+                    drop(turn);
+                }
+            }
+        }
+    }
+
+    /// Waiting jobs, oldest first, up to `MAX_READ_KEYS` keys (at least one job).
+    fn take(&self) -> Vec<ReadJob<K, V>> {
+        let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        let mut keys = 0;
+        let n = w
+            .iter()
+            .take_while(|j| {
+                keys += j.keys.len();
+                keys <= MAX_READ_KEYS
+            })
+            .count()
+            .max(1)
+            .min(w.len());
+        w.drain(..n).collect()
+    }
+
+    async fn answer<F, Fut>(jobs: Vec<ReadJob<K, V>>, key_of: fn(&V) -> &K, fetch: &F)
+    where
+        F: Fn(Vec<K>) -> Fut,
+        Fut: std::future::Future<Output = StoreResult<Vec<V>>>,
+    {
+        let mut distinct = std::collections::HashSet::new();
+        let keys: Vec<K> = jobs
+            .iter()
+            .flat_map(|j| j.keys.iter())
+            .filter(|k| distinct.insert(*k))
+            .cloned()
+            .collect();
+        match fetch(keys).await {
+            Ok(rows) => {
+                let mut by_key: std::collections::HashMap<K, Vec<V>> =
+                    std::collections::HashMap::new();
+                for row in rows {
+                    by_key.entry(key_of(&row).clone()).or_default().push(row);
+                }
+                for job in jobs {
+                    let mine = job
+                        .keys
+                        .iter()
+                        .filter_map(|k| by_key.get(k))
+                        .flatten()
+                        .cloned()
+                        .collect();
+                    let _ = job.done.send(Ok(mine));
+                }
+            }
+            Err(e) => {
+                for job in jobs {
+                    let _ = job.done.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// The look-ups read together (`Reads`), one queue per kind.
+#[derive(Debug, Default)]
+pub(crate) struct ReadQueues {
+    /// Throttle counters by key: every check of a guessable secret reads them.
+    pub throttle: Reads<String, gatehouse_core::store::ThrottleRow>,
+    /// Clients with their stored secret: the token endpoint authenticates its client fresh.
+    pub clients: Reads<ClientId, ClientAuth>,
+    /// Users by id (the token endpoint's client owner, a code's user).
+    pub users: Reads<UserId, User>,
+    /// OAuth 2.0 tokens by keyed hash, with their grant and user (a refresh token presented,
+    /// an access token the read cache does not hold).
+    pub tokens: Reads<String, (String, gatehouse_core::store::TokenMatch)>,
+}
+
+pub(crate) fn throttle_key(r: &gatehouse_core::store::ThrottleRow) -> &String {
+    &r.key
+}
+pub(crate) fn client_key(c: &ClientAuth) -> &ClientId {
+    &c.0.id
+}
+pub(crate) fn user_key(u: &User) -> &UserId {
+    &u.id
+}
+pub(crate) fn token_key(t: &(String, gatehouse_core::store::TokenMatch)) -> &String {
+    &t.0
 }

@@ -1070,6 +1070,23 @@ pub async fn oauth2_codes_and_rotation(s: &dyn Store) {
     assert!(s.consume_code("nope", 21).await.unwrap().is_none());
     assert_eq!(s.find_code("c1").await.unwrap().unwrap().used_at, Some(20));
     assert!(s.find_code("nope").await.unwrap().is_none());
+    // Many uses at once (written together): each code is used once, whichever of its uses
+    // comes first; a second use and an unknown code find nothing.
+    for n in 0..10 {
+        s.insert_code(&code(&format!("m{n}")), 10).await.unwrap();
+    }
+    let uses = (0..10).chain(0..10).chain([99]).map(|n| async move {
+        let used = s.consume_code(&format!("m{n}"), 22 + n).await.unwrap();
+        (n, used)
+    });
+    let mut used_once = std::collections::HashSet::new();
+    for (n, used) in futures_util::future::join_all(uses).await {
+        if let Some(c) = used {
+            assert!(used_once.insert(n), "m{n} used twice");
+            assert_eq!(c.used_at, Some(22 + n));
+        }
+    }
+    assert_eq!(used_once.len(), 10);
 
     let grant = NewGrant {
         client_id: c.id,
@@ -1610,6 +1627,31 @@ pub async fn grants_written_together(s: &dyn Store) {
     }
     assert_eq!(ids.len(), 79);
 
+    // Grants alike in every value, written at once: still one grant each, each request's
+    // tokens under its own.
+    let alike = (0..12i64).map(|n| {
+        let g = grant(c.id, 1_000);
+        let t = vec![NewToken {
+            hash: format!("alike-{n}"),
+            ..token(1_000, TokenKind::Access)
+        }];
+        async move { (n, s.insert_grant(&g, &t, 7).await.unwrap()) }
+    });
+    let mut alike_ids = std::collections::HashSet::new();
+    for (n, (g, tokens)) in futures_util::future::join_all(alike).await {
+        assert!(alike_ids.insert(g.id), "each alike grant is its own");
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens[0].grant_id, g.id);
+        let m = s
+            .find_token_by_hash(&format!("alike-{n}"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(m.grant, g);
+    }
+    assert_eq!(alike_ids.len(), 12);
+    assert!(alike_ids.is_disjoint(&ids));
+
     // Rotations queued together: each live refresh token rotates once, a second presentation of
     // the same one in the same batch is a replay, an unknown one is unknown.
     use gatehouse_core::oauth2::Rotation;
@@ -1662,4 +1704,84 @@ pub async fn grants_written_together(s: &dyn Store) {
         .unwrap();
     assert_eq!(old.token.rotated_at, Some(500));
     assert_eq!(old.grant.id, rotated[&0]);
+}
+
+/// Look-ups made at the same moment are read together (`batch::Reads`): each request still gets
+/// exactly the rows of its own keys, missing ones included, and a counter written before a
+/// look-up is seen by it.
+pub async fn reads_answered_together(s: &dyn Store) {
+    let users: Vec<User> = futures_util::future::join_all((0..6).map(|n| async move {
+        s.insert_user(&new_user(&format!("r{n}"), &format!("r{n}@x")), 1)
+            .await
+            .unwrap()
+    }))
+    .await;
+    let client = s
+        .insert_client(&new_client(users[0].id, "Reads", Some("rh")), 10)
+        .await
+        .unwrap();
+    for n in 0..6 {
+        s.throttle_fail(&format!("k{n}"), 100, 300).await.unwrap();
+    }
+    let n_users = users.len();
+    let users = &users;
+    let user_reads = (0..n_users + 3).map(|i| async move {
+        let want = users
+            .get(i)
+            .map(|u| u.id)
+            .unwrap_or(UserId(900_000 + i as i64));
+        (i, want, s.get_user(want).await)
+    });
+    let counter_reads = (0..9).map(|n| async move {
+        let keys = vec![format!("k{n}"), format!("k{}", (n + 1) % 9)];
+        (n, s.throttle_get(&keys).await.unwrap())
+    });
+    let client_reads = [client.id, ClientId(999_999)]
+        .into_iter()
+        .map(|id| async move { (id, s.find_client_auth(id).await.unwrap()) });
+    let (u, t, c) = tokio::join!(
+        futures_util::future::join_all(user_reads),
+        futures_util::future::join_all(counter_reads),
+        futures_util::future::join_all(client_reads)
+    );
+    for (i, want, got) in u {
+        match got {
+            Ok(user) => {
+                assert!(i < n_users);
+                assert_eq!(user.id, want);
+                assert_eq!(user.login, format!("r{i}"));
+            }
+            Err(StoreError::NotFound) => assert!(i >= n_users),
+            Err(e) => panic!("{e}"),
+        }
+    }
+    for (n, rows) in t {
+        let mut keys: Vec<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+        keys.sort();
+        let mut want: Vec<String> = [n, (n + 1) % 9]
+            .into_iter()
+            .filter(|k| *k < 6)
+            .map(|k| format!("k{k}"))
+            .collect();
+        want.sort();
+        assert_eq!(keys, want, "counters of k{n}");
+        assert!(rows.iter().all(|r| r.failures == 1));
+    }
+    for (id, found) in c {
+        match found {
+            Some((cl, secret)) => {
+                assert_eq!(cl.id, client.id);
+                assert_eq!(id, client.id);
+                assert!(secret.is_some());
+            }
+            None => assert_eq!(id, ClientId(999_999)),
+        }
+    }
+    // A failure counted, then read at once by many: every read sees it.
+    s.throttle_fail("k0", 101, 300).await.unwrap();
+    let again = futures_util::future::join_all(
+        (0..20).map(|_| async { s.throttle_get(&["k0".to_string()]).await.unwrap() }),
+    )
+    .await;
+    assert!(again.iter().all(|r| r.len() == 1 && r[0].failures == 2));
 }

@@ -15,6 +15,8 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The token endpoint's writes, done together (`crate::batch`): fewer commits, each a WAL flush.
     pub(crate) write_queue: std::sync::Arc<crate::batch::WriteQueue>,
+    /// Hot look-ups read together (`crate::batch::Reads`).
+    pub(crate) reads: std::sync::Arc<crate::batch::ReadQueues>,
 }
 
 /// A pooled connection idle this long is pinged before it is used again.
@@ -51,6 +53,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             write_queue: Default::default(),
+            reads: Default::default(),
         })
     }
 }

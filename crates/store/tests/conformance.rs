@@ -80,6 +80,7 @@ both!(
     oauth1_consumers_tokens_and_nonces,
     change_counter,
     grants_written_together,
+    reads_answered_together,
 );
 
 #[test]

@@ -46,20 +46,15 @@ impl OAuth2Store for Backend {
         &self,
         id: ClientId,
     ) -> StoreResult<Option<(Client, Option<StoredSecret>)>> {
-        let q = format!(
-            "SELECT {CLIENT_COLS}, secret_hash, secret_version FROM oauth2_clients WHERE id = $1"
-        );
-        let row: Option<ClientAuthRow> = sqlx::query_as(&q)
-            .bind(id.0)
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend_err)?;
-        let Some(r) = row else { return Ok(None) };
-        let secret = match (r.secret_hash, r.secret_version) {
-            (Some(hash), Some(key_version)) => Some(StoredSecret { hash, key_version }),
-            _ => None,
-        };
-        Ok(Some((r.client.try_into()?, secret)))
+        // Read together with the other requests' clients at the same moment, never kept.
+        let found = self
+            .reads
+            .clients
+            .get(vec![id], crate::batch::client_key, |ids| {
+                read_clients(self, ids)
+            })
+            .await?;
+        Ok(found.into_iter().next())
     }
 
     async fn list_clients(&self, owner: Option<UserId>) -> StoreResult<Vec<Client>> {
@@ -275,4 +270,32 @@ impl OAuth2Store for Backend {
         .map_err(backend_err)?;
         Ok(())
     }
+}
+
+async fn read_clients(
+    store: &Backend,
+    ids: Vec<ClientId>,
+) -> StoreResult<Vec<(Client, Option<StoredSecret>)>> {
+    let mut qb = QueryBuilder::<Db>::new(format!(
+        "SELECT {CLIENT_COLS}, secret_hash, secret_version FROM oauth2_clients WHERE id IN ("
+    ));
+    let mut sep = qb.separated(", ");
+    for id in &ids {
+        sep.push_bind(id.0);
+    }
+    qb.push(")");
+    let rows: Vec<ClientAuthRow> = qb
+        .build_query_as()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    rows.into_iter()
+        .map(|r| {
+            let secret = match (r.secret_hash, r.secret_version) {
+                (Some(hash), Some(key_version)) => Some(StoredSecret { hash, key_version }),
+                _ => None,
+            };
+            Ok((r.client.try_into()?, secret))
+        })
+        .collect()
 }

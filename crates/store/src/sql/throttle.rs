@@ -7,31 +7,13 @@ use super::prelude::*;
 #[async_trait]
 impl ThrottleStore for Backend {
     async fn throttle_get(&self, keys: &[String]) -> StoreResult<Vec<ThrottleRow>> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let mut qb = QueryBuilder::<Db>::new(
-            "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (",
-        );
-        let mut sep = qb.separated(", ");
-        for k in keys {
-            sep.push_bind(k.as_str());
-        }
-        qb.push(")");
-        let rows: Vec<(String, i64, i64, i64)> = qb
-            .build_query_as()
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend_err)?;
-        Ok(rows
-            .into_iter()
-            .map(|(key, failures, window_start, blocked_until)| ThrottleRow {
-                key,
-                failures,
-                window_start,
-                blocked_until,
+        // Read together with the other requests' counters at the same moment, never kept.
+        self.reads
+            .throttle
+            .get(keys.to_vec(), crate::batch::throttle_key, |keys| {
+                read_counters(self, keys)
             })
-            .collect())
+            .await
     }
 
     async fn throttle_fail(
@@ -73,4 +55,29 @@ impl ThrottleStore for Backend {
             .map_err(backend_err)?;
         Ok(())
     }
+}
+
+async fn read_counters(store: &Backend, keys: Vec<String>) -> StoreResult<Vec<ThrottleRow>> {
+    let mut qb = QueryBuilder::<Db>::new(
+        "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (",
+    );
+    let mut sep = qb.separated(", ");
+    for k in &keys {
+        sep.push_bind(k.as_str());
+    }
+    qb.push(")");
+    let rows: Vec<(String, i64, i64, i64)> = qb
+        .build_query_as()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    Ok(rows
+        .into_iter()
+        .map(|(key, failures, window_start, blocked_until)| ThrottleRow {
+            key,
+            failures,
+            window_start,
+            blocked_until,
+        })
+        .collect())
 }

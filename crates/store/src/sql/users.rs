@@ -45,13 +45,15 @@ impl UserStore for Backend {
     }
 
     async fn get_user(&self, id: UserId) -> StoreResult<User> {
-        let q = format!("SELECT {USER_COLS} FROM users u WHERE u.id = $1");
-        let row: UserRow = sqlx::query_as(&q)
-            .bind(id.0)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend_err)?;
-        Ok(row.into())
+        // Read together with the other requests' users at the same moment, never kept.
+        let found = self
+            .reads
+            .users
+            .get(vec![id], crate::batch::user_key, |ids| {
+                read_users(self, ids)
+            })
+            .await?;
+        found.into_iter().next().ok_or(StoreError::NotFound)
     }
 
     async fn find_user_auth(&self, login_or_email: &str) -> StoreResult<Option<UserAuth>> {
@@ -110,4 +112,20 @@ impl UserStore for Backend {
         }
         Ok(())
     }
+}
+
+async fn read_users(store: &Backend, ids: Vec<UserId>) -> StoreResult<Vec<User>> {
+    let mut qb =
+        QueryBuilder::<Db>::new(format!("SELECT {USER_COLS} FROM users u WHERE u.id IN ("));
+    let mut sep = qb.separated(", ");
+    for id in &ids {
+        sep.push_bind(id.0);
+    }
+    qb.push(")");
+    let rows: Vec<UserRow> = qb
+        .build_query_as()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(backend_err)?;
+    Ok(rows.into_iter().map(Into::into).collect())
 }
