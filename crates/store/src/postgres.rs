@@ -19,6 +19,9 @@ pub struct PgStore {
     pub(crate) reads: std::sync::Arc<crate::batch::ReadQueues>,
 }
 
+/// Prepared statements kept per connection (sqlx's default is 100).
+const STATEMENT_CACHE: usize = 1024;
+
 /// A pooled connection idle this long is pinged before it is used again.
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(30);
 
@@ -43,7 +46,14 @@ impl PgStore {
                     Ok(true)
                 })
             })
-            .connect(url)
+            .connect_with(
+                url.parse::<sqlx::postgres::PgConnectOptions>()
+                    .map_err(backend_err)?
+                    // Statements read or written together differ by their number of rows
+                    // (`key IN ($1, …)`, `VALUES (…), …`), up to `batch::MAX_*` each: room for
+                    // every shape, so each is prepared once per connection, not once per use.
+                    .statement_cache_capacity(STATEMENT_CACHE),
+            )
             .await
             .map_err(backend_err)?;
         MIGRATOR

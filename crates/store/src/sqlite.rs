@@ -72,7 +72,11 @@ impl SqliteStore {
             // otherwise creates and deletes a temporary file each time (seen in the profile).
             .pragma("temp_store", "memory");
         let pool = SqlitePoolOptions::new()
-            .max_connections(8)
+            // Each connection is a thread of its own with its own page cache and C heap arena
+            // (≈ 4 MiB each under load). The hot look-ups are read together and the token
+            // endpoint's writes are batched (`crate::batch`), so few statements run at once:
+            // 4 measured as fast as 8, with 20 MiB less peak memory.
+            .max_connections(4)
             .acquire_timeout(Duration::from_secs(10))
             // An embedded database has no link to lose: sqlx's default ping before every
             // acquire was one more hand-off to the connection's thread per statement.
