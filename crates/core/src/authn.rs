@@ -110,11 +110,12 @@ pub struct Accepted {
 }
 
 impl Checker<'_> {
-    /// The throttle's answer for `name` from `addr`, before anything is checked.
-    pub async fn gate(&self, addr: IpAddr, name: &str, now: Timestamp) -> Result<(), Refusal> {
+    /// The throttle's answer for `name` from `addr`, before anything is checked: refused when
+    /// blocked; otherwise whether the pair has failures on record.
+    pub async fn gate(&self, addr: IpAddr, name: &str, now: Timestamp) -> Result<bool, Refusal> {
         match throttle::gate(self.store, name, &throttle_group(addr), now).await? {
             Gate::Blocked { retry_after } => Err(Refusal::Throttled { retry_after }),
-            Gate::Open => Ok(()),
+            Gate::Open { counted } => Ok(counted),
         }
     }
 
@@ -376,7 +377,7 @@ impl Checker<'_> {
         // the client and secret are.
         let (gate, found) =
             futures_util::future::join(self.gate(addr, &name, now), self.lookup.client(id)).await;
-        gate?;
+        let counted = gate?;
         let found = found?;
         let ok = match (&found, secret) {
             (Some((c, Some(stored))), Some(presented)) if c.confidential => {
@@ -390,7 +391,14 @@ impl Checker<'_> {
             _ => false,
         };
         match found {
-            Some((c, _)) if ok => Ok(c),
+            Some((c, _)) if ok => {
+                // "Consecutive" failures: a success forgets the pair's (a write only when
+                // there were some).
+                if counted {
+                    throttle::record_success(self.store, &name, &throttle_group(addr)).await?;
+                }
+                Ok(c)
+            }
             // A wrong secret is a guess: counted like a password (SPEC §2). An unknown client or
             // a missing secret is counted too, so the answer says nothing about which ids exist.
             _ => Err(self.fail(addr, &name, None, now).await),

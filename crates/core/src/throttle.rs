@@ -121,8 +121,13 @@ pub const PAIR_MEMORY_SECS: i64 = 86_400;
 /// The outcome of consulting the throttle before a check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
-    Open,
-    Blocked { retry_after: i64 },
+    /// Not blocked; `counted`: the pair has failures on record (a success clears them).
+    Open {
+        counted: bool,
+    },
+    Blocked {
+        retry_after: i64,
+    },
 }
 
 /// Consults the counters of the name `name` from `group` (one indexed read).
@@ -132,8 +137,9 @@ pub async fn gate(
     group: &str,
     now: Timestamp,
 ) -> Result<Gate, crate::store::StoreError> {
+    let pair = pair_key(name, group);
     let rows = store
-        .throttle_get(&[pair_key(name, group), address_key(group)])
+        .throttle_get(&[pair.clone(), address_key(group)])
         .await?;
     let until = rows.iter().map(|r| r.blocked_until).max().unwrap_or(0);
     if until > now {
@@ -141,7 +147,9 @@ pub async fn gate(
             retry_after: until - now,
         });
     }
-    Ok(Gate::Open)
+    Ok(Gate::Open {
+        counted: rows.iter().any(|r| r.key == pair && r.failures > 0),
+    })
 }
 
 /// Counts one failed check of a guessable secret presented under `name`. Returns true when this

@@ -251,7 +251,12 @@ pub async fn access_log(
         // kept up to a second ago: a credential revoked elsewhere cannot make one more change.
         app.cache.sync(app.store.as_ref()).await;
     }
-    let resp = if unsafe_method {
+    // GETs that may write too: the authorization endpoint with remembered consent, and
+    // WordPress's log-out link.
+    let may_write = unsafe_method
+        || crate::oauth2::writes_on_get(req.uri().path())
+        || req.uri().path() == "/wp-login.php";
+    let resp = if may_write {
         // A request that may write runs to completion even if its client goes away: dropping it
         // half-way could cancel a transaction between its statements (on SQLite that left a
         // pooled connection inside a transaction, failing every later write on it).

@@ -54,8 +54,14 @@ pub(crate) enum Done {
 #[derive(Default)]
 pub(crate) struct WriteQueue {
     waiting: Mutex<Vec<Work>>,
-    turn: tokio::sync::Mutex<()>,
+    turn: Turn,
 }
+
+/// The turn of the request that writes (or reads) for everyone waiting. It is held by a task of
+/// its own that does the work (`tokio::spawn`), never by the request's future: a request is
+/// dropped when its client goes away, and a batch cut short there would fail every other request
+/// in it and could leave a transaction open on a pooled connection.
+pub(crate) type Turn = std::sync::Arc<tokio::sync::Mutex<()>>;
 
 impl std::fmt::Debug for WriteQueue {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -78,8 +84,8 @@ impl WriteQueue {
         w.drain(..n).collect()
     }
 
-    pub(crate) async fn turn(&self) -> tokio::sync::MutexGuard<'_, ()> {
-        self.turn.lock().await
+    pub(crate) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
+        self.turn.clone().lock_owned().await
     }
 }
 
@@ -92,7 +98,7 @@ impl WriteQueue {
 /// client read this way is as fresh as one read alone.
 pub(crate) struct Reads<K, V> {
     waiting: Mutex<Vec<ReadJob<K, V>>>,
-    turn: tokio::sync::Mutex<()>,
+    turn: Turn,
 }
 
 struct ReadJob<K, V> {
@@ -107,7 +113,7 @@ impl<K, V> Default for Reads<K, V> {
     fn default() -> Self {
         Reads {
             waiting: Mutex::new(Vec::new()),
-            turn: tokio::sync::Mutex::new(()),
+            turn: Default::default(),
         }
     }
 }
@@ -118,10 +124,15 @@ impl<K, V> std::fmt::Debug for Reads<K, V> {
     }
 }
 
-impl<K: Clone + Eq + std::hash::Hash, V: Clone> Reads<K, V> {
+impl<K, V> Reads<K, V>
+where
+    K: Clone + Eq + std::hash::Hash + Send + 'static,
+    V: Clone + Send + 'static,
+{
     /// The rows for `keys` (those that exist), read together with the keys of the other
-    /// requests waiting at the same time. `fetch` reads the rows of a set of distinct keys;
-    /// `key_of` names the key a row answers.
+    /// requests waiting at the same time. `fetch` makes the read of a set of distinct keys (a
+    /// future owning what it needs: it runs in a task of its own, see `Turn`); `key_of` names
+    /// the key a row answers.
     pub(crate) async fn get<F, Fut>(
         &self,
         keys: Vec<K>,
@@ -130,7 +141,7 @@ impl<K: Clone + Eq + std::hash::Hash, V: Clone> Reads<K, V> {
     ) -> StoreResult<Vec<V>>
     where
         F: Fn(Vec<K>) -> Fut,
-        Fut: std::future::Future<Output = StoreResult<Vec<V>>>,
+        Fut: std::future::Future<Output = StoreResult<Vec<V>>> + Send + 'static,
     {
         if keys.is_empty() {
             return Ok(Vec::new());
@@ -148,14 +159,25 @@ impl<K: Clone + Eq + std::hash::Hash, V: Clone> Reads<K, V> {
                         Err(gatehouse_core::store::StoreError::Backend("the read was interrupted".into()))
                     });
                 }
-                turn = self.turn.lock() => {
+                turn = self.turn.clone().lock_owned() => {
                     // Every job taken is answered before the turn is given up, so a request
                     // whose keys were taken finds its answer next time round.
                     let jobs = self.take();
-                    if !jobs.is_empty() {
-                        Self::answer(jobs, key_of, &fetch).await;
+                    if jobs.is_empty() {
+                        continue;
                     }
-                    drop(turn);
+                    let mut distinct = std::collections::HashSet::new();
+                    let keys: Vec<K> = jobs
+                        .iter()
+                        .flat_map(|j| j.keys.iter())
+                        .filter(|k| distinct.insert(*k))
+                        .cloned()
+                        .collect();
+                    let read = fetch(keys);
+                    tokio::spawn(async move {
+                        Self::answer(jobs, key_of, read.await);
+                        drop(turn);
+                    });
                 }
             }
         }
@@ -177,19 +199,8 @@ impl<K: Clone + Eq + std::hash::Hash, V: Clone> Reads<K, V> {
         w.drain(..n).collect()
     }
 
-    async fn answer<F, Fut>(jobs: Vec<ReadJob<K, V>>, key_of: fn(&V) -> &K, fetch: &F)
-    where
-        F: Fn(Vec<K>) -> Fut,
-        Fut: std::future::Future<Output = StoreResult<Vec<V>>>,
-    {
-        let mut distinct = std::collections::HashSet::new();
-        let keys: Vec<K> = jobs
-            .iter()
-            .flat_map(|j| j.keys.iter())
-            .filter(|k| distinct.insert(*k))
-            .cloned()
-            .collect();
-        match fetch(keys).await {
+    fn answer(jobs: Vec<ReadJob<K, V>>, key_of: fn(&V) -> &K, read: StoreResult<Vec<V>>) {
+        match read {
             Ok(rows) => {
                 let mut by_key: std::collections::HashMap<K, Vec<V>> =
                     std::collections::HashMap::new();

@@ -1785,3 +1785,93 @@ pub async fn reads_answered_together(s: &dyn Store) {
     .await;
     assert!(again.iter().all(|r| r.len() == 1 && r[0].failures == 2));
 }
+
+/// A request abandoned while it writes or reads for others (its client went away, so its
+/// future was dropped) cuts short nothing but itself: the batch it was writing or the look-up it
+/// was making still completes for every other request, and the database is left usable.
+pub async fn abandoned_requests_do_not_break_batches(s: &dyn Store) {
+    use gatehouse_core::oauth2::{Flow, NewGrant, NewToken, TokenKind};
+    use std::time::Duration;
+    let alice = s.insert_user(&new_user("alice", "a@x"), 1).await.unwrap();
+    let c = s
+        .insert_client(&new_client(alice.id, "Abandon", Some("ah")), 10)
+        .await
+        .unwrap();
+    let grant = |n: i64| NewGrant {
+        client_id: c.id,
+        user_id: alice.id,
+        site_id: None,
+        scope: format!("s{n}"),
+        flow: Flow::ClientCredentials,
+        expires_at: 10_000,
+    };
+    let token = |n: i64| NewToken {
+        hash: format!("abandon-{n}"),
+        key_version: 1,
+        kind: TokenKind::Access,
+        grant_id: GrantId(0),
+        scope: format!("s{n}"),
+        expires_at: None,
+    };
+    for round in 0..15i64 {
+        let writes = (0..24i64).map(|i| {
+            let n = round * 100 + i;
+            async move {
+                let (g, t) = (grant(n), vec![token(n)]);
+                let write = s.insert_grant(&g, &t, 5);
+                if i % 3 == 1 {
+                    // Abandoned after a moment: whatever it was doing is dropped. (The second
+                    // request queued gets the turn after the first and writes the rest.)
+                    let _ = tokio::time::timeout(
+                        Duration::from_micros(150 * (i as u64 + round as u64)),
+                        write,
+                    )
+                    .await;
+                    None
+                } else {
+                    Some((n, write.await))
+                }
+            }
+        });
+        let reads = (0..24i64).map(|i| async move {
+            let read = s.get_user(alice.id);
+            if i % 3 == 1 {
+                abandon_after_polls(read, 1 + (round as usize + i as usize) % 4).await;
+                None
+            } else {
+                Some(read.await)
+            }
+        });
+        let (w, r) = tokio::join!(
+            futures_util::future::join_all(writes),
+            futures_util::future::join_all(reads)
+        );
+        for (n, written) in w.into_iter().flatten() {
+            let (g, _) = written.unwrap_or_else(|e| panic!("grant {n} of a batch: {e}"));
+            assert_eq!(g.scope, format!("s{n}"));
+        }
+        for read in r.into_iter().flatten() {
+            assert_eq!(read.unwrap().id, alice.id);
+        }
+    }
+    // Still usable: a write and a transaction of another kind.
+    s.insert_grant(&grant(99_999), &[token(99_999)], 6)
+        .await
+        .unwrap();
+    s.insert_user(&new_user("bob", "b@x"), 2).await.unwrap();
+}
+
+/// Polls `f` at most `polls` times, then drops it unfinished (as a server drops the future of a
+/// request whose client went away).
+async fn abandon_after_polls<F: std::future::Future>(f: F, polls: usize) {
+    let mut f = std::pin::pin!(f);
+    let mut left = polls;
+    std::future::poll_fn(|cx| {
+        if f.as_mut().poll(cx).is_ready() || left <= 1 {
+            return std::task::Poll::Ready(());
+        }
+        left -= 1;
+        std::task::Poll::Pending
+    })
+    .await;
+}

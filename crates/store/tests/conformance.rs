@@ -81,6 +81,7 @@ both!(
     change_counter,
     grants_written_together,
     reads_answered_together,
+    abandoned_requests_do_not_break_batches,
 );
 
 #[test]

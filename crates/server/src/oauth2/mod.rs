@@ -42,6 +42,14 @@ pub fn reads_fresh_itself(path: &str) -> bool {
         .any(|p| matches!(path.strip_prefix(p), Some("/token" | "/introspect")))
 }
 
+/// Whether a GET to `path` may write: the authorization endpoint issues a code (or, for the
+/// implicit grant, a token) when consent was remembered.
+pub fn writes_on_get(path: &str) -> bool {
+    PREFIXES
+        .iter()
+        .any(|p| path.strip_prefix(p) == Some("/authorize"))
+}
+
 /// The OAuth routes, mounted under both prefixes.
 pub fn routes() -> Router<AppState> {
     let mut r = Router::new().route(

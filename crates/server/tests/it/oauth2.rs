@@ -342,6 +342,25 @@ both!(
     |app: TestApp| async move {
         let (id, secret) = client(&app, "editor", &["client_credentials"], false).await;
         let wrong = basic(&id, "gcs_wrong");
+        let right = basic(&id, secret.as_deref().unwrap());
+        let cc = [("grant_type", "client_credentials")];
+        // Failures count while they are consecutive: a success in between starts again.
+        for _ in 0..9 {
+            let r = token(&app, "/oauth/token", Some(&wrong), &cc).await;
+            assert_eq!(r.status, 401);
+        }
+        assert_eq!(
+            token(&app, "/oauth/token", Some(&right), &cc).await.status,
+            200
+        );
+        for _ in 0..9 {
+            let r = token(&app, "/oauth/token", Some(&wrong), &cc).await;
+            assert_eq!(r.status, 401, "counted from the success on");
+        }
+        assert_eq!(
+            token(&app, "/oauth/token", Some(&right), &cc).await.status,
+            200
+        );
         for _ in 0..10 {
             let r = token(
                 &app,

@@ -51,7 +51,7 @@ impl OAuth2Store for Backend {
             .reads
             .clients
             .get(vec![id], crate::batch::client_key, |ids| {
-                read_clients(self, ids)
+                read_clients(self.clone(), ids)
             })
             .await?;
         Ok(found.into_iter().next())
@@ -273,7 +273,7 @@ impl OAuth2Store for Backend {
 }
 
 async fn read_clients(
-    store: &Backend,
+    store: Backend,
     ids: Vec<ClientId>,
 ) -> StoreResult<Vec<(Client, Option<StoredSecret>)>> {
     let mut qb = QueryBuilder::<Db>::new(format!(

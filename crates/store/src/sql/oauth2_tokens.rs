@@ -67,12 +67,17 @@ async fn queued(
             }
             turn = store.write_queue.turn() => {
                 // The writer of a batch answers every write in it before it gives up the turn,
-                // so a request whose write was taken finds its answer next time round.
+                // so a request whose write was taken finds its answer next time round. It is a
+                // task of its own (`batch::Turn`): this request may be abandoned meanwhile.
                 let jobs = store.write_queue.take();
-                if !jobs.is_empty() {
-                    write_batch(store, jobs).await;
+                if jobs.is_empty() {
+                    continue;
                 }
-                drop(turn);
+                let store = store.clone();
+                tokio::spawn(async move {
+                    write_batch(&store, jobs).await;
+                    drop(turn);
+                });
             }
         }
     }
@@ -416,14 +421,14 @@ pub(super) async fn find_token_by_hash(
         .reads
         .tokens
         .get(vec![hash.to_string()], crate::batch::token_key, |hashes| {
-            read_tokens(store, hashes)
+            read_tokens(store.clone(), hashes)
         })
         .await?;
     Ok(found.into_iter().next().map(|(_, m)| m))
 }
 
 async fn read_tokens(
-    store: &Backend,
+    store: Backend,
     hashes: Vec<String>,
 ) -> StoreResult<Vec<(String, TokenMatch)>> {
     let mut qb = QueryBuilder::<Db>::new(format!(

@@ -11,7 +11,7 @@ impl ThrottleStore for Backend {
         self.reads
             .throttle
             .get(keys.to_vec(), crate::batch::throttle_key, |keys| {
-                read_counters(self, keys)
+                read_counters(self.clone(), keys)
             })
             .await
     }
@@ -57,7 +57,7 @@ impl ThrottleStore for Backend {
     }
 }
 
-async fn read_counters(store: &Backend, keys: Vec<String>) -> StoreResult<Vec<ThrottleRow>> {
+async fn read_counters(store: Backend, keys: Vec<String>) -> StoreResult<Vec<ThrottleRow>> {
     let mut qb = QueryBuilder::<Db>::new(
         "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (",
     );

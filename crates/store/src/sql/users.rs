@@ -50,7 +50,7 @@ impl UserStore for Backend {
             .reads
             .users
             .get(vec![id], crate::batch::user_key, |ids| {
-                read_users(self, ids)
+                read_users(self.clone(), ids)
             })
             .await?;
         found.into_iter().next().ok_or(StoreError::NotFound)
@@ -114,7 +114,7 @@ impl UserStore for Backend {
     }
 }
 
-async fn read_users(store: &Backend, ids: Vec<UserId>) -> StoreResult<Vec<User>> {
+async fn read_users(store: Backend, ids: Vec<UserId>) -> StoreResult<Vec<User>> {
     let mut qb =
         QueryBuilder::<Db>::new(format!("SELECT {USER_COLS} FROM users u WHERE u.id IN ("));
     let mut sep = qb.separated(", ");
