@@ -50,43 +50,84 @@ pub(crate) enum Done {
     CodeReplayed(bool),
 }
 
-/// The writes waiting, and the turn of the request that writes them.
-#[derive(Default)]
-pub(crate) struct WriteQueue {
-    waiting: Mutex<Vec<Work>>,
-    turn: Turn,
+/// Jobs waiting, and the turn of whichever waiting request does them for everyone. The turn is
+/// held by a task of its own that does the work (`tokio::spawn`), never by a request's future: a
+/// request is dropped when its client goes away, and work cut short there would fail every other
+/// request in it and could leave a transaction open on a pooled connection.
+pub(crate) struct Queue<J> {
+    waiting: Mutex<Vec<J>>,
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
-/// The turn of the request that writes (or reads) for everyone waiting. It is held by a task of
-/// its own that does the work (`tokio::spawn`), never by the request's future: a request is
-/// dropped when its client goes away, and a batch cut short there would fail every other request
-/// in it and could leave a transaction open on a pooled connection.
-pub(crate) type Turn = std::sync::Arc<tokio::sync::Mutex<()>>;
-
-impl std::fmt::Debug for WriteQueue {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("WriteQueue")
+impl<J> Default for Queue<J> {
+    fn default() -> Self {
+        Queue {
+            waiting: Mutex::new(Vec::new()),
+            turn: Default::default(),
+        }
     }
 }
 
-impl WriteQueue {
-    pub(crate) fn push(&self, work: Work) {
+impl<J> std::fmt::Debug for Queue<J> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Queue")
+    }
+}
+
+impl<J: Send + 'static> Queue<J> {
+    /// Queues `job` and waits for its answer on `answer`. Whenever this request gets the turn
+    /// before its answer came, it takes the jobs waiting (`take`: how many from the oldest, at
+    /// least one) and starts `work` on them as a task that holds the turn until it has answered
+    /// every one — so a request whose job was taken finds its answer next time round.
+    pub(crate) async fn wait<T, W, Fut>(
+        &self,
+        job: J,
+        mut answer: tokio::sync::oneshot::Receiver<StoreResult<T>>,
+        take: fn(&[J]) -> usize,
+        work: W,
+    ) -> StoreResult<T>
+    where
+        W: Fn(Vec<J>) -> Fut,
+        Fut: std::future::Future<Output = ()> + Send + 'static,
+    {
         self.waiting
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(work);
+            .push(job);
+        loop {
+            tokio::select! {
+                biased;
+                a = &mut answer => {
+                    return a.unwrap_or_else(|_| {
+                        Err(gatehouse_core::store::StoreError::Backend("the work was interrupted".into()))
+                    });
+                }
+                turn = self.turn.clone().lock_owned() => {
+                    let jobs: Vec<J> = {
+                        let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+                        let n = take(&w).max(1).min(w.len());
+                        w.drain(..n).collect()
+                    };
+                    if jobs.is_empty() {
+                        continue;
+                    }
+                    let working = work(jobs);
+                    tokio::spawn(async move {
+                        working.await;
+                        drop(turn);
+                    });
+                }
+            }
+        }
     }
+}
 
-    /// Up to `MAX_BATCH` waiting writes, oldest first.
-    pub(crate) fn take(&self) -> Vec<Work> {
-        let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let n = w.len().min(MAX_BATCH);
-        w.drain(..n).collect()
-    }
+/// The token endpoint's writes waiting (`Work`), written together up to `MAX_BATCH` at a time.
+pub(crate) type WriteQueue = Queue<Work>;
 
-    pub(crate) async fn turn(&self) -> tokio::sync::OwnedMutexGuard<()> {
-        self.turn.clone().lock_owned().await
-    }
+/// How many of the waiting writes one batch takes.
+pub(crate) fn batch_of(waiting: &[Work]) -> usize {
+    waiting.len().min(MAX_BATCH)
 }
 
 /// Look-ups made by many requests at once, answered by one statement: a request queues the keys
@@ -97,8 +138,7 @@ impl WriteQueue {
 /// answer comes from a statement begun after its request was queued, so a throttle counter or a
 /// client read this way is as fresh as one read alone.
 pub(crate) struct Reads<K, V> {
-    waiting: Mutex<Vec<ReadJob<K, V>>>,
-    turn: Turn,
+    queue: Queue<ReadJob<K, V>>,
 }
 
 struct ReadJob<K, V> {
@@ -112,8 +152,7 @@ const MAX_READ_KEYS: usize = 512;
 impl<K, V> Default for Reads<K, V> {
     fn default() -> Self {
         Reads {
-            waiting: Mutex::new(Vec::new()),
-            turn: Default::default(),
+            queue: Queue::default(),
         }
     }
 }
@@ -131,7 +170,7 @@ where
 {
     /// The rows for `keys` (those that exist), read together with the keys of the other
     /// requests waiting at the same time. `fetch` makes the read of a set of distinct keys (a
-    /// future owning what it needs: it runs in a task of its own, see `Turn`); `key_of` names
+    /// future owning what it needs: it runs in a task of its own, see `Queue`); `key_of` names
     /// the key a row answers.
     pub(crate) async fn get<F, Fut>(
         &self,
@@ -146,57 +185,20 @@ where
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let (done, mut answer) = tokio::sync::oneshot::channel();
-        self.waiting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(ReadJob { keys, done });
-        loop {
-            tokio::select! {
-                biased;
-                a = &mut answer => {
-                    return a.unwrap_or_else(|_| {
-                        Err(gatehouse_core::store::StoreError::Backend("the read was interrupted".into()))
-                    });
-                }
-                turn = self.turn.clone().lock_owned() => {
-                    // Every job taken is answered before the turn is given up, so a request
-                    // whose keys were taken finds its answer next time round.
-                    let jobs = self.take();
-                    if jobs.is_empty() {
-                        continue;
-                    }
-                    let mut distinct = std::collections::HashSet::new();
-                    let keys: Vec<K> = jobs
-                        .iter()
-                        .flat_map(|j| j.keys.iter())
-                        .filter(|k| distinct.insert(*k))
-                        .cloned()
-                        .collect();
-                    let read = fetch(keys);
-                    tokio::spawn(async move {
-                        Self::answer(jobs, key_of, read.await);
-                        drop(turn);
-                    });
-                }
-            }
-        }
-    }
-
-    /// Waiting jobs, oldest first, up to `MAX_READ_KEYS` keys (at least one job).
-    fn take(&self) -> Vec<ReadJob<K, V>> {
-        let mut w = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
-        let mut keys = 0;
-        let n = w
-            .iter()
-            .take_while(|j| {
-                keys += j.keys.len();
-                keys <= MAX_READ_KEYS
+        let (done, answer) = tokio::sync::oneshot::channel();
+        self.queue
+            .wait(ReadJob { keys, done }, answer, up_to_max_keys, |jobs| {
+                let mut distinct = std::collections::HashSet::new();
+                let keys: Vec<K> = jobs
+                    .iter()
+                    .flat_map(|j| j.keys.iter())
+                    .filter(|k| distinct.insert(*k))
+                    .cloned()
+                    .collect();
+                let read = fetch(keys);
+                async move { Self::answer(jobs, key_of, read.await) }
             })
-            .count()
-            .max(1)
-            .min(w.len());
-        w.drain(..n).collect()
+            .await
     }
 
     fn answer(jobs: Vec<ReadJob<K, V>>, key_of: fn(&V) -> &K, read: StoreResult<Vec<V>>) {
@@ -225,6 +227,18 @@ where
             }
         }
     }
+}
+
+/// How many waiting look-ups one read takes: the oldest, up to `MAX_READ_KEYS` keys.
+fn up_to_max_keys<K, V>(waiting: &[ReadJob<K, V>]) -> usize {
+    let mut keys = 0;
+    waiting
+        .iter()
+        .take_while(|j| {
+            keys += j.keys.len();
+            keys <= MAX_READ_KEYS
+        })
+        .count()
 }
 
 /// The look-ups read together (`Reads`), one queue per kind.

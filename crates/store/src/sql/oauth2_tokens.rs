@@ -43,44 +43,28 @@ fn mismatch(answer: Done) -> StoreError {
     ))
 }
 
-/// Queues a write and waits for its answer, writing the queue itself when it gets the turn.
+/// Queues a write and waits for its answer; when this request gets the turn, it writes what is
+/// waiting for everyone (`batch::Queue`).
 async fn queued(
     store: &Backend,
     what: What,
     tokens: &[NewToken],
     now: Timestamp,
 ) -> StoreResult<Done> {
-    let (done, mut answer) = tokio::sync::oneshot::channel();
-    store.write_queue.push(Work {
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let work = Work {
         what,
         tokens: tokens.to_vec(),
         now,
         done,
-    });
-    loop {
-        tokio::select! {
-            biased;
-            a = &mut answer => {
-                return a.unwrap_or_else(|_| {
-                    Err(StoreError::Backend("the write was interrupted".into()))
-                });
-            }
-            turn = store.write_queue.turn() => {
-                // The writer of a batch answers every write in it before it gives up the turn,
-                // so a request whose write was taken finds its answer next time round. It is a
-                // task of its own (`batch::Turn`): this request may be abandoned meanwhile.
-                let jobs = store.write_queue.take();
-                if jobs.is_empty() {
-                    continue;
-                }
-                let store = store.clone();
-                tokio::spawn(async move {
-                    write_batch(&store, jobs).await;
-                    drop(turn);
-                });
-            }
-        }
-    }
+    };
+    store
+        .write_queue
+        .wait(work, answer, crate::batch::batch_of, |jobs| {
+            let store = store.clone();
+            async move { write_batch(&store, jobs).await }
+        })
+        .await
 }
 
 async fn write_batch(store: &Backend, jobs: Vec<Work>) {
