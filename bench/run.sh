@@ -45,12 +45,16 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # idle PID: waits (up to 5 s) until the server has finished what the previous case left queued
 # (requests still running after wrk stopped, e.g. Argon2id checks waiting their turn), so each case
 # starts from an idle server: less than 2 ticks of CPU in 200 ms.
+# A server still busy after that is reported (with its busiest threads) and measured anyway.
 idle() {
   local a b
   for _ in $(seq 1 25); do
     a=$(cpu_ticks "$1"); sleep 0.2; b=$(cpu_ticks "$1")
     [ $((b - a)) -lt 2 ] && return 0
   done
+  echo "bench: server $1 still busy after 5 s; its busiest threads:" >&2
+  top -H -b -n 1 -p "$1" | sed -n '7,12p' >&2
+  return 0
 }
 # measure PID LABEL URL CONNS [env assignments for bench/case.lua …]: one bounded wrk run.
 measure() {
