@@ -7,6 +7,7 @@
 /// What every file of the body uses.
 mod prelude {
     pub(crate) use super::super::{Backend, Db};
+    pub(crate) use super::rows_in;
     pub(crate) use crate::rows::*;
     pub(crate) use crate::{backend_err, conflict_as, missing_as_not_found};
     pub(crate) use async_trait::async_trait;
@@ -54,4 +55,27 @@ impl Store for Backend {
     fn listen_for_changes(&self, wake: gatehouse_core::store::ChangeWaker) -> bool {
         self.listen(wake)
     }
+}
+
+/// The rows `select` (a statement ending in `… IN (`) finds for all of `keys` at once: the one
+/// statement of a batched look-up (`crate::batch::Reads`).
+pub(crate) async fn rows_in<R, K>(
+    store: &Backend,
+    select: &str,
+    keys: impl IntoIterator<Item = K>,
+) -> StoreResult<Vec<R>>
+where
+    R: for<'r> sqlx::FromRow<'r, <Db as sqlx::Database>::Row> + Send + Unpin,
+    K: for<'q> sqlx::Encode<'q, Db> + sqlx::Type<Db> + Send + 'static,
+{
+    let mut qb = QueryBuilder::<Db>::new(select);
+    let mut sep = qb.separated(", ");
+    for k in keys {
+        sep.push_bind(k);
+    }
+    qb.push(")");
+    qb.build_query_as()
+        .fetch_all(&store.pool)
+        .await
+        .map_err(backend_err)
 }

@@ -276,19 +276,14 @@ async fn read_clients(
     store: Backend,
     ids: Vec<ClientId>,
 ) -> StoreResult<Vec<(Client, Option<StoredSecret>)>> {
-    let mut qb = QueryBuilder::<Db>::new(format!(
-        "SELECT {CLIENT_COLS}, secret_hash, secret_version FROM oauth2_clients WHERE id IN ("
-    ));
-    let mut sep = qb.separated(", ");
-    for id in &ids {
-        sep.push_bind(id.0);
-    }
-    qb.push(")");
-    let rows: Vec<ClientAuthRow> = qb
-        .build_query_as()
-        .fetch_all(&store.pool)
-        .await
-        .map_err(backend_err)?;
+    let rows: Vec<ClientAuthRow> = rows_in(
+        &store,
+        &format!(
+            "SELECT {CLIENT_COLS}, secret_hash, secret_version FROM oauth2_clients WHERE id IN ("
+        ),
+        ids.into_iter().map(|id| id.0),
+    )
+    .await?;
     rows.into_iter()
         .map(|r| {
             let secret = match (r.secret_hash, r.secret_version) {

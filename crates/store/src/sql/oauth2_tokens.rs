@@ -415,7 +415,7 @@ async fn read_tokens(
     store: Backend,
     hashes: Vec<String>,
 ) -> StoreResult<Vec<(String, TokenMatch)>> {
-    let mut qb = QueryBuilder::<Db>::new(format!(
+    let select = format!(
         "SELECT {}, t.hash, g.id AS g_id, g.client_id AS g_client_id, g.user_id AS g_user_id, \
          g.site_id AS g_site_id, g.scope AS g_scope, g.flow AS g_flow, g.created_at AS g_created_at, \
          g.expires_at AS g_expires_at, g.revoked_at AS g_revoked_at, \
@@ -429,17 +429,8 @@ async fn read_tokens(
             .map(|c| format!("t.{c}"))
             .collect::<Vec<_>>()
             .join(", ")
-    ));
-    let mut sep = qb.separated(", ");
-    for h in &hashes {
-        sep.push_bind(h.as_str());
-    }
-    qb.push(")");
-    let rows: Vec<TokenMatchRow> = qb
-        .build_query_as()
-        .fetch_all(&store.pool)
-        .await
-        .map_err(backend_err)?;
+    );
+    let rows: Vec<TokenMatchRow> = rows_in(&store, &select, hashes).await?;
     rows.into_iter()
         .map(|r| {
             let hash = r.hash.clone();

@@ -58,19 +58,12 @@ impl ThrottleStore for Backend {
 }
 
 async fn read_counters(store: Backend, keys: Vec<String>) -> StoreResult<Vec<ThrottleRow>> {
-    let mut qb = QueryBuilder::<Db>::new(
+    let rows: Vec<(String, i64, i64, i64)> = rows_in(
+        &store,
         "SELECT key, failures, window_start, blocked_until FROM throttle WHERE key IN (",
-    );
-    let mut sep = qb.separated(", ");
-    for k in &keys {
-        sep.push_bind(k.as_str());
-    }
-    qb.push(")");
-    let rows: Vec<(String, i64, i64, i64)> = qb
-        .build_query_as()
-        .fetch_all(&store.pool)
-        .await
-        .map_err(backend_err)?;
+        keys,
+    )
+    .await?;
     Ok(rows
         .into_iter()
         .map(|(key, failures, window_start, blocked_until)| ThrottleRow {

@@ -115,17 +115,11 @@ impl UserStore for Backend {
 }
 
 async fn read_users(store: Backend, ids: Vec<UserId>) -> StoreResult<Vec<User>> {
-    let mut qb =
-        QueryBuilder::<Db>::new(format!("SELECT {USER_COLS} FROM users u WHERE u.id IN ("));
-    let mut sep = qb.separated(", ");
-    for id in &ids {
-        sep.push_bind(id.0);
-    }
-    qb.push(")");
-    let rows: Vec<UserRow> = qb
-        .build_query_as()
-        .fetch_all(&store.pool)
-        .await
-        .map_err(backend_err)?;
+    let rows: Vec<UserRow> = rows_in(
+        &store,
+        &format!("SELECT {USER_COLS} FROM users u WHERE u.id IN ("),
+        ids.into_iter().map(|id| id.0),
+    )
+    .await?;
     Ok(rows.into_iter().map(Into::into).collect())
 }
