@@ -126,6 +126,9 @@ for backend in $backends; do
     url=$(grep -o 'listening on http://[0-9.:]*' "$run/out" | sed 's/listening on //')
     # Live credentials: the demo's own, then the bulk filler up to the scale.
     bench/bulk_seed.sh "$backend" "$seed_target" "$scale"
+    # Flush what the seeding (and earlier runs' databases) left dirty, so the kernel's writeback
+    # does not slow this run's commits (PostgreSQL's WAL flush waits behind it).
+    sync
     user_key=$(grep -o "author's API key: *gak_[A-Za-z0-9]*" "$run/out" | grep -o 'gak_.*')
     site_key=$(grep -o 'site read-only key: *gsk_[A-Za-z0-9]*' "$run/out" | grep -o 'gsk_.*')
     editor_pw=$(grep -E '^  editor ' "$run/out" | awk '{print $2}')
