@@ -68,7 +68,25 @@ measure() {
   after=$(cpu_ticks "$pid")
   local rss; rss=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
   printf '%s\t%s\t%s\t%s\n' "$label" "$conns" "$(echo "$res" | sed 's/^RESULT //')" \
-    "cpu_s=$(echo "($after - $before) / $tick" | bc -l | xargs printf '%.2f') rss_kb=$rss" >>"$rows"
+    "cpu_s=$(echo "($after - $before) / $tick" | bc -l | xargs printf '%.2f') rss_kb=$rss${EXTRA_METRIC:+ $EXTRA_METRIC}" >>"$rows"
+}
+# harvest FILE WANT URL [env assignments for bench/harvest.lua …]: a pool of WANT single-use
+# secrets in FILE, made by wrk at 50 connections (at most 120 s).
+harvest() {
+  local file=$1 want=$2 url=$3 w; shift 3
+  rm -f "$file" "$file".[0-9]*
+  env "$@" OUT="$file" WANT="$want" THREADS=2 wrk -t2 -c50 -d120s -s bench/harvest.lua "$url" >"$file.log" &
+  w=$!
+  for _ in $(seq 1 1200); do
+    [ "$(cat "$file".[0-9]* 2>/dev/null | wc -l)" -ge "$want" ] && break
+    kill -0 "$w" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -INT "$w" 2>/dev/null || true
+  wait "$w" || true
+  cat "$file".[0-9]* >"$file"
+  local made; made=$(wc -l <"$file")
+  [ "$made" -ge "$want" ] || echo "bench: pool $file holds $made of $want (see $file.log)" >&2
 }
 wait_for() { # FILE PATTERN
   for _ in $(seq 1 300); do grep -q "$2" "$1" 2>/dev/null && return 0; sleep 0.1; done
@@ -95,6 +113,12 @@ if cp -r ../shared/peers/oidc-provider "$peer_dir" 2>/dev/null && (cd "$peer_dir
   pids+=("$peer_pid") # node itself, not only the subshell that started it
   peer_basic=$(printf 'bench-client:bench-secret-0123456789abcdef' | base64 -w0)
   peer_token=$(curl -s -u bench-client:bench-secret-0123456789abcdef -d grant_type=client_credentials -d scope=read http://127.0.0.1:19401/token | sed 's/.*"access_token":"\([^"]*\)".*/\1/')
+  # Warmed up first (unmeasured): node's JIT compiles the hot paths during the first seconds,
+  # and a cold start would flatter the comparison.
+  env METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="grant_type=client_credentials&scope=read" \
+    wrk -t2 -c50 -d2s -s bench/case.lua http://127.0.0.1:19401/token >/dev/null
+  env METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="token=$peer_token&token_type_hint=access_token" \
+    wrk -t2 -c50 -d2s -s bench/case.lua http://127.0.0.1:19401/token/introspection >/dev/null
   for c in $conns_list; do
     measure "$peer_pid" "peer|node-oidc-provider: token (client_credentials)" http://127.0.0.1:19401/token "$c" \
       METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="grant_type=client_credentials&scope=read"
@@ -163,14 +187,21 @@ for backend in $backends; do
     o1_key=$(grep -o 'desktop client (oob): key [A-Za-z0-9]*' "$run/out" | awk '{print $NF}')
     o1_secret=$(grep -o 'desktop client (oob): key [A-Za-z0-9]*, secret [A-Za-z0-9]*' "$run/out" | awk '{print $NF}')
     for c in $conns_list; do
-      # Single-use pools, sized for this connection count (more connections, more requests).
-      n=$(( c > 10 ? 8000 : 4000 ))
-      seq "$n" | xargs -P4 -I{} curl -s -H "Authorization: Basic $bench_basic" \
-        --data-urlencode grant_type=password --data-urlencode username=editor --data-urlencode "password=$app_pw" \
-        -d scope=global "$url/oauth/token" | grep -o '"refresh_token":"[^"]*"' | cut -d'"' -f4 >"$run/refresh.$c"
-      seq "$n" | xargs -P4 -I{} curl -s -b "$jar" -o /dev/null -w '%{redirect_url}\n' "$authorize" \
-        | grep -o 'code=[^&]*' | cut -d= -f2 >"$run/code.$c"
+      # Single-use pools, made at load speed and sized for this connection count (more
+      # connections, more requests): refresh tokens from the password grant with editor's
+      # application password (one HMAC each), codes from the authorization endpoint with
+      # remembered consent.
+      n=$(( c > 10 ? 45000 : 12000 ))
+      harvest "$run/refresh.$c" "$n" "$url/oauth/token" TAKE=refresh METHOD=POST "HEADERS=Authorization: Basic $bench_basic" \
+        BODY="grant_type=password&username=editor&password=$app_pw&scope=global"
+      harvest "$run/code.$c" "$n" "$authorize" TAKE=code "HEADERS=Cookie: gatehouse_session=$session"
       python3 bench/oauth1_pool.py "$url" "$o1_key" "$o1_secret" editor "$editor_pw" /wp-json/wp/v2/users/me 60000 "$run/oauth1.$c"
+      # PostgreSQL plans by its statistics, which autovacuum refreshes as tables grow. This
+      # machine's PostgreSQL runs with autovacuum off, so statistics taken before the pools
+      # (one OAuth grant) would stay: the planner then filtered every grant of a client per
+      # look-up and the token endpoint fell from ≈ 5k to ≈ 600/s. ANALYZE here does what
+      # autovacuum (on by default) does within a minute.
+      if [ "$backend" = postgres ]; then psql -q "$seed_target" -c ANALYZE; fi
       label() { echo "$backend|$scale|$1"; }
       me="$url/wp-json/wp/v2/users/me"
       measure "$pid" "$(label 'anonymous: GET /wp-json/')" "$url/wp-json/" "$c"
@@ -191,10 +222,16 @@ X-WP-Nonce: $nonce"
     done
     # Argon2id cases last: each verification holds 19 MiB, and the allocator keeps some of it, so
     # they would raise every later case's peak RSS.
+    # Each is compared with bare Argon2id measured just before it (the machine's other tenants
+    # move that ceiling by a factor of two over a run).
     for c in $conns_list; do
-      measure "$pid" "$backend|$scale|token: password grant (Argon2id)" "$url/oauth/token" "$c" METHOD=POST "HEADERS=Authorization: Basic $bench_basic" \
+      idle "$pid"
+      EXTRA_METRIC="bare_argon2=$("$target/bench-baseline" argon2 "$secs" | sed 's/argon2id_per_s=//')" \
+        measure "$pid" "$backend|$scale|token: password grant (Argon2id)" "$url/oauth/token" "$c" METHOD=POST "HEADERS=Authorization: Basic $bench_basic" \
         BODY="grant_type=password&username=editor&password=$editor_pw&scope=global"
-      measure "$pid" "$backend|$scale|log-in form (Argon2id)" "$url/wp-login.php" "$c" METHOD=POST "HEADERS=Cookie: $login_cookie" \
+      idle "$pid"
+      EXTRA_METRIC="bare_argon2=$("$target/bench-baseline" argon2 "$secs" | sed 's/argon2id_per_s=//')" \
+        measure "$pid" "$backend|$scale|log-in form (Argon2id)" "$url/wp-login.php" "$c" METHOD=POST "HEADERS=Cookie: $login_cookie" \
         BODY="log=editor&pwd=$editor_pw&_csrf=$login_csrf"
     done
     kill "$pid"; wait "$pid" 2>/dev/null || true

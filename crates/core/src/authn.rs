@@ -19,8 +19,10 @@ use crate::model::{
 };
 use crate::net::throttle_group;
 use crate::secrets::{self, hashes_equal, Keyring, Purpose, TokenKind};
-use crate::store::{ApiKeyMatch, AppPasswordMatch, AuditEvent, Store, StoreError, TokenMatch};
-use crate::throttle::{self, Gate, ThrottlePolicy};
+use crate::store::{
+    ApiKeyMatch, AppPasswordMatch, AuditEvent, Settled, Store, StoreError, TokenMatch,
+};
+use crate::throttle::{self, Attempt, Gate, ThrottlePolicy};
 use async_trait::async_trait;
 use std::net::IpAddr;
 
@@ -54,7 +56,15 @@ pub trait PasswordHashing: Send + Sync {
     /// Verifies `presented` against `stored`, or against a dummy hash when there is no account
     /// (same cost). `Err(Refusal::Busy)` when no permit is free now.
     async fn verify(&self, stored: Option<String>, presented: String) -> Result<bool, Refusal>;
+    /// Waits a moment: a check of the same name from the same address is in flight, and the
+    /// throttle's budget has no room until it ends (`ADMIT_PAUSE` in the server).
+    async fn pause(&self);
 }
+
+/// How many pauses an account-password attempt waits for room in its pair's budget before it is
+/// refused as busy (with the server's 20 ms pause, about a second — as long as a wait for an
+/// Argon2id turn).
+pub const ADMIT_PAUSES: u32 = 50;
 
 /// Where the checks find a credential by its keyed hash: the store itself, or a cache in front of
 /// it (the server's, dropped whenever the store's change counter moves). A cache returns the
@@ -144,6 +154,17 @@ impl Checker<'_> {
     ) -> Result<(), StoreError> {
         let group = throttle_group(addr);
         let burst = throttle::record_failure(self.store, self.throttle, name, &group, now).await?;
+        self.audit_burst(addr, name, user, burst, now).await
+    }
+
+    async fn audit_burst(
+        &self,
+        addr: IpAddr,
+        name: &str,
+        user: Option<UserId>,
+        burst: bool,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         if burst {
             let user_id = match user {
                 Some(id) => Some(id),
@@ -179,16 +200,100 @@ impl Checker<'_> {
         // The throttle counts per name as presented (login or email), known or not, so its
         // answers reveal nothing about which names exist or belong together.
         self.gate(addr, name, now).await?;
-        let found = self.store.find_user_auth(name).await?;
+        // Counted as in flight before it is checked (one atomic statement), so a burst of
+        // parallel guesses gets no more checks than the pair's budget: the rest wait for the
+        // outcome of those in flight and are refused once they complete a block.
+        let group = throttle_group(addr);
+        let (admitted, found) = futures_util::future::join(
+            self.admit(name, &group, now),
+            self.store.find_user_auth(name),
+        )
+        .await;
+        admitted?;
+        let found = match found {
+            Ok(found) => found,
+            Err(e) => {
+                self.settle(name, &group, now, Settled::Unchecked).await?;
+                return Err(e.into());
+            }
+        };
         let stored = found.as_ref().map(|f| f.password_hash.clone());
-        let ok = self.hashing.verify(stored, password).await?;
+        let ok = match self.hashing.verify(stored, password).await {
+            Ok(ok) => ok,
+            Err(refusal) => {
+                // Never checked (no Argon2id turn came): its place in flight is given back.
+                self.settle(name, &group, now, Settled::Unchecked).await?;
+                return Err(refusal);
+            }
+        };
         match found {
             Some(f) if ok && !f.user.disabled => {
-                throttle::record_success(self.store, name, &throttle_group(addr)).await?;
+                self.settle(name, &group, now, Settled::Succeeded).await?;
                 Ok(f.user)
             }
-            found => Err(self.fail(addr, name, found.map(|f| f.user.id), now).await),
+            found => {
+                let user = found.map(|f| f.user.id);
+                match self.settle_failure(addr, name, user, now).await {
+                    Ok(()) => Err(Refusal::Incorrect),
+                    Err(e) => Err(Refusal::Store(e)),
+                }
+            }
         }
+    }
+
+    /// Takes a place in flight for a check of `name` from `group` (`throttle::attempt`), waiting
+    /// while the pair's budget is taken by checks in flight — up to `ADMIT_PAUSES` pauses, then
+    /// `Busy` like a full Argon2id queue.
+    async fn admit(&self, name: &str, group: &str, now: Timestamp) -> Result<(), Refusal> {
+        let pair = throttle::pair_key(name, group);
+        let mut pauses = 0;
+        loop {
+            match throttle::attempt(self.store, self.throttle, name, group, now).await? {
+                Attempt::Go => return Ok(()),
+                Attempt::Blocked { retry_after } => return Err(Refusal::Throttled { retry_after }),
+                Attempt::Full => {}
+            }
+            // Wait (reading, not writing) until the checks in flight leave room or a block.
+            loop {
+                if pauses == ADMIT_PAUSES {
+                    return Err(Refusal::Busy);
+                }
+                pauses += 1;
+                self.hashing.pause().await;
+                match throttle::standing(self.store, self.throttle, &pair, now).await? {
+                    Some(Attempt::Blocked { retry_after }) => {
+                        return Err(Refusal::Throttled { retry_after })
+                    }
+                    Some(_) => break,
+                    None => {}
+                }
+            }
+        }
+    }
+
+    async fn settle(
+        &self,
+        name: &str,
+        group: &str,
+        now: Timestamp,
+        outcome: Settled,
+    ) -> Result<bool, StoreError> {
+        throttle::settle(self.store, self.throttle, name, group, now, outcome).await
+    }
+
+    /// A failed check admitted by `admit`: the pair's failure (and block) in one statement, the
+    /// address's count, and the audit entry when it completed a burst.
+    async fn settle_failure(
+        &self,
+        addr: IpAddr,
+        name: &str,
+        user: Option<UserId>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let group = throttle_group(addr);
+        let burst = self.settle(name, &group, now, Settled::Failed).await?;
+        throttle::record_address_failure(self.store, self.throttle, &group, now).await?;
+        self.audit_burst(addr, name, user, burst, now).await
     }
 
     /// An application password presented under `name`: `Ok(None)` when it is not one of that

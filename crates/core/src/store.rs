@@ -112,6 +112,18 @@ pub struct ThrottleRow {
     pub failures: i64,
     pub window_start: Timestamp,
     pub blocked_until: Timestamp,
+    /// Checks counted as in flight (`throttle_attempt`), valid until `pending_until`.
+    pub pending: i64,
+    pub pending_until: Timestamp,
+}
+
+/// How a check counted by `throttle_attempt` ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Settled {
+    Succeeded,
+    Failed,
+    /// Never checked (no Argon2id turn came): only its place in flight is given back.
+    Unchecked,
 }
 
 #[async_trait]
@@ -127,6 +139,29 @@ pub trait ThrottleStore {
         window_secs: i64,
     ) -> StoreResult<Counter>;
     async fn throttle_block(&self, key: &str, until: Timestamp) -> StoreResult<()>;
+    /// Counts a check of the pair `key` as in flight *before* it is made, in one atomic
+    /// statement, when the pair may have one: not blocked, and its failures plus the checks
+    /// already in flight under `policy.pair_failures` (past it — after a block — only when none is
+    /// in flight). `None`, with nothing written, otherwise. Failures older than `memory_secs`
+    /// count as none. So a burst of parallel attempts never gets more checks than the budget;
+    /// the caller settles each check with `throttle_settle`.
+    async fn throttle_attempt(
+        &self,
+        key: &str,
+        now: Timestamp,
+        memory_secs: i64,
+        policy: &crate::throttle::ThrottlePolicy,
+    ) -> StoreResult<Option<Counter>>;
+    /// Ends a check counted by `throttle_attempt`: a failure adds one and, from the threshold
+    /// on, sets the doubling block in the same statement; a success forgets failures and block.
+    /// Returns the pair's failures after it.
+    async fn throttle_settle(
+        &self,
+        key: &str,
+        now: Timestamp,
+        outcome: Settled,
+        policy: &crate::throttle::ThrottlePolicy,
+    ) -> StoreResult<i64>;
     /// Forgets `key` (after a success: "consecutive" failures start again).
     async fn throttle_clear(&self, key: &str) -> StoreResult<()>;
 }

@@ -152,6 +152,92 @@ pub async fn gate(
     })
 }
 
+/// An attempt at a password, counted as in flight before it is checked ([`attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// Check it, then [`settle`] it.
+    Go,
+    Blocked {
+        retry_after: i64,
+    },
+    /// Not blocked, but the pair's budget is taken by checks in flight: wait for their outcome.
+    Full,
+}
+
+/// Counts an attempt under `name` as in flight before its (Argon2id) check, in one atomic
+/// statement: of a burst of parallel attempts only as many are checked at once as the pair's
+/// budget allows (SPEC §11: counted things are decided by the database, never in process).
+pub async fn attempt(
+    store: &dyn crate::store::Store,
+    policy: &ThrottlePolicy,
+    name: &str,
+    group: &str,
+    now: Timestamp,
+) -> Result<Attempt, crate::store::StoreError> {
+    let pair = pair_key(name, group);
+    if store
+        .throttle_attempt(&pair, now, PAIR_MEMORY_SECS, policy)
+        .await?
+        .is_some()
+    {
+        return Ok(Attempt::Go);
+    }
+    Ok(match standing(store, policy, &pair, now).await? {
+        Some(blocked @ Attempt::Blocked { .. }) => blocked,
+        // Room again already, or still full: either way this attempt holds no place; the
+        // caller waits and asks the database again.
+        _ => Attempt::Full,
+    })
+}
+
+/// Whether an attempt refused by [`attempt`] may try again: `Some(Blocked)` when the pair is
+/// blocked, `Some(Go)` when its budget has room again (the attempt may be retried — the
+/// database decides again), `None` while checks in flight still fill it. One read.
+pub async fn standing(
+    store: &dyn crate::store::Store,
+    policy: &ThrottlePolicy,
+    pair: &str,
+    now: Timestamp,
+) -> Result<Option<Attempt>, crate::store::StoreError> {
+    let rows = store.throttle_get(&[pair.to_string()]).await?;
+    let Some(row) = rows.iter().find(|r| r.key == pair) else {
+        return Ok(Some(Attempt::Go));
+    };
+    if row.blocked_until > now {
+        return Ok(Some(Attempt::Blocked {
+            retry_after: row.blocked_until - now,
+        }));
+    }
+    let failures = if row.window_start < now - PAIR_MEMORY_SECS {
+        0
+    } else {
+        row.failures
+    };
+    let pending = if row.pending_until < now {
+        0
+    } else {
+        row.pending
+    };
+    let room = failures + pending < policy.pair_failures || pending == 0;
+    Ok(room.then_some(Attempt::Go))
+}
+
+/// Ends a check counted by [`attempt`]. Returns true when this failure completed a burst (the
+/// caller writes it to the audit log).
+pub async fn settle(
+    store: &dyn crate::store::Store,
+    policy: &ThrottlePolicy,
+    name: &str,
+    group: &str,
+    now: Timestamp,
+    outcome: crate::store::Settled,
+) -> Result<bool, crate::store::StoreError> {
+    let failures = store
+        .throttle_settle(&pair_key(name, group), now, outcome, policy)
+        .await?;
+    Ok(outcome == crate::store::Settled::Failed && failures == policy.pair_failures)
+}
+
 /// Counts one failed check of a guessable secret presented under `name`. Returns true when this
 /// failure completed a burst (the caller writes it to the audit log).
 pub async fn record_failure(
@@ -166,6 +252,17 @@ pub async fn record_failure(
     if let Some(until) = policy.pair_blocked_until(c.failures, now) {
         store.throttle_block(&pair, until).await?;
     }
+    record_address_failure(store, policy, group, now).await?;
+    Ok(c.failures == policy.pair_failures)
+}
+
+/// Counts one failure from the address group `group` (its window budget, SPEC §2).
+pub async fn record_address_failure(
+    store: &dyn crate::store::Store,
+    policy: &ThrottlePolicy,
+    group: &str,
+    now: Timestamp,
+) -> Result<(), crate::store::StoreError> {
     let addr = address_key(group);
     let a = store
         .throttle_fail(&addr, now, policy.address_window_secs)
@@ -173,7 +270,7 @@ pub async fn record_failure(
     if let Some(until) = policy.address_blocked_until(a.failures, a.window_start) {
         store.throttle_block(&addr, until).await?;
     }
-    Ok(c.failures == policy.pair_failures)
+    Ok(())
 }
 
 /// Forgets a pair's failures after a success ("consecutive" starts again). One small write

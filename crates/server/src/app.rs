@@ -165,7 +165,15 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
         .await
         .map_err(|e| Refusal::Store(gatehouse_core::store::StoreError::Backend(e.to_string())))
     }
+
+    async fn pause(&self) {
+        tokio::time::sleep(ADMIT_PAUSE).await;
+    }
 }
+
+/// How long an account-password attempt waits before asking again whether its pair's budget has
+/// room (`gatehouse_core::authn::ADMIT_PAUSES` times at most): shorter than one Argon2id check.
+const ADMIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
 
 pub fn router(state: AppState) -> Router {
     Router::new()

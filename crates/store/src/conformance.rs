@@ -377,6 +377,112 @@ pub async fn throttle_counters(s: &dyn Store) {
     assert_eq!(s.throttle_fail(&key, 3000, 300).await.unwrap().failures, 21);
 }
 
+/// An account-password check is counted as in flight before it is made, in one atomic
+/// statement: of a burst of parallel attempts exactly the pair's budget goes ahead; failures
+/// settle into the count and the one reaching the threshold blocks in the same write; after a
+/// block one check at a time goes ahead and each failure doubles the block; a success forgets
+/// failures and block; an unchecked attempt gives its place back; places of checks that never
+/// settle (a dead instance) lapse.
+pub async fn throttle_attempts(s: &dyn Store) {
+    use gatehouse_core::store::Settled;
+    use gatehouse_core::throttle::ThrottlePolicy;
+    let policy = ThrottlePolicy {
+        pair_failures: 3,
+        pair_base_secs: 30,
+        pair_max_secs: 100,
+        ..ThrottlePolicy::default()
+    };
+    let row = |k: String| async move { s.throttle_get(&[k]).await.unwrap().remove(0) };
+    let attempt = |k: &'static str, now: i64| s.throttle_attempt(k, now, 86_400, &policy);
+    let k = "pair:burst|10.0.0.9";
+    let went = futures_util::future::join_all((0..20).map(|_| attempt(k, 1000)))
+        .await
+        .into_iter()
+        .filter(|r| r.as_ref().unwrap().is_some())
+        .count();
+    assert_eq!(went, 3, "exactly the budget goes ahead");
+    let r = row(k.into()).await;
+    assert_eq!((r.failures, r.pending, r.blocked_until), (0, 3, 0));
+    assert_eq!(
+        attempt(k, 1000).await.unwrap(),
+        None,
+        "no room while three are in flight"
+    );
+    let settle = |now: i64, outcome: Settled| s.throttle_settle(k, now, outcome, &policy);
+    assert_eq!(settle(1000, Settled::Failed).await.unwrap(), 1);
+    assert_eq!(
+        attempt(k, 1000).await.unwrap(),
+        None,
+        "one failure and two in flight fill a budget of three"
+    );
+    assert_eq!(settle(1000, Settled::Failed).await.unwrap(), 2);
+    assert_eq!(row(k.into()).await.blocked_until, 0);
+    assert_eq!(settle(1000, Settled::Failed).await.unwrap(), 3);
+    let r = row(k.into()).await;
+    assert_eq!((r.failures, r.pending, r.blocked_until), (3, 0, 1030));
+    assert_eq!(attempt(k, 1029).await.unwrap(), None, "blocked");
+    // After the block: one check at a time; each failure doubles the block up to the ceiling.
+    assert!(attempt(k, 1030).await.unwrap().is_some());
+    assert_eq!(attempt(k, 1030).await.unwrap(), None);
+    assert_eq!(settle(1030, Settled::Failed).await.unwrap(), 4);
+    assert_eq!(row(k.into()).await.blocked_until, 1090);
+    assert!(attempt(k, 1090).await.unwrap().is_some());
+    assert_eq!(settle(1090, Settled::Failed).await.unwrap(), 5);
+    assert_eq!(row(k.into()).await.blocked_until, 1190);
+    // A success forgets failures and block; the full budget is back.
+    assert!(attempt(k, 1190).await.unwrap().is_some());
+    assert_eq!(settle(1190, Settled::Succeeded).await.unwrap(), 0);
+    let r = row(k.into()).await;
+    assert_eq!((r.failures, r.pending, r.blocked_until), (0, 0, 0));
+    // An unchecked attempt gives its place back and counts nothing.
+    for _ in 0..3 {
+        assert!(attempt(k, 1200).await.unwrap().is_some());
+    }
+    assert_eq!(settle(1200, Settled::Unchecked).await.unwrap(), 0);
+    assert!(attempt(k, 1200).await.unwrap().is_some());
+    // Places never settled (an instance died mid-check) lapse after a while.
+    assert_eq!(attempt(k, 1201).await.unwrap(), None);
+    assert!(attempt(k, 1200 + 31).await.unwrap().is_some());
+    // Failures long past count as none.
+    let k2 = "pair:old|10.0.0.9";
+    assert!(s
+        .throttle_attempt(k2, 5000, 86_400, &policy)
+        .await
+        .unwrap()
+        .is_some());
+    for _ in 0..2 {
+        s.throttle_settle(k2, 5000, Settled::Failed, &policy)
+            .await
+            .unwrap();
+        s.throttle_attempt(k2, 5000, 86_400, &policy).await.unwrap();
+    }
+    let later = 5000 + 86_401;
+    let c = s
+        .throttle_attempt(k2, later, 86_400, &policy)
+        .await
+        .unwrap();
+    assert_eq!(c.map(|c| c.failures), Some(0));
+    // A threshold of one blocks from the first failure.
+    let one = ThrottlePolicy {
+        pair_failures: 1,
+        ..policy.clone()
+    };
+    let k3 = "pair:one|10.0.0.9";
+    assert!(s
+        .throttle_attempt(k3, 3000, 86_400, &one)
+        .await
+        .unwrap()
+        .is_some());
+    assert_eq!(
+        s.throttle_attempt(k3, 3000, 86_400, &one).await.unwrap(),
+        None
+    );
+    s.throttle_settle(k3, 3000, Settled::Failed, &one)
+        .await
+        .unwrap();
+    assert_eq!(row(k3.into()).await.blocked_until, 3030);
+}
+
 /// Audit events are kept newest first; a user's page holds only events they did or that were done
 /// to them, and is filled from the query (never short because others' events came first).
 pub async fn audit_log(s: &dyn Store) {

@@ -68,6 +68,7 @@ both!(
     sites_and_roles,
     posts_and_comments,
     throttle_counters,
+    throttle_attempts,
     audit_log,
     key_fingerprints,
     api_keys,

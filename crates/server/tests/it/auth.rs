@@ -177,6 +177,66 @@ both!(
 );
 
 both!(
+    a_burst_of_parallel_guesses_gets_no_more_checks_than_the_budget,
+    settings = small_throttle,
+    |app: TestApp| async move {
+        // Twelve wrong passwords at once: each is counted as in flight before its Argon2id check,
+        // so exactly the pair's budget (3) is checked and answered 401; the rest wait for those
+        // and are refused by the block they complete.
+        let wrong = basic("editor", "wrong password");
+        let answers = futures_util::future::join_all(
+            (0..12).map(|_| get(&app, "/wp-json/wp/v2/users/me", Some(&wrong))),
+        )
+        .await;
+        let mut statuses: Vec<u16> = answers.iter().map(|r| r.status.as_u16()).collect();
+        statuses.sort();
+        assert_eq!(statuses, [vec![401; 3], vec![429; 9]].concat());
+        assert!(answers
+            .iter()
+            .filter(|r| r.status == 429)
+            .all(|r| r.header("retry-after") == Some("30")));
+        // The block stands for the right password too, and was audited once.
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&app.user("editor").basic()),
+        )
+        .await;
+        assert_eq!(r.status, 429);
+        let audit = app.store.list_audit(None, 20).await.unwrap();
+        assert_eq!(
+            audit
+                .iter()
+                .filter(|e| e.event == "auth.failure_burst")
+                .count(),
+            1
+        );
+        // After the block, one attempt and a doubled block; the right one then gets in.
+        app.clock.advance(30);
+        let answers = futures_util::future::join_all(
+            (0..6).map(|_| get(&app, "/wp-json/wp/v2/users/me", Some(&wrong))),
+        )
+        .await;
+        assert_eq!(answers.iter().filter(|r| r.status == 401).count(), 1);
+        app.clock.advance(60);
+        let right = app.user("editor").basic();
+        let r = get(&app, "/wp-json/wp/v2/users/me", Some(&right)).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        // A burst of right passwords is not throttled: those past the budget wait for the
+        // checks in flight, whose successes leave room.
+        let answers = futures_util::future::join_all(
+            (0..12).map(|_| get(&app, "/wp-json/wp/v2/users/me", Some(&right))),
+        )
+        .await;
+        assert!(
+            answers.iter().all(|r| r.status == 200),
+            "{:?}",
+            answers.iter().map(|r| r.status).collect::<Vec<_>>()
+        );
+    }
+);
+
+both!(
     argon2_cap_answers_503,
     settings = |s: &mut Settings| s.argon2_max_concurrency = 1,
     |app: TestApp| async move {
