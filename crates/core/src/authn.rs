@@ -56,15 +56,19 @@ pub trait PasswordHashing: Send + Sync {
     /// Verifies `presented` against `stored`, or against a dummy hash when there is no account
     /// (same cost). `Err(Refusal::Busy)` when no permit is free now.
     async fn verify(&self, stored: Option<String>, presented: String) -> Result<bool, Refusal>;
-    /// Waits a moment: a check of the same name from the same address is in flight, and the
-    /// throttle's budget has no room until it ends (`ADMIT_PAUSE` in the server).
+    /// Waits for this attempt's turn at the head of this process's line of attempts at the
+    /// throttle pair `pair` (first come, first served, like the Argon2id queue); the guard holds
+    /// the place. `None` when the wait ran out (about a second).
+    async fn line_up(&self, pair: &str) -> Option<Box<dyn Send>>;
+    /// Waits a moment before the head of a line asks the database again (`ADMIT_PAUSE` in the
+    /// server).
     async fn pause(&self);
 }
 
-/// How many pauses an account-password attempt waits for room in its pair's budget before it is
-/// refused as busy (with the server's 20 ms pause, about a second — as long as a wait for an
-/// Argon2id turn).
-pub const ADMIT_PAUSES: u32 = 50;
+/// How many pauses the head of a line waits for room in its pair's budget before it is refused
+/// as busy (with the server's 10 ms pause, about a second — as long as a wait for an Argon2id
+/// turn).
+pub const ADMIT_PAUSES: u32 = 100;
 
 /// Where the checks find a credential by its keyed hash: the store itself, or a cache in front of
 /// it (the server's, dropped whenever the store's change counter moves). A cache returns the
@@ -241,11 +245,14 @@ impl Checker<'_> {
         }
     }
 
-    /// Takes a place in flight for a check of `name` from `group` (`throttle::attempt`), waiting
-    /// while the pair's budget is taken by checks in flight — up to `ADMIT_PAUSES` pauses, then
-    /// `Busy` like a full Argon2id queue.
+    /// Takes a place in flight for a check of `name` from `group` (`throttle::attempt`), in
+    /// turn with this process's other attempts at the pair (first come, first served). When the
+    /// budget is taken by checks in flight, the head of the line waits (reading, not writing)
+    /// for room or a block — about a second at most, as in line, then `Busy` like a full
+    /// Argon2id queue.
     async fn admit(&self, name: &str, group: &str, now: Timestamp) -> Result<(), Refusal> {
         let pair = throttle::pair_key(name, group);
+        let _line = self.hashing.line_up(&pair).await.ok_or(Refusal::Busy)?;
         let mut pauses = 0;
         loop {
             match throttle::attempt(self.store, self.throttle, name, group, now).await? {
@@ -253,7 +260,6 @@ impl Checker<'_> {
                 Attempt::Blocked { retry_after } => return Err(Refusal::Throttled { retry_after }),
                 Attempt::Full => {}
             }
-            // Wait (reading, not writing) until the checks in flight leave room or a block.
             loop {
                 if pauses == ADMIT_PAUSES {
                     return Err(Refusal::Busy);

@@ -46,6 +46,10 @@ pub struct Shared {
     pub argon2: Arc<Semaphore>,
     /// Checks waiting for an Argon2id permit now (bounded by `ARGON2_QUEUE_PER_PERMIT`).
     pub argon2_waiting: Arc<std::sync::atomic::AtomicUsize>,
+    /// Lines of account-password attempts waiting for room in their throttle pair's budget, one
+    /// per stripe of pair keys (first come, first served; only each line's head asks the
+    /// database).
+    pub admit_lines: Arc<[Arc<tokio::sync::Mutex<()>>]>,
     pub metrics: Arc<Metrics>,
     /// Purpose subkeys of the server key, for keyed hashes of secrets (SPEC §2).
     pub keys: Arc<Keyring>,
@@ -68,6 +72,9 @@ impl AppState {
             keys: Arc::new(keys),
             argon2: Arc::new(Semaphore::new(settings.argon2_permits())),
             argon2_waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            admit_lines: (0..ADMIT_LINES)
+                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
+                .collect(),
             store,
             clock,
             settings: Arc::new(settings),
@@ -166,14 +173,26 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
         .map_err(|e| Refusal::Store(gatehouse_core::store::StoreError::Backend(e.to_string())))
     }
 
+    async fn line_up(&self, pair: &str) -> Option<Box<dyn Send>> {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
+        let line = &self.admit_lines[hasher.hash_one(pair) as usize % self.admit_lines.len()];
+        let turn = tokio::time::timeout(ARGON2_WAIT, line.clone().lock_owned()).await;
+        turn.ok().map(|guard| Box::new(guard) as Box<dyn Send>)
+    }
+
     async fn pause(&self) {
         tokio::time::sleep(ADMIT_PAUSE).await;
     }
 }
 
-/// How long an account-password attempt waits before asking again whether its pair's budget has
-/// room (`gatehouse_core::authn::ADMIT_PAUSES` times at most): shorter than one Argon2id check.
-const ADMIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(20);
+/// How long the head of a line of account-password attempts waits before asking again whether
+/// its pair's budget has room (`gatehouse_core::authn::ADMIT_PAUSES` times at most): shorter
+/// than one Argon2id check.
+const ADMIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
+/// Stripes of pair keys, each with its line: two pairs share a line only when they share a
+/// stripe, and then only while both have attempts waiting.
+const ADMIT_LINES: usize = 256;
 
 pub fn router(state: AppState) -> Router {
     Router::new()
