@@ -201,6 +201,22 @@ impl Checker<'_> {
         password: String,
         now: Timestamp,
     ) -> Result<User, Refusal> {
+        self.account_password_of(addr, name, password, now, None)
+            .await
+    }
+
+    /// As `account_password`, accepting only the account `only` when given (the password
+    /// grant: only the client's owner). Another account's right password is then a failed check
+    /// like a wrong one — were it a success, the reset of the pair's failures would tell the
+    /// client's owner that it was right.
+    pub async fn account_password_of(
+        &self,
+        addr: IpAddr,
+        name: &str,
+        password: String,
+        now: Timestamp,
+        only: Option<UserId>,
+    ) -> Result<User, Refusal> {
         // The throttle counts per name as presented (login or email), known or not, so its
         // answers reveal nothing about which names exist or belong together.
         self.gate(addr, name, now).await?;
@@ -231,7 +247,7 @@ impl Checker<'_> {
             }
         };
         match found {
-            Some(f) if ok && !f.user.disabled => {
+            Some(f) if ok && !f.user.disabled && only.is_none_or(|id| id == f.user.id) => {
                 self.settle(name, &group, now, Settled::Succeeded).await?;
                 Ok(f.user)
             }

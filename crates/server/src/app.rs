@@ -46,10 +46,10 @@ pub struct Shared {
     pub argon2: Arc<Semaphore>,
     /// Checks waiting for an Argon2id permit now (bounded by `ARGON2_QUEUE_PER_PERMIT`).
     pub argon2_waiting: Arc<std::sync::atomic::AtomicUsize>,
-    /// Lines of account-password attempts waiting for room in their throttle pair's budget, one
-    /// per stripe of pair keys (first come, first served; only each line's head asks the
-    /// database).
-    pub admit_lines: Arc<[Arc<tokio::sync::Mutex<()>>]>,
+    /// This process's lines of account-password attempts, one per throttle pair with attempts
+    /// in progress (first come, first served; only each line's head asks the database). An
+    /// entry lives while someone holds or waits for its turn.
+    pub admit_lines: Arc<AdmitLines>,
     pub metrics: Arc<Metrics>,
     /// Purpose subkeys of the server key, for keyed hashes of secrets (SPEC §2).
     pub keys: Arc<Keyring>,
@@ -72,9 +72,7 @@ impl AppState {
             keys: Arc::new(keys),
             argon2: Arc::new(Semaphore::new(settings.argon2_permits())),
             argon2_waiting: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
-            admit_lines: (0..ADMIT_LINES)
-                .map(|_| Arc::new(tokio::sync::Mutex::new(())))
-                .collect(),
+            admit_lines: Arc::default(),
             store,
             clock,
             settings: Arc::new(settings),
@@ -112,6 +110,34 @@ impl AppState {
             lookup: &self.store,
             ..self.checker()
         }
+    }
+}
+
+impl AppState {
+    /// An account-password check (`Checker::account_password_of`) run as a task of its own: a
+    /// client that hangs up mid-check cancels nothing, so the place the check took in its
+    /// throttle pair's budget is always settled (a dropped check would hold it until it lapses,
+    /// shrinking the budget of that name from that address for everyone there).
+    pub async fn account_password(
+        &self,
+        addr: std::net::IpAddr,
+        name: &str,
+        password: String,
+        only: Option<gatehouse_core::model::UserId>,
+    ) -> Result<gatehouse_core::model::User, gatehouse_core::authn::Refusal> {
+        let (app, name) = (self.clone(), name.to_string());
+        let now = self.clock.now();
+        tokio::spawn(async move {
+            app.checker()
+                .account_password_of(addr, &name, password, now, only)
+                .await
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(gatehouse_core::authn::Refusal::Store(
+                gatehouse_core::store::StoreError::Backend(e.to_string()),
+            ))
+        })
     }
 }
 
@@ -174,11 +200,22 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
     }
 
     async fn line_up(&self, pair: &str) -> Option<Box<dyn Send>> {
-        use std::hash::{BuildHasher, BuildHasherDefault};
-        let hasher = BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default();
-        let line = &self.admit_lines[hasher.hash_one(pair) as usize % self.admit_lines.len()];
-        let turn = tokio::time::timeout(ARGON2_WAIT, line.clone().lock_owned()).await;
-        turn.ok().map(|guard| Box::new(guard) as Box<dyn Send>)
+        let line = lock_lines(&self.admit_lines)
+            .entry(pair.to_string())
+            .or_default()
+            .clone();
+        // Declared before the wait, so that a wait that runs out (or is dropped with its request)
+        // has let go of the line before the place leaves, and the entry goes with the last one.
+        let mut place = Place {
+            turn: None,
+            lines: self.admit_lines.clone(),
+            pair: pair.to_string(),
+        };
+        let turn = tokio::time::timeout(ARGON2_WAIT, line.lock_owned())
+            .await
+            .ok()?;
+        place.turn = Some(turn);
+        Some(Box::new(place))
     }
 
     async fn pause(&self) {
@@ -190,9 +227,39 @@ impl gatehouse_core::authn::PasswordHashing for AppState {
 /// its pair's budget has room (`gatehouse_core::authn::ADMIT_PAUSES` times at most): shorter
 /// than one Argon2id check.
 const ADMIT_PAUSE: std::time::Duration = std::time::Duration::from_millis(10);
-/// Stripes of pair keys, each with its line: two pairs share a line only when they share a
-/// stripe, and then only while both have attempts waiting.
-const ADMIT_LINES: usize = 256;
+
+/// Lines by throttle pair key (`AppState::admit_lines`).
+pub type AdmitLines =
+    std::sync::Mutex<std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>>;
+
+fn lock_lines(
+    lines: &AdmitLines,
+) -> std::sync::MutexGuard<'_, std::collections::HashMap<String, Arc<tokio::sync::Mutex<()>>>> {
+    lines
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A place in a pair's line, holding its turn once it came. Leaving gives the turn to the next
+/// one and, when nobody else holds or waits for the line, removes it.
+struct Place {
+    turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    lines: Arc<AdmitLines>,
+    pair: String,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.turn.take();
+        let mut lines = lock_lines(&self.lines);
+        if lines
+            .get(&self.pair)
+            .is_some_and(|line| Arc::strong_count(line) == 1)
+        {
+            lines.remove(&self.pair);
+        }
+    }
+}
 
 pub fn router(state: AppState) -> Router {
     Router::new()

@@ -73,8 +73,8 @@ pub async fn authenticate(
         return Ok(ok.principal);
     }
     if app.settings.basic_auth_with_account_password {
-        let user = checker
-            .account_password(addr, &login, pass, now)
+        let user = app
+            .account_password(addr, &login, pass, None)
             .await
             .map_err(refused)?;
         return Ok(Principal {

@@ -487,8 +487,9 @@ async fn password_grant(
             Some(u) => u,
             None => return Err(wrong()),
         },
-        None => checker
-            .account_password(addr, username, password.clone(), now)
+        // Only the client's owner: another account's right password fails like a wrong one.
+        None => app
+            .account_password(addr, username, password.clone(), Some(client.owner_id))
             .await
             .map_err(refused)?,
     };

@@ -149,8 +149,7 @@ pub async fn login_post(
     }
     let user = match web
         .app
-        .checker()
-        .account_password(web.origin.addr, &login, pass, web.now())
+        .account_password(web.origin.addr, &login, pass, None)
         .await
     {
         Ok(u) => u,

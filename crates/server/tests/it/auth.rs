@@ -264,6 +264,78 @@ both!(
 );
 
 both!(
+    a_client_that_hangs_up_mid_check_leaves_no_place_taken,
+    settings = |s: &mut Settings| s.argon2_max_concurrency = 1,
+    |app: TestApp| async move {
+        // The only Argon2id turn is taken, so three wrong passwords take their places in the
+        // pair's budget and wait; their clients hang up meanwhile. The checks run on (as tasks
+        // of their own): each ends as busy and gives its place back — dropped with the request,
+        // the places would stay until they lapse, and the right password would wait and get 503.
+        let turn = app.state.argon2.clone().acquire_owned().await.unwrap();
+        let wrong = basic("editor", "wrong password");
+        for _ in 0..3 {
+            let r = app
+                .http()
+                .get(app.url("/wp-json/wp/v2/users/me"))
+                .header("authorization", &wrong)
+                .timeout(std::time::Duration::from_millis(300))
+                .send()
+                .await;
+            assert!(r.is_err(), "the client gave up first");
+        }
+        drop(turn);
+        let pair = gatehouse_core::throttle::pair_key("editor", "127.0.0.1");
+        let mut pending = -1;
+        for _ in 0..40 {
+            let rows = app
+                .store
+                .throttle_get(std::slice::from_ref(&pair))
+                .await
+                .unwrap();
+            pending = rows.first().map_or(0, |r| r.pending);
+            if pending == 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(pending, 0, "every place was given back");
+        let r = get(
+            &app,
+            "/wp-json/wp/v2/users/me",
+            Some(&app.user("editor").basic()),
+        )
+        .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+    }
+);
+
+both!(
+    attempts_take_turns_per_pair_and_only_per_pair,
+    |app: TestApp| async move {
+        use gatehouse_core::authn::PasswordHashing;
+        use std::time::Duration;
+        // One pair's line holds up only that pair: a victim's name from another address (another
+        // pair) never waits behind an attacker's attempts.
+        let a = app.state.line_up("pair:a").await.expect("a free line");
+        let b = tokio::time::timeout(Duration::from_millis(200), app.state.line_up("pair:b"))
+            .await
+            .expect("another pair does not wait")
+            .expect("its line is free");
+        assert!(
+            tokio::time::timeout(Duration::from_millis(200), app.state.line_up("pair:a"))
+                .await
+                .is_err(),
+            "the same pair waits its turn"
+        );
+        drop((a, b));
+        assert!(
+            app.state.admit_lines.lock().unwrap().is_empty(),
+            "a line nobody holds or waits for is gone, the abandoned wait's included"
+        );
+    }
+);
+
+both!(
     argon2_cap_serves_a_burst_in_turn,
     settings = |s: &mut Settings| s.argon2_max_concurrency = 1,
     |app: TestApp| async move {

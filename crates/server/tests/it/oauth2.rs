@@ -1307,6 +1307,11 @@ both!(
             "not the client's owner: {}",
             r.text
         );
+        // ... and counted like a wrong password: a success would reset the pair's failures,
+        // telling the client's owner that another account's password was right.
+        let pair = gatehouse_core::throttle::pair_key("author", "127.0.0.1");
+        let rows = app.store.throttle_get(&[pair]).await.unwrap();
+        assert_eq!(rows.first().map(|r| r.failures), Some(1));
         // Not opted in: unauthorized_client.
         let (cid, csecret) = client(&app, "editor", &["client_credentials"], false).await;
         let r = token(

@@ -7,9 +7,10 @@ use gatehouse_core::store::Settled;
 use gatehouse_core::throttle::ThrottlePolicy;
 
 /// How long a check counted as in flight holds its place in the pair's budget: far longer than a
-/// check takes (the Argon2id queue gives up after a second), so only an instance that died
-/// mid-check leaves places that lapse.
-const IN_FLIGHT_SECS: i64 = 30;
+/// check takes (a wait in line and one for an Argon2id turn give up after a second each). Checks
+/// run as tasks of their own, which a client hanging up does not cancel, so only an instance that
+/// died mid-check leaves places that lapse.
+const IN_FLIGHT_SECS: i64 = 10;
 
 #[async_trait]
 impl ThrottleStore for Backend {
