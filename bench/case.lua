@@ -4,24 +4,10 @@
 --   POOL_AS ("header:Name" puts each value in that header; "body" appends it to PREFIX as the body),
 --   PREFIX, THREADS (wrk -t).
 -- Prints one line: RESULT rps=… p50_ms=… p99_ms=… requests=… non2xx=… errors=… pool_left=…
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-
-local method = os.getenv("METHOD") or "GET"
-local headers = {}
-for line in string.gmatch(os.getenv("HEADERS") or "", "[^\n]+") do
-  local k, v = string.match(line, "^([^:]+):%s*(.*)$")
-  if k then headers[k] = v end
-end
-local body = os.getenv("BODY")
-if body and not headers["Content-Type"] then
-  headers["Content-Type"] = "application/x-www-form-urlencoded"
-end
+local here = string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./"
+local common = dofile(here .. "wrk_request.lua")
+setup = common.setup
+local method, headers, body = common.from_env()
 
 local pool = {}
 local used = 0

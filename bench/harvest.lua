@@ -5,24 +5,10 @@
 -- Configured like bench/case.lua (METHOD, BODY, HEADERS); WANT is how many secrets in all (split
 -- between the THREADS), after which each thread stops sending. wrk itself runs until its -d or a
 -- SIGINT: `harvest` in bench/run.sh sends that when the files hold WANT lines.
-local counter = 0
-local threads = {}
-function setup(thread)
-  thread:set("id", counter)
-  counter = counter + 1
-  table.insert(threads, thread)
-end
-
-local method = os.getenv("METHOD") or "GET"
-local headers = {}
-for line in string.gmatch(os.getenv("HEADERS") or "", "[^\n]+") do
-  local k, v = string.match(line, "^([^:]+):%s*(.*)$")
-  if k then headers[k] = v end
-end
-local body = os.getenv("BODY")
-if body and not headers["Content-Type"] then
-  headers["Content-Type"] = "application/x-www-form-urlencoded"
-end
+local here = string.match(debug.getinfo(1, "S").source, "^@(.*/)") or "./"
+local common = dofile(here .. "wrk_request.lua")
+setup = common.setup
+local method, headers, body = common.from_env()
 local take = os.getenv("TAKE") or "refresh"
 
 local out

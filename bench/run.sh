@@ -98,10 +98,10 @@ wait_for() { # FILE PATTERN
 pids+=($!); base_pid=$!
 wait_for "$work/baseline.out" "listening on"
 base_url=$(grep -o 'http://[0-9.:]*' "$work/baseline.out")
-for c in $conns_list; do measure "$base_pid" "baseline|bare axum, fixed JSON" "$base_url/" "$c"; done
 argon2=$("$target/bench-baseline" argon2 "$secs" | sed 's/argon2id_per_s=//')
 
 peer_dir="$work/oidc-provider"
+peer_pid=""
 if cp -r ../shared/peers/oidc-provider "$peer_dir" 2>/dev/null && (cd "$peer_dir" && npm ci --no-audit --no-fund --silent >/dev/null 2>&1); then
   if curl -s -o /dev/null http://127.0.0.1:19401/; then
     echo "port 19401 is taken (a reference server left by an earlier run?); stop it first" >&2; exit 1
@@ -119,15 +119,22 @@ if cp -r ../shared/peers/oidc-provider "$peer_dir" 2>/dev/null && (cd "$peer_dir
     wrk -t2 -c50 -d2s -s bench/case.lua http://127.0.0.1:19401/token >/dev/null
   env METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="token=$peer_token&token_type_hint=access_token" \
     wrk -t2 -c50 -d2s -s bench/case.lua http://127.0.0.1:19401/token/introspection >/dev/null
-  for c in $conns_list; do
-    measure "$peer_pid" "peer|node-oidc-provider: token (client_credentials)" http://127.0.0.1:19401/token "$c" \
-      METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="grant_type=client_credentials&scope=read"
-    measure "$peer_pid" "peer|node-oidc-provider: introspection" http://127.0.0.1:19401/token/introspection "$c" \
-      METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="token=$peer_token&token_type_hint=access_token"
-  done
 else
   echo "node-oidc-provider could not be installed (npm ci); its rows are left out" >&2
 fi
+# ceilings CONNS [SUFFIX]: the baseline and the reference server at CONNS connections. With SUFFIX
+# ("|sqlite|1000") they are measured again before that database and scale, and its cases are
+# compared with those: the machine's other tenants move every rate over a run.
+ceilings() {
+  measure "$base_pid" "baseline|bare axum, fixed JSON${2:-}" "$base_url/" "$1"
+  if [ -n "$peer_pid" ]; then
+    measure "$peer_pid" "peer|node-oidc-provider: token (client_credentials)${2:-}" http://127.0.0.1:19401/token "$1" \
+      METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="grant_type=client_credentials&scope=read"
+    measure "$peer_pid" "peer|node-oidc-provider: introspection${2:-}" http://127.0.0.1:19401/token/introspection "$1" \
+      METHOD=POST "HEADERS=Authorization: Basic $peer_basic" BODY="token=$peer_token&token_type_hint=access_token"
+  fi
+}
+for c in $conns_list; do ceilings "$c"; done
 
 # --- Gatehouse, per database and scale -------------------------------------------------------------
 export GATEHOUSE_SECRET_KEY
@@ -203,6 +210,7 @@ for backend in $backends; do
       # autovacuum (on by default) does within a minute.
       if [ "$backend" = postgres ]; then psql -q "$seed_target" -c ANALYZE; fi
       label() { echo "$backend|$scale|$1"; }
+      ceilings "$c" "|$backend|$scale"
       me="$url/wp-json/wp/v2/users/me"
       measure "$pid" "$(label 'anonymous: GET /wp-json/')" "$url/wp-json/" "$c"
       measure "$pid" "$(label 'anonymous: GET posts?per_page=10')" "$url/wp-json/wp/v2/posts?per_page=10" "$c"
