@@ -362,6 +362,7 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/app.css", get(web::asset_css))
         .route("/assets/app.js", get(web::asset_js))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(crate::rest::body_deadline))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             access_log,
@@ -470,16 +471,68 @@ impl Application {
                 }
             }
         });
-        let app = router(self.state).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served = serve(self.listener, router(self.state), shutdown).await;
         sweeper.abort();
         if let Some(w) = watcher {
             w.abort();
         }
         served
     }
+}
+
+/// How long a client may take to send a request's headers (HTTP/1; hyper's default, which
+/// `axum::serve` left without the timer it needs). Without it, a client sending a header line now
+/// and then held a connection and its task for as long as it liked (a "slowloris").
+const HEADER_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Accepts connections until `shutdown` resolves, then lets every connection finish its request
+/// in flight. Each request carries its peer address (`ConnectInfo`), as with `axum::serve`, which
+/// has no setting for the header read timeout.
+async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    let mut server = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+    server
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_READ_TIMEOUT);
+    server.http2().timer(TokioTimer::new());
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: keep serving the open connections.
+                    tracing::warn!(error = %e, "could not accept a connection");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let _ = tcp.set_nodelay(true);
+        let app = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<hyper::body::Incoming>| {
+            req.extensions_mut()
+                .insert(axum::extract::ConnectInfo(peer));
+            tower::ServiceExt::oneshot(app.clone(), req.map(Body::new))
+        });
+        let connection = server
+            .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+            .into_owned();
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+    Ok(())
 }
 
 /// Resolves on SIGTERM or Ctrl-C.

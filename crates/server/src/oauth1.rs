@@ -105,14 +105,13 @@ async fn signed_leg(app: &AppState, req: Request<Body>, leg: Leg) -> Result<Veri
             ..OAuthError::invalid_request("Credentials are accepted only over https.")
         });
     }
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| OAuthError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            ..OAuthError::invalid_request(format!(
-                "The request body is larger than {MAX_BODY} bytes."
-            ))
-        })?;
+    let bytes = crate::rest::body_bytes(body, MAX_BODY).await.map_err(|e| {
+        let (status, message) = e.status_and_message(MAX_BODY);
+        OAuthError {
+            status,
+            ..OAuthError::invalid_request(message)
+        }
+    })?;
     let mut auths = parts.headers.get_all(header::AUTHORIZATION).iter();
     let first = auths.next();
     if auths.next().is_some() {

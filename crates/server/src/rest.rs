@@ -231,6 +231,107 @@ impl Incoming {
     }
 }
 
+/// How long a client may take to send a request body (at most 256 KiB here). Without it, a
+/// client trickling a body held the request, and its connection, for as long as it liked.
+pub const BODY_READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Why a request body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    /// Longer than the limit: 413.
+    TooLarge,
+    /// Not all of it within `BODY_READ_TIMEOUT`: 408.
+    TooSlow,
+    /// Broken framing (a malformed chunk) or a body that ended early: 400.
+    Malformed,
+}
+
+impl BodyError {
+    /// The status and a sentence, for each dialect's own error envelope.
+    pub fn status_and_message(self, limit: usize) -> (StatusCode, String) {
+        match self {
+            BodyError::TooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!("The request body is larger than {limit} bytes."),
+            ),
+            BodyError::TooSlow => (
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "The request body was not received within {} seconds.",
+                    BODY_READ_TIMEOUT.as_secs()
+                ),
+            ),
+            BodyError::Malformed => (
+                StatusCode::BAD_REQUEST,
+                "The request body is malformed (its framing is broken or it ended early).".into(),
+            ),
+        }
+    }
+}
+
+/// The error a body gives once `BODY_READ_TIMEOUT` has passed since its request arrived.
+#[derive(Debug)]
+pub struct BodyTooSlow;
+
+impl std::fmt::Display for BodyTooSlow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the request body was not received in time")
+    }
+}
+
+impl std::error::Error for BodyTooSlow {}
+
+/// Middleware: a request that has a body must deliver all of it within `BODY_READ_TIMEOUT` of
+/// its arrival (one deadline for the whole body, not per piece, so trickling it does not help);
+/// after that its body gives `BodyTooSlow`, which every reader answers with 408 or its own 400.
+/// Requests without a body pass untouched.
+pub async fn body_deadline(
+    req: Request<Body>,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::body::HttpBody as _;
+    use futures_util::StreamExt;
+    if req.body().is_end_stream() {
+        return next.run(req).await;
+    }
+    let deadline = tokio::time::Instant::now() + BODY_READ_TIMEOUT;
+    let (parts, body) = req.into_parts();
+    let pieces =
+        futures_util::stream::unfold(Some(body.into_data_stream()), move |pieces| async move {
+            let mut pieces = pieces?;
+            match tokio::time::timeout_at(deadline, pieces.next()).await {
+                Ok(Some(piece)) => Some((piece, Some(pieces))),
+                Ok(None) => None,
+                Err(_) => Some((Err(axum::Error::new(BodyTooSlow)), None)),
+            }
+        });
+    next.run(Request::from_parts(parts, Body::from_stream(pieces)))
+        .await
+}
+
+/// The whole body, at most `limit` bytes (within `BODY_READ_TIMEOUT`: `body_deadline`).
+pub async fn body_bytes(body: Body, limit: usize) -> Result<bytes::Bytes, BodyError> {
+    let e = match axum::body::to_bytes(body, limit).await {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) => e.into_inner(),
+    };
+    // The cause may be wrapped (the limit's error around the body's): look down the chain.
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(&*e);
+    while let Some(c) = cause {
+        if c.is::<http_body_util::LengthLimitError>() {
+            return Err(BodyError::TooLarge);
+        }
+        if c.is::<BodyTooSlow>() {
+            return Err(BodyError::TooSlow);
+        }
+        cause = match c.downcast_ref::<axum::Error>() {
+            Some(inner) => std::error::Error::source(inner),
+            None => c.source(),
+        };
+    }
+    Err(BodyError::Malformed)
+}
+
 /// Splits off the body and parses it by content type into parameters; a form body's pairs are
 /// also returned as sent (OAuth 1.0a signs them).
 pub async fn read_body(
@@ -238,12 +339,14 @@ pub async fn read_body(
     limit: usize,
 ) -> Result<(axum::http::request::Parts, Params, Vec<(String, String)>), ApiError> {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "rest_payload_too_large",
-            format!("The request body is larger than {limit} bytes."),
-        )
+    let bytes = body_bytes(body, limit).await.map_err(|e| {
+        let (status, message) = e.status_and_message(limit);
+        let code = match e {
+            BodyError::TooLarge => "rest_payload_too_large",
+            BodyError::TooSlow => "rest_request_timeout",
+            BodyError::Malformed => "rest_invalid_body",
+        };
+        ApiError::new(status, code, message)
     })?;
     if bytes.is_empty() {
         return Ok((parts, Params::default(), Vec::new()));

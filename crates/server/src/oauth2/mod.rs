@@ -209,14 +209,13 @@ pub async fn form_params(
     req: Request<Body>,
 ) -> Result<(axum::http::request::Parts, HashMap<String, String>), OAuthError> {
     let (parts, body) = req.into_parts();
-    let bytes = axum::body::to_bytes(body, MAX_BODY)
-        .await
-        .map_err(|_| OAuthError {
-            status: StatusCode::PAYLOAD_TOO_LARGE,
-            ..OAuthError::invalid_request(format!(
-                "The request body is larger than {MAX_BODY} bytes."
-            ))
-        })?;
+    let bytes = crate::rest::body_bytes(body, MAX_BODY).await.map_err(|e| {
+        let (status, message) = e.status_and_message(MAX_BODY);
+        OAuthError {
+            status,
+            ..OAuthError::invalid_request(message)
+        }
+    })?;
     let ctype = parts
         .headers
         .get(header::CONTENT_TYPE)

@@ -74,6 +74,72 @@ both!(
     }
 );
 
+both!(
+    slow_and_broken_requests_are_cut_off,
+    |app: TestApp| async move {
+        use std::time::{Duration, Instant};
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        use tokio::net::TcpStream;
+        let started = Instant::now();
+        // Headers that never finish (a "slowloris"): the connection is closed after the header
+        // read timeout (30 s), not held for as long as the client likes.
+        let mut slow_head = TcpStream::connect(app.addr).await.unwrap();
+        slow_head
+            .write_all(b"GET /wp-json/ HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n")
+            .await
+            .unwrap();
+        // A body that never completes: 408 once its deadline (15 s from arrival) has passed.
+        let mut slow_body = TcpStream::connect(app.addr).await.unwrap();
+        slow_body
+            .write_all(
+                b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=cl",
+            )
+            .await
+            .unwrap();
+        // Broken chunked framing is a bad request (400), not a body too large (413).
+        let mut broken = TcpStream::connect(app.addr).await.unwrap();
+        broken
+            .write_all(
+                b"POST /oauth/token HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\
+                  Content-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n\
+                  zz\r\ngrant_type=client_credentials\r\n0\r\n\r\n",
+            )
+            .await
+            .unwrap();
+        let mut answer = String::new();
+        broken.read_to_string(&mut answer).await.unwrap();
+        assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+        assert!(answer.contains("invalid_request"), "{answer}");
+
+        let mut head_answer = Vec::new();
+        tokio::time::timeout(
+            Duration::from_secs(45),
+            slow_head.read_to_end(&mut head_answer),
+        )
+        .await
+        .expect("the slow headers' connection is closed")
+        .unwrap();
+        let closed_after = started.elapsed();
+        assert!(
+            closed_after >= Duration::from_secs(29) && closed_after < Duration::from_secs(40),
+            "{closed_after:?}"
+        );
+        let mut body_answer = String::new();
+        tokio::time::timeout(
+            Duration::from_secs(30),
+            slow_body.read_to_string(&mut body_answer),
+        )
+        .await
+        .expect("the slow body is answered")
+        .unwrap();
+        assert!(body_answer.starts_with("HTTP/1.1 408"), "{body_answer}");
+
+        // Meanwhile and after, the server answers others as usual.
+        assert_eq!(get(&app, "/healthz", None).await.status, 200);
+    }
+);
+
 both!(openapi_describes_routed_paths, |app: TestApp| async move {
     let doc = get(&app, "/openapi.json", None).await;
     assert_eq!(doc.status, 200);
