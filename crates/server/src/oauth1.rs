@@ -105,13 +105,7 @@ async fn signed_leg(app: &AppState, req: Request<Body>, leg: Leg) -> Result<Veri
             ..OAuthError::invalid_request("Credentials are accepted only over https.")
         });
     }
-    let bytes = crate::rest::body_bytes(body, MAX_BODY).await.map_err(|e| {
-        let (status, message) = e.status_and_message(MAX_BODY);
-        OAuthError {
-            status,
-            ..OAuthError::invalid_request(message)
-        }
-    })?;
+    let bytes = crate::oauth2::body_bytes(body, MAX_BODY).await?;
     let mut auths = parts.headers.get_all(header::AUTHORIZATION).iter();
     let first = auths.next();
     if auths.next().is_some() {

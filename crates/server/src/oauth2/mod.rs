@@ -202,6 +202,17 @@ async fn method_not_allowed() -> Response {
     resp
 }
 
+/// A request body of at most `limit` bytes, or why not in the OAuth envelope (413, 408 or 400).
+pub async fn body_bytes(body: Body, limit: usize) -> Result<bytes::Bytes, OAuthError> {
+    crate::rest::body_bytes(body, limit).await.map_err(|e| {
+        let (status, message) = e.status_and_message(limit);
+        OAuthError {
+            status,
+            ..OAuthError::invalid_request(message)
+        }
+    })
+}
+
 /// The form parameters of a request body (`application/x-www-form-urlencoded` or
 /// `multipart/form-data`, which PHP's curl sends for arrays), each at most once (RFC 6749 §3.2).
 /// The query string is never read.
@@ -209,13 +220,7 @@ pub async fn form_params(
     req: Request<Body>,
 ) -> Result<(axum::http::request::Parts, HashMap<String, String>), OAuthError> {
     let (parts, body) = req.into_parts();
-    let bytes = crate::rest::body_bytes(body, MAX_BODY).await.map_err(|e| {
-        let (status, message) = e.status_and_message(MAX_BODY);
-        OAuthError {
-            status,
-            ..OAuthError::invalid_request(message)
-        }
-    })?;
+    let bytes = body_bytes(body, MAX_BODY).await?;
     let ctype = parts
         .headers
         .get(header::CONTENT_TYPE)
