@@ -22,7 +22,7 @@ use crate::secrets::{self, hashes_equal, Keyring, Purpose, TokenKind};
 use crate::store::{
     ApiKeyMatch, AppPasswordMatch, AuditEvent, Settled, Store, StoreError, TokenMatch,
 };
-use crate::throttle::{self, Attempt, Gate, ThrottlePolicy};
+use crate::throttle::{self, Gate, Standing, ThrottlePolicy};
 use async_trait::async_trait;
 use std::net::IpAddr;
 
@@ -224,16 +224,15 @@ impl Checker<'_> {
         // parallel guesses gets no more checks than the pair's budget: the rest wait for the
         // outcome of those in flight and are refused once they complete a block.
         let group = throttle_group(addr);
-        let (admitted, found) = futures_util::future::join(
-            self.admit(name, &group, now),
-            self.store.find_user_auth(name),
-        )
-        .await;
+        let pair = throttle::pair_key(name, &group);
+        let (admitted, found) =
+            futures_util::future::join(self.admit(&pair, now), self.store.find_user_auth(name))
+                .await;
         admitted?;
         let found = match found {
             Ok(found) => found,
             Err(e) => {
-                self.settle(name, &group, now, Settled::Unchecked).await?;
+                self.settle(&pair, now, Settled::Unchecked).await?;
                 return Err(e.into());
             }
         };
@@ -242,18 +241,26 @@ impl Checker<'_> {
             Ok(ok) => ok,
             Err(refusal) => {
                 // Never checked (no Argon2id turn came): its place in flight is given back.
-                self.settle(name, &group, now, Settled::Unchecked).await?;
+                self.settle(&pair, now, Settled::Unchecked).await?;
                 return Err(refusal);
             }
         };
         match found {
             Some(f) if ok && !f.user.disabled && only.is_none_or(|id| id == f.user.id) => {
-                self.settle(name, &group, now, Settled::Succeeded).await?;
+                self.settle(&pair, now, Settled::Succeeded).await?;
                 Ok(f.user)
             }
             found => {
+                // The pair's failure (and block) in one statement, then the address's count
+                // and the audit entry when it completed a burst.
                 let user = found.map(|f| f.user.id);
-                match self.settle_failure(addr, name, user, now).await {
+                let failed = async {
+                    let burst = self.settle(&pair, now, Settled::Failed).await?;
+                    throttle::record_address_failure(self.store, self.throttle, &group, now)
+                        .await?;
+                    self.audit_burst(addr, name, user, burst, now).await
+                };
+                match failed.await {
                     Ok(()) => Err(Refusal::Incorrect),
                     Err(e) => Err(Refusal::Store(e)),
                 }
@@ -261,61 +268,39 @@ impl Checker<'_> {
         }
     }
 
-    /// Takes a place in flight for a check of `name` from `group` (`throttle::attempt`), in
+    /// Takes a place in flight for a check at the throttle pair `pair` (`throttle::attempt`), in
     /// turn with this process's other attempts at the pair (first come, first served). When the
     /// budget is taken by checks in flight, the head of the line waits (reading, not writing)
     /// for room or a block — about a second at most, as in line, then `Busy` like a full
     /// Argon2id queue.
-    async fn admit(&self, name: &str, group: &str, now: Timestamp) -> Result<(), Refusal> {
-        let pair = throttle::pair_key(name, group);
-        let _line = self.hashing.line_up(&pair).await.ok_or(Refusal::Busy)?;
+    async fn admit(&self, pair: &str, now: Timestamp) -> Result<(), Refusal> {
+        let _line = self.hashing.line_up(pair).await.ok_or(Refusal::Busy)?;
         let mut pauses = 0;
-        loop {
-            match throttle::attempt(self.store, self.throttle, name, group, now).await? {
-                Attempt::Go => return Ok(()),
-                Attempt::Blocked { retry_after } => return Err(Refusal::Throttled { retry_after }),
-                Attempt::Full => {}
-            }
+        while !throttle::attempt(self.store, self.throttle, pair, now).await? {
             loop {
                 if pauses == ADMIT_PAUSES {
                     return Err(Refusal::Busy);
                 }
                 pauses += 1;
-                self.hashing.pause().await;
-                match throttle::standing(self.store, self.throttle, &pair, now).await? {
-                    Some(Attempt::Blocked { retry_after }) => {
+                match throttle::standing(self.store, self.throttle, pair, now).await? {
+                    Standing::Blocked { retry_after } => {
                         return Err(Refusal::Throttled { retry_after })
                     }
-                    Some(_) => break,
-                    None => {}
+                    Standing::Room => break,
+                    Standing::Full => self.hashing.pause().await,
                 }
             }
         }
+        Ok(())
     }
 
     async fn settle(
         &self,
-        name: &str,
-        group: &str,
+        pair: &str,
         now: Timestamp,
         outcome: Settled,
     ) -> Result<bool, StoreError> {
-        throttle::settle(self.store, self.throttle, name, group, now, outcome).await
-    }
-
-    /// A failed check admitted by `admit`: the pair's failure (and block) in one statement, the
-    /// address's count, and the audit entry when it completed a burst.
-    async fn settle_failure(
-        &self,
-        addr: IpAddr,
-        name: &str,
-        user: Option<UserId>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let group = throttle_group(addr);
-        let burst = self.settle(name, &group, now, Settled::Failed).await?;
-        throttle::record_address_failure(self.store, self.throttle, &group, now).await?;
-        self.audit_burst(addr, name, user, burst, now).await
+        throttle::settle(self.store, self.throttle, pair, now, outcome).await
     }
 
     /// An application password presented under `name`: `Ok(None)` when it is not one of that

@@ -152,62 +152,51 @@ pub async fn gate(
     })
 }
 
-/// An attempt at a password, counted as in flight before it is checked ([`attempt`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Attempt {
-    /// Check it, then [`settle`] it.
-    Go,
-    Blocked {
-        retry_after: i64,
-    },
-    /// Not blocked, but the pair's budget is taken by checks in flight: wait for their outcome.
-    Full,
-}
-
-/// Counts an attempt under `name` as in flight before its (Argon2id) check, in one atomic
-/// statement: of a burst of parallel attempts only as many are checked at once as the pair's
-/// budget allows (SPEC §11: counted things are decided by the database, never in process).
+/// Counts an attempt at the pair `pair` (`pair_key`) as in flight before its (Argon2id) check, in
+/// one atomic statement: of a burst of parallel attempts only as many are checked at once as the
+/// pair's budget allows (SPEC §11: counted things are decided by the database, never in
+/// process). False when it holds no place: see [`standing`].
 pub async fn attempt(
     store: &dyn crate::store::Store,
     policy: &ThrottlePolicy,
-    name: &str,
-    group: &str,
+    pair: &str,
     now: Timestamp,
-) -> Result<Attempt, crate::store::StoreError> {
-    let pair = pair_key(name, group);
-    if store
-        .throttle_attempt(&pair, now, PAIR_MEMORY_SECS, policy)
+) -> Result<bool, crate::store::StoreError> {
+    Ok(store
+        .throttle_attempt(pair, now, PAIR_MEMORY_SECS, policy)
         .await?
-        .is_some()
-    {
-        return Ok(Attempt::Go);
-    }
-    Ok(match standing(store, policy, &pair, now).await? {
-        Some(blocked @ Attempt::Blocked { .. }) => blocked,
-        // Room again already, or still full: either way this attempt holds no place; the
-        // caller waits and asks the database again.
-        _ => Attempt::Full,
-    })
+        .is_some())
 }
 
-/// Whether an attempt refused by [`attempt`] may try again: `Some(Blocked)` when the pair is
-/// blocked, `Some(Go)` when its budget has room again (the attempt may be retried — the
-/// database decides again), `None` while checks in flight still fill it. One read.
+/// Where a pair stands for an attempt that holds no place (one read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    Blocked {
+        retry_after: i64,
+    },
+    /// Its budget has room: the attempt may ask the database again.
+    Room,
+    /// Checks in flight fill its budget: wait for their outcome.
+    Full,
+}
+
+/// Where the pair `pair` stands: blocked, with room in its budget, or full of checks in flight.
 pub async fn standing(
     store: &dyn crate::store::Store,
     policy: &ThrottlePolicy,
     pair: &str,
     now: Timestamp,
-) -> Result<Option<Attempt>, crate::store::StoreError> {
+) -> Result<Standing, crate::store::StoreError> {
     let rows = store.throttle_get(&[pair.to_string()]).await?;
     let Some(row) = rows.iter().find(|r| r.key == pair) else {
-        return Ok(Some(Attempt::Go));
+        return Ok(Standing::Room);
     };
     if row.blocked_until > now {
-        return Ok(Some(Attempt::Blocked {
+        return Ok(Standing::Blocked {
             retry_after: row.blocked_until - now,
-        }));
+        });
     }
+    // As `throttle_attempt` counts them: old failures and lapsed places are none.
     let failures = if row.window_start < now - PAIR_MEMORY_SECS {
         0
     } else {
@@ -218,8 +207,13 @@ pub async fn standing(
     } else {
         row.pending
     };
-    let room = failures + pending < policy.pair_failures || pending == 0;
-    Ok(room.then_some(Attempt::Go))
+    Ok(
+        if failures + pending < policy.pair_failures || pending == 0 {
+            Standing::Room
+        } else {
+            Standing::Full
+        },
+    )
 }
 
 /// Ends a check counted by [`attempt`]. Returns true when this failure completed a burst (the
@@ -227,14 +221,11 @@ pub async fn standing(
 pub async fn settle(
     store: &dyn crate::store::Store,
     policy: &ThrottlePolicy,
-    name: &str,
-    group: &str,
+    pair: &str,
     now: Timestamp,
     outcome: crate::store::Settled,
 ) -> Result<bool, crate::store::StoreError> {
-    let failures = store
-        .throttle_settle(&pair_key(name, group), now, outcome, policy)
-        .await?;
+    let failures = store.throttle_settle(pair, now, outcome, policy).await?;
     Ok(outcome == crate::store::Settled::Failed && failures == policy.pair_failures)
 }
 

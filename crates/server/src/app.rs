@@ -523,7 +523,7 @@ async fn serve(
             tower::ServiceExt::oneshot(app.clone(), req.map(Body::new))
         });
         let connection = server
-            .serve_connection_with_upgrades(TokioIo::new(tcp), service)
+            .serve_connection(TokioIo::new(tcp), service)
             .into_owned();
         let connection = graceful.watch(connection);
         tokio::spawn(async move {
